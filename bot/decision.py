@@ -1,0 +1,52 @@
+"""The value objects that cross the seam between the gateway and the bot.
+
+The gateway hands the bot a visitor's text (and the payload of a clicked quick
+reply) together with the dialogue state it stored for the conversation; the bot
+returns one :class:`Decision`. Nothing here knows about Socket.IO or SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    """What the bot wants the conversation to do next."""
+
+    REPLY = "reply"  # answer with the intent's response
+    CLARIFY = "clarify"  # two intents are close: ask which one
+    FALLBACK = "fallback"  # not understood: suggest topics and a person
+    ESCALATE = "escalate"  # hand the conversation to a human agent
+
+
+@dataclass(frozen=True, slots=True)
+class QuickReply:
+    """A button under a bot message; clicking it sends ``payload``."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The bot's answer to one visitor message.
+
+    ``text`` and ``quick_replies`` are what the visitor sees (``text`` may be
+    empty for a silent escalation). ``intent`` and ``confidence`` describe the
+    visitor message that was classified, and are stored on it. ``priority``
+    orders the escalation queue (higher first, complaints use 1).
+    ``resolved`` is true when the visitor confirmed that the bot's answer
+    helped. ``state`` is the dialogue state to store and pass back on the next
+    message; the gateway treats it as an opaque JSON object.
+    """
+
+    action: Action
+    text: str
+    quick_replies: tuple[QuickReply, ...] = ()
+    intent: str | None = None
+    confidence: float | None = None
+    priority: int = 0
+    resolved: bool = False
+    state: dict[str, Any] = field(default_factory=dict)
