@@ -1,0 +1,60 @@
+// Reads the embed options from the <script> tag's data attributes. The tag
+// is also where the widget learns its gateway: Socket.IO lives on the same
+// origin (and under the same path prefix) as widget.js itself, so a site
+// owner pastes one line and configures nothing else.
+
+import { type Locale, pickLocale } from "../shared/i18n";
+
+export type Position = "bottom-right" | "bottom-left";
+
+export interface WidgetConfig {
+  title: string | null;
+  color: string;
+  position: Position;
+  locale: Locale;
+  greeting: string | null;
+  /** Gateway origin, e.g. https://chat.example.com */
+  origin: string;
+  /** Socket.IO path on the gateway, e.g. /socket.io/ */
+  path: string;
+  /** host part used to namespace localStorage keys */
+  gatewayHost: string;
+}
+
+const DEFAULT_COLOR = "#2f6f5e";
+
+/** Only values the browser accepts as a colour reach our stylesheet. */
+function safeColor(value: string | undefined): string {
+  const v = (value ?? "").trim();
+  if (v && v.length < 64 && typeof CSS !== "undefined" && CSS.supports("color", v)) return v;
+  return DEFAULT_COLOR;
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  const v = (value ?? "").trim();
+  return v ? v : null;
+}
+
+export function readConfig(script: HTMLScriptElement | null, page: Location): WidgetConfig {
+  const data = script?.dataset ?? {};
+  // data-server lets a page load widget.js from a CDN but talk to another host.
+  const src = nonEmpty(data.server) ?? script?.src ?? page.href;
+  let base: URL;
+  try {
+    base = new URL(src, page.href);
+  } catch {
+    base = new URL(page.href);
+  }
+  // "/widget.js" -> "/socket.io/"; "/support/widget.js" -> "/support/socket.io/"
+  const dir = base.pathname.endsWith("/") ? base.pathname : base.pathname.replace(/[^/]*$/, "");
+  return {
+    title: nonEmpty(data.title),
+    color: safeColor(data.color),
+    position: data.position === "bottom-left" ? "bottom-left" : "bottom-right",
+    locale: pickLocale(data.locale, navigator.languages?.length ? navigator.languages : [navigator.language]),
+    greeting: nonEmpty(data.greeting),
+    origin: base.origin,
+    path: `${dir}socket.io/`,
+    gatewayHost: base.host,
+  };
+}

@@ -1,0 +1,41 @@
+// What the visitor is told about the conversation's state. Pure, so the
+// wording rules (minutes rounded up, position optional) live in one place.
+
+import type { Strings } from "../shared/i18n";
+import { type Conversation, isOffline } from "../shared/protocol";
+
+export type Panel = "chat" | "csat" | "offline";
+
+export interface StatusView {
+  /** Banner text, or null for no banner. */
+  banner: string | null;
+  /** What sits above the composer. */
+  panel: Panel;
+  /** Offer "talk to a person" only while the bot has the chat. */
+  canAskHuman: boolean;
+  canEnd: boolean;
+}
+
+export function describe(c: Conversation | null, t: Strings): StatusView {
+  if (!c) return { banner: null, panel: "chat", canAskHuman: false, canEnd: false };
+  if (isOffline(c)) return { banner: t.offlineTitle, panel: "offline", canAskHuman: false, canEnd: true };
+  switch (c.state) {
+    case "queued": {
+      const pos = typeof c.queue_position === "number" ? c.queue_position : null;
+      const min = typeof c.eta_s === "number" ? Math.max(1, Math.ceil(c.eta_s / 60)) : null;
+      return { banner: t.queued(pos, min), panel: "chat", canAskHuman: false, canEnd: true };
+    }
+    case "assigned":
+      return {
+        banner: t.agentJoined(c.agent?.name || t.agentFallback),
+        panel: "chat",
+        canAskHuman: false,
+        canEnd: true,
+      };
+    case "closed":
+    case "abandoned":
+      return { banner: t.chatClosed, panel: "csat", canAskHuman: false, canEnd: false };
+    default:
+      return { banner: null, panel: "chat", canAskHuman: true, canEnd: true };
+  }
+}

@@ -1,0 +1,299 @@
+// The visitor widget: a launcher and a chat panel in a shadow root, driven
+// by a ChatClient. This file wires DOM events to client calls and client
+// events to the DOM; delivery rules live in ../shared/client.ts.
+
+import { ChatClient, type ConnectionState } from "../shared/client";
+import { h, icon } from "../shared/dom";
+import { strings, type Strings } from "../shared/i18n";
+import type { Conversation, Message, QuickReply, TypingEvent } from "../shared/protocol";
+import { authorLabel } from "../shared/render";
+import { local, readJson, scopedKeys, session, type StorageKeys } from "../shared/storage";
+import type { WidgetConfig } from "./config";
+import { CsatCard } from "./csat";
+import { MessageList } from "./message-list";
+import { OfflineForm } from "./offline-form";
+import { describe } from "./status";
+import { CSS_TEXT } from "./styles";
+
+const CHAT_ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+const SEND_ICON = "M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z";
+const TYPING_IDLE_MS = 3_000;
+const REMOTE_TYPING_MAX_MS = 8_000;
+
+export class Widget {
+  private readonly t: Strings;
+  private readonly keys: StorageKeys;
+  private readonly client: ChatClient;
+  private readonly root: HTMLElement;
+  private readonly launcher: HTMLButtonElement;
+  private readonly badge: HTMLElement;
+  private readonly panel: HTMLElement;
+  private readonly list: MessageList;
+  private readonly banner: HTMLElement;
+  private readonly netBanner: HTMLElement;
+  private readonly typingEl: HTMLElement;
+  private readonly quick: HTMLElement;
+  private readonly askHuman: HTMLButtonElement;
+  private readonly endChat: HTMLButtonElement;
+  private readonly csat: CsatCard;
+  private readonly offline: OfflineForm;
+  private readonly composer: HTMLFormElement;
+  private readonly input: HTMLTextAreaElement;
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private remoteTypingTimer: ReturnType<typeof setTimeout> | undefined;
+  private csatFor: string | null = null;
+
+  constructor(
+    private readonly host: HTMLElement,
+    private readonly config: WidgetConfig,
+  ) {
+    this.t = strings(config.locale);
+    this.keys = scopedKeys(config.gatewayHost);
+    const t = this.t;
+    const title = config.title ?? t.title;
+
+    this.badge = h("span", { class: "badge", hidden: true, "aria-hidden": "true" });
+    this.launcher = h("button", { type: "button", class: "launcher", "aria-label": t.open, "aria-expanded": "false", "aria-controls": "tsunagu-panel" }, icon(CHAT_ICON), this.badge);
+    const minimize = h("button", { type: "button", class: "icon-btn", "aria-label": t.close }, "×");
+    this.askHuman = h("button", { type: "button", class: "ask-human" }, t.talkToHuman);
+    this.endChat = h("button", { type: "button", class: "end-chat" }, t.endChat);
+    this.netBanner = h("div", { class: "banner net", role: "status", hidden: true });
+    this.banner = h("div", { class: "banner info state", role: "status", "aria-live": "polite", hidden: true });
+    const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
+    this.list = new MessageList(log, t, config.locale, config.greeting);
+    this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
+    this.quick = h("div", { class: "quick", role: "group", "aria-label": t.quickReplies });
+    this.csat = new CsatCard(t, (score) => this.sendCsat(score));
+    this.csat.element.hidden = true;
+    this.offline = new OfflineForm(t, (text) => this.client.send(text));
+    this.offline.element.hidden = true;
+    this.input = h("textarea", { rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "4000", enterkeyhint: "send" });
+    const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
+    this.composer = h("form", { class: "composer" }, this.input, send);
+    this.panel = h(
+      "section",
+      { class: "panel", id: "tsunagu-panel", role: "dialog", "aria-label": title, hidden: true },
+      h("header", {}, h("h2", {}, title), minimize),
+      h("div", { class: "tools" }, this.askHuman, this.endChat),
+      this.netBanner,
+      this.banner,
+      log,
+      this.typingEl,
+      this.quick,
+      this.csat.element,
+      this.offline.element,
+      this.composer,
+    );
+    this.root = h("div", { class: `root${config.position === "bottom-left" ? " left" : ""}`, lang: config.locale }, this.panel, this.launcher);
+    this.root.style.setProperty("--accent", config.color);
+
+    const shadow = host.attachShadow({ mode: "open" });
+    const style = document.createElement("style");
+    style.textContent = CSS_TEXT;
+    shadow.append(style, this.root);
+
+    this.client = new ChatClient({
+      origin: config.origin,
+      path: config.path,
+      locale: config.locale,
+      pageUrl: location.href,
+      store: local,
+      keys: this.keys,
+      listener: {
+        changed: () => this.renderMessages(),
+        incoming: (m) => this.onIncoming(m),
+        status: (c) => this.renderStatus(c),
+        typing: (ev) => this.onRemoteTyping(ev),
+        connection: (s) => this.renderConnection(s),
+      },
+    });
+
+    this.launcher.addEventListener("click", () => (this.isOpen() ? this.close() : this.open()));
+    minimize.addEventListener("click", () => this.close());
+    this.panel.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.stopPropagation();
+        this.close();
+      }
+    });
+    this.askHuman.addEventListener("click", () => void this.client.requestHuman());
+    this.endChat.addEventListener("click", () => void this.client.closeConversation());
+    this.composer.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    this.input.addEventListener("keydown", (e) => {
+      // Enter while an IME is composing (Japanese kana→kanji) confirms the
+      // conversion; it must not send a half-typed message.
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        this.submit();
+      }
+    });
+    this.input.addEventListener("input", () => this.onLocalTyping());
+    this.input.addEventListener("blur", () => this.client.setTyping(false));
+
+    this.renderMessages();
+    this.renderStatus(null);
+    this.client.start();
+    // Keep the panel open across reloads of the same tab (sessionStorage).
+    if (session.get(this.keys.open) === "1") this.open(false);
+  }
+
+  // ---- open / close ------------------------------------------------------
+
+  isOpen(): boolean {
+    return !this.panel.hidden;
+  }
+
+  open(focus = true): void {
+    this.panel.hidden = false;
+    this.root.classList.add("open");
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.setAttribute("aria-label", this.t.close);
+    session.set(this.keys.open, "1");
+    this.markSeen();
+    this.list.scrollToEnd();
+    if (focus) this.focusPrimary();
+  }
+
+  close(): void {
+    this.panel.hidden = true;
+    this.root.classList.remove("open");
+    this.launcher.setAttribute("aria-expanded", "false");
+    session.remove(this.keys.open);
+    this.renderBadge();
+    // Focus goes back where the visitor opened the chat from.
+    this.launcher.focus();
+  }
+
+  private focusPrimary(): void {
+    if (!this.offline.element.hidden) this.offline.focus();
+    else this.input.focus();
+  }
+
+  // ---- sending -----------------------------------------------------------
+
+  private submit(): void {
+    const text = this.input.value;
+    if (!text.trim()) return;
+    this.client.send(text);
+    this.input.value = "";
+    this.autosize();
+    clearTimeout(this.typingTimer);
+    this.input.focus();
+  }
+
+  private sendQuickReply(q: QuickReply): void {
+    this.quick.replaceChildren();
+    this.client.send(q.title, q.payload ?? undefined);
+    this.input.focus();
+  }
+
+  private async sendCsat(score: number): Promise<boolean> {
+    const ack = await this.client.csat(score);
+    // "conflict" means it was already answered (another tab): thank anyway.
+    const ok = ack.ok || ack.error === "conflict";
+    if (ok && this.csatFor) local.set(this.keys.csat, this.csatFor);
+    return ok;
+  }
+
+  private onLocalTyping(): void {
+    this.autosize();
+    this.client.setTyping(this.input.value.trim().length > 0);
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.client.setTyping(false), TYPING_IDLE_MS);
+  }
+
+  private autosize(): void {
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 120)}px`;
+  }
+
+  // ---- rendering -----------------------------------------------------------
+
+  private renderMessages(): void {
+    const entries = this.client.entries();
+    this.list.update(entries);
+    // Quick replies belong to the newest message only, and only while it is
+    // the bot's/agent's turn (nothing the visitor sent after it).
+    const last = entries[entries.length - 1];
+    const qr = last?.kind === "stored" && last.message.sender !== "visitor" ? (last.message.quick_replies ?? []) : [];
+    const current = this.quick.dataset.for;
+    const forKey = last?.key ?? "";
+    if (current !== forKey || this.quick.childElementCount !== qr.length) {
+      this.quick.dataset.for = forKey;
+      this.quick.replaceChildren(
+        ...qr.filter((q) => q && typeof q.title === "string").map((q) => {
+          const b = h("button", { type: "button" }, q.title);
+          b.addEventListener("click", () => this.sendQuickReply(q));
+          return b;
+        }),
+      );
+    }
+    if (this.isOpen()) this.markSeen();
+    else this.renderBadge();
+  }
+
+  private onIncoming(m: Message): void {
+    if (m.sender === "bot" || m.sender === "agent") this.typingEl.textContent = "";
+  }
+
+  private renderStatus(c: Conversation | null): void {
+    const view = describe(c, this.t);
+    this.banner.hidden = view.banner === null;
+    if (this.banner.textContent !== (view.banner ?? "")) this.banner.textContent = view.banner ?? "";
+    this.askHuman.hidden = !view.canAskHuman;
+    this.endChat.hidden = !view.canEnd;
+    const showCsat = view.panel === "csat" && !!c;
+    if (showCsat && c && this.csatFor !== c.id) {
+      this.csatFor = c.id;
+      this.csat.reset(local.get(this.keys.csat) === c.id);
+    }
+    this.csat.element.hidden = !showCsat;
+    const showOffline = view.panel === "offline";
+    const offlineWasHidden = this.offline.element.hidden;
+    this.offline.element.hidden = !showOffline;
+    this.composer.hidden = showOffline;
+    if (showOffline && offlineWasHidden && this.isOpen()) this.offline.focus();
+  }
+
+  private renderConnection(s: ConnectionState): void {
+    const text = s === "offline" ? this.t.offlineBanner : s === "connecting" ? this.t.connecting : "";
+    this.netBanner.hidden = !text;
+    this.netBanner.textContent = text;
+    this.root.dataset.connection = s;
+  }
+
+  private onRemoteTyping(ev: TypingEvent): void {
+    if (!ev || ev.sender === "visitor") return;
+    clearTimeout(this.remoteTypingTimer);
+    if (!ev.typing) {
+      this.typingEl.textContent = "";
+      return;
+    }
+    const who = ev.sender ? authorLabel({ sender: ev.sender, author: ev.author ?? this.client.conversation?.agent ?? null }, this.t) : this.t.agentFallback;
+    this.typingEl.textContent = this.t.typing(who);
+    // A lost "typing: false" must not leave the indicator up forever.
+    this.remoteTypingTimer = setTimeout(() => (this.typingEl.textContent = ""), REMOTE_TYPING_MAX_MS);
+  }
+
+  // ---- unread ----------------------------------------------------------------
+
+  /** Unread = bot/agent/system messages after the last seq seen with the panel open. */
+  private renderBadge(): void {
+    const seen = readJson<{ c?: string; s?: number }>(local, this.keys.seen, {});
+    const conv = this.client.transcript.conversation;
+    const since = seen.c === conv ? (seen.s ?? 0) : 0;
+    const n = this.client.transcript.messages().filter((m) => m.sender !== "visitor" && m.seq > since).length;
+    this.badge.hidden = n === 0 || this.isOpen();
+    this.badge.textContent = n > 99 ? "99+" : String(n);
+    this.launcher.setAttribute("aria-label", n > 0 && !this.isOpen() ? `${this.t.open} (${this.t.unread(n)})` : this.isOpen() ? this.t.close : this.t.open);
+  }
+
+  private markSeen(): void {
+    const conv = this.client.transcript.conversation;
+    if (conv) local.set(this.keys.seen, JSON.stringify({ c: conv, s: this.client.transcript.lastSeq }));
+    this.renderBadge();
+  }
+}

@@ -1,0 +1,312 @@
+// The visitor's connection to the gateway: one Socket.IO socket on /visitor,
+// the outbox, and the transcript. It owns the delivery guarantees so that the
+// UI (widget today, console later) only renders what it is told:
+//
+//  * a message is in the outbox (localStorage) before it is emitted, and
+//    leaves it only when the gateway acks it as stored;
+//  * the outbox is sent one message at a time, in order, and only after the
+//    connection has synced, so two queued messages keep their order and a
+//    resend after an unknown outcome is deduplicated by its client_id;
+//  * every (re)connect asks `sync {since_seq}` and merges by seq, so what was
+//    missed while away comes from the store, not from best-effort delivery.
+
+import { io, type Socket } from "socket.io-client";
+import { Outbox, type PendingMessage } from "./outbox";
+import {
+  type Ack,
+  type AckError,
+  type Conversation,
+  isPermanentError,
+  type Message,
+  type OutgoingMessage,
+  type Session,
+  type SyncResult,
+  type TypingEvent,
+} from "./protocol";
+import { type KeyValueStore, type StorageKeys } from "./storage";
+import { type Entry, Transcript } from "./transcript";
+
+export type ConnectionState = "connecting" | "online" | "offline";
+
+export interface ClientListener {
+  /** Transcript, outbox or failures changed: re-render the message list. */
+  changed(): void;
+  /** A bot/agent/system message arrived live (not from history). */
+  incoming(m: Message): void;
+  status(c: Conversation): void;
+  typing(ev: TypingEvent): void;
+  connection(state: ConnectionState): void;
+}
+
+export interface ClientOptions {
+  /** Origin of the gateway, e.g. https://chat.example.com */
+  origin: string;
+  /** Socket.IO path on that origin, e.g. /socket.io/ */
+  path: string;
+  locale: string;
+  pageUrl: string;
+  store: KeyValueStore;
+  keys: StorageKeys;
+  listener: ClientListener;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+const RETRY_DELAY_MS = 1_500;
+/** If the gateway never sends `session`, sync anyway after this long. */
+const SESSION_GRACE_MS = 3_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function unavailable(message: string): AckError {
+  return { ok: false, error: "unavailable", message };
+}
+
+export class ChatClient {
+  readonly transcript = new Transcript();
+  readonly outbox: Outbox;
+  /** Messages the gateway refused for good (too long, invalid…), with its sentence. */
+  private readonly failed = new Map<string, { item: PendingMessage; reason: string }>();
+  private socket: Socket | null = null;
+  private ready = false;
+  private pumping = false;
+  private syncing = false;
+  private sessionTimer: ReturnType<typeof setTimeout> | undefined;
+  private typingSent = false;
+  conversation: Conversation | null = null;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.outbox = new Outbox(opts.store, opts.keys.outbox);
+  }
+
+  start(): void {
+    if (this.socket) return;
+    const { origin, path, store, keys } = this.opts;
+    const socket = io(`${origin}/visitor`, {
+      path,
+      // A function, so every reconnect presents the newest token.
+      auth: (cb) => {
+        const auth: Record<string, string> = { locale: this.opts.locale, page_url: this.opts.pageUrl };
+        const token = store.get(keys.token);
+        if (token) auth.token = token;
+        cb(auth);
+      },
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5_000,
+    });
+    this.socket = socket;
+    this.opts.listener.connection("connecting");
+
+    socket.on("connect", () => {
+      this.ready = false;
+      clearTimeout(this.sessionTimer);
+      this.sessionTimer = setTimeout(() => void this.resync(), SESSION_GRACE_MS);
+    });
+    socket.on("session", (s: Session) => this.onSession(s));
+    socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("status", (c: Conversation) => this.onStatus(c));
+    socket.on("typing", (ev: TypingEvent) => this.opts.listener.typing(ev));
+    socket.on("disconnect", () => {
+      this.ready = false;
+      this.opts.listener.connection(navigator.onLine ? "connecting" : "offline");
+    });
+    socket.on("connect_error", () => {
+      this.opts.listener.connection(navigator.onLine ? "connecting" : "offline");
+    });
+
+    // Browsers know about a lost network long before a heartbeat times out:
+    // drop the dead transport at once (Socket.IO then retries by itself) and
+    // reconnect the moment the network is back instead of waiting a backoff.
+    window.addEventListener("offline", () => {
+      this.opts.listener.connection("offline");
+      socket.io.engine?.close();
+    });
+    window.addEventListener("online", () => {
+      if (!socket.connected) {
+        socket.disconnect();
+        socket.connect();
+      }
+    });
+  }
+
+  // ---- visitor actions -------------------------------------------------
+
+  /** Queues a message; it is delivered whenever the connection allows. */
+  send(text: string, payload?: string): PendingMessage | null {
+    const clean = text.replace(/\s+$/u, "");
+    if (!clean.trim()) return null;
+    this.setTyping(false);
+    const item = this.outbox.add(clean, payload);
+    this.opts.listener.changed();
+    void this.pump();
+    return item;
+  }
+
+  /** Puts a refused message back in the composer's hands. */
+  discardFailed(clientId: string): PendingMessage | null {
+    const f = this.failed.get(clientId);
+    this.failed.delete(clientId);
+    if (f) this.opts.listener.changed();
+    return f?.item ?? null;
+  }
+
+  async requestHuman(): Promise<Ack<{ conversation: Conversation }>> {
+    const ack = await this.call<{ conversation: Conversation }>("request_human", {});
+    if (ack.ok && ack.conversation) this.onStatus(ack.conversation);
+    return ack;
+  }
+
+  async closeConversation(): Promise<Ack<{ conversation: Conversation }>> {
+    const ack = await this.call<{ conversation: Conversation }>("close", {});
+    if (ack.ok && ack.conversation) this.onStatus(ack.conversation);
+    return ack;
+  }
+
+  async csat(score: number, comment?: string): Promise<Ack<object>> {
+    const body: { score: number; comment?: string } = { score };
+    if (comment) body.comment = comment;
+    return this.call<object>("csat", body);
+  }
+
+  /** Sends typing on/off transitions only; volatile because stale typing is worthless. */
+  setTyping(typing: boolean): void {
+    if (typing === this.typingSent) return;
+    this.typingSent = typing;
+    if (this.socket?.connected) this.socket.volatile.emit("typing", { typing });
+  }
+
+  entries(): Entry[] {
+    const pending = [...this.outbox.list(), ...[...this.failed.values()].map((f) => f.item)];
+    const reasons = new Map([...this.failed].map(([id, f]) => [id, f.reason] as const));
+    return this.transcript.entries(pending, reasons);
+  }
+
+  // ---- server events ---------------------------------------------------
+
+  private onSession(s: Session): void {
+    const { store, keys } = this.opts;
+    clearTimeout(this.sessionTimer);
+    const previous = store.get(keys.visitor);
+    if (s.visitor_token) store.set(keys.token, s.visitor_token);
+    if (s.visitor_id) store.set(keys.visitor, s.visitor_id);
+    // A new visitor id means the old token was refused or expired: what we
+    // show belonged to someone else's session, so start clean.
+    if (previous && s.visitor_id && previous !== s.visitor_id) {
+      this.transcript.useConversation(null);
+      this.opts.listener.changed();
+    }
+    if (s.conversation) this.onStatus(s.conversation);
+    void this.resync();
+  }
+
+  private onMessage(m: Message): void {
+    if (!m || typeof m.seq !== "number") return;
+    const gap = this.transcript.conversation === m.conversation_id && m.seq > this.transcript.lastSeq + 1;
+    const isNew = !this.transcript.messages().some((x) => x.seq === m.seq && x.id === m.id);
+    this.transcript.merge([m]);
+    if (m.client_id) this.outbox.remove(m.client_id);
+    this.opts.listener.changed();
+    if (isNew && m.sender !== "visitor") this.opts.listener.incoming(m);
+    // A hole in seq means an event was lost in transit: fetch it from the store.
+    if (gap && this.ready) void this.resync();
+  }
+
+  private onStatus(c: Conversation): void {
+    if (!c || typeof c !== "object") return;
+    if (c.id && this.transcript.conversation && c.id !== this.transcript.conversation) {
+      // The gateway moved us to a new conversation; history of the old one
+      // is not part of it (seq restarts), so the list starts over.
+      this.transcript.useConversation(c.id);
+      this.opts.listener.changed();
+    }
+    this.conversation = c;
+    this.opts.listener.status(c);
+  }
+
+  // ---- delivery ----------------------------------------------------------
+
+  /** Catches up from the store, then lets the outbox drain. */
+  private async resync(): Promise<void> {
+    const socket = this.socket;
+    if (!socket?.connected || this.syncing) return;
+    this.syncing = true;
+    try {
+      for (let attempt = 0; socket.connected; attempt++) {
+        const since = this.transcript.lastSeq;
+        const ack = await this.call<SyncResult>("sync", { since_seq: since });
+        if (!ack.ok) {
+          if (isPermanentError(ack.error) || attempt > 5) break;
+          await sleep(RETRY_DELAY_MS);
+          continue;
+        }
+        const conv = ack.conversation;
+        if (conv && this.transcript.conversation && conv.id !== this.transcript.conversation) {
+          // We asked with the seq of an older conversation; ask again from 0.
+          this.transcript.useConversation(conv.id);
+          continue;
+        }
+        if (conv) this.transcript.useConversation(conv.id);
+        this.transcript.merge(ack.messages ?? []);
+        // An ack lost on the way back (tab closed, connection cut) leaves the
+        // message in the outbox although it is stored: drop it, don't resend.
+        for (const p of this.outbox.list()) {
+          if (this.transcript.hasClientId(p.client_id)) this.outbox.remove(p.client_id);
+        }
+        if (conv) this.onStatus(conv);
+        this.opts.listener.changed();
+        break;
+      }
+    } finally {
+      this.syncing = false;
+    }
+    if (socket.connected) {
+      this.ready = true;
+      this.opts.listener.connection("online");
+      void this.pump();
+    }
+  }
+
+  /** Drains the outbox one message at a time, oldest first. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.ready && this.socket?.connected) {
+        const next = this.outbox.list()[0];
+        if (!next) break;
+        const body: OutgoingMessage = { client_id: next.client_id, text: next.text };
+        if (next.payload !== undefined) body.payload = next.payload;
+        const ack = await this.call<{ message: Message }>("message", body);
+        if (ack.ok) {
+          this.outbox.remove(next.client_id);
+          if (ack.message) this.transcript.merge([ack.message]);
+          this.opts.listener.changed();
+        } else if (isPermanentError(ack.error)) {
+          this.outbox.remove(next.client_id);
+          this.failed.set(next.client_id, { item: next, reason: ack.message || ack.error });
+          this.opts.listener.changed();
+        } else {
+          // Rate limited, unavailable or no ack in time: same client_id
+          // again later; the gateway stores it at most once.
+          await sleep(RETRY_DELAY_MS);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** An acked emit that never throws: timeouts and disconnects become `unavailable`. */
+  private async call<T extends object>(event: string, body: object): Promise<Ack<T>> {
+    const socket = this.socket;
+    // Socket.IO would buffer an emit made while disconnected and send it on
+    // reconnect; we never want that (the outbox is our buffer), so refuse.
+    if (!socket?.connected) return unavailable("not connected");
+    try {
+      const ack = (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, body)) as Ack<T> | null;
+      if (!ack || typeof ack !== "object") return unavailable("empty ack");
+      return ack;
+    } catch {
+      return unavailable("no answer in time");
+    }
+  }
+}

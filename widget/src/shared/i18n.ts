@@ -1,0 +1,103 @@
+// Widget texts in Japanese and English. The visitor's browser language picks
+// one unless the site owner fixes it with data-locale.
+
+export type Locale = "ja" | "en";
+
+const en = {
+  title: "Chat with us",
+  open: "Open chat",
+  close: "Minimize chat",
+  unread: (n: number) => `${n} unread message${n === 1 ? "" : "s"}`,
+  placeholder: "Write a message…",
+  send: "Send",
+  messages: "Messages",
+  bot: "Assistant",
+  you: "You",
+  agentFallback: "Support",
+  sending: "Sending…",
+  notSent: "Not sent",
+  offlineBanner: "You are offline. Messages will be sent when the connection is back.",
+  connecting: "Connecting…",
+  typing: (who: string) => `${who} is typing…`,
+  quickReplies: "Suggested replies",
+  talkToHuman: "Talk to a person",
+  endChat: "End chat",
+  queued: (n: number | null, minutes: number | null) =>
+    "Connecting you to a person" +
+    (n !== null ? ` — you are number ${n}` : "") +
+    (minutes !== null ? `, about ${minutes} minute${minutes === 1 ? "" : "s"}` : ""),
+  agentJoined: (name: string) => `${name} joined the chat`,
+  chatClosed: "This chat has ended.",
+  csatQuestion: "How satisfied are you with this chat?",
+  csatScore: (n: number) => `${n} of 5`,
+  csatLow: "Not at all",
+  csatHigh: "Very",
+  csatThanks: "Thank you for your feedback!",
+  offlineTitle: "Nobody is available right now",
+  offlineIntro: "Leave a message and we will get back to you by email.",
+  offlineName: "Name",
+  offlineEmail: "Email",
+  offlineMessage: "Message",
+  offlineSend: "Send message",
+  offlineSent: "Thank you — we received your message.",
+  offlineHeader: "[Message left while nobody was available]",
+  errorPrefix: "Could not send: ",
+};
+
+export type Strings = typeof en;
+
+const ja: Strings = {
+  title: "チャットでお問い合わせ",
+  open: "チャットを開く",
+  close: "チャットを最小化",
+  unread: (n) => `未読メッセージ ${n} 件`,
+  placeholder: "メッセージを入力…",
+  send: "送信",
+  messages: "メッセージ",
+  bot: "アシスタント",
+  you: "あなた",
+  agentFallback: "サポート",
+  sending: "送信中…",
+  notSent: "未送信",
+  offlineBanner: "オフラインです。接続が戻ったら送信します。",
+  connecting: "接続中…",
+  typing: (who) => `${who}が入力中…`,
+  quickReplies: "返信の候補",
+  talkToHuman: "担当者と話す",
+  endChat: "チャットを終了",
+  queued: (n, minutes) =>
+    "担当者におつなぎしています" +
+    (n !== null ? ` — あなたは ${n} 番目です` : "") +
+    (minutes !== null ? `（約 ${minutes} 分）` : ""),
+  agentJoined: (name) => `${name}が参加しました`,
+  chatClosed: "チャットは終了しました。",
+  csatQuestion: "今回の対応の満足度を教えてください",
+  csatScore: (n) => `5 段階中 ${n}`,
+  csatLow: "不満",
+  csatHigh: "満足",
+  csatThanks: "ご回答ありがとうございました。",
+  offlineTitle: "ただいま対応できる担当者がいません",
+  offlineIntro: "メッセージを残していただければ、メールでご連絡します。",
+  offlineName: "お名前",
+  offlineEmail: "メールアドレス",
+  offlineMessage: "メッセージ",
+  offlineSend: "メッセージを送る",
+  offlineSent: "ありがとうございます。メッセージを受け付けました。",
+  offlineHeader: "【不在時のメッセージ】",
+  errorPrefix: "送信できませんでした: ",
+};
+
+const tables: Record<Locale, Strings> = { ja, en };
+
+/** `override` (data-locale) wins; otherwise the first browser language decides. */
+export function pickLocale(override: string | null | undefined, languages: readonly string[]): Locale {
+  for (const tag of [override, ...languages]) {
+    const base = (tag ?? "").trim().toLowerCase().split(/[-_]/)[0];
+    if (base === "ja" || base === "en") return base;
+  }
+  return "en";
+}
+
+export function strings(locale: Locale): Strings {
+  return tables[locale];
+}

@@ -1,0 +1,92 @@
+// Wire shapes of tsunagu protocol v1 (see docs/protocol.md). Names are fixed
+// by the protocol; fields the gateway may add later are optional here so the
+// client keeps working when they appear.
+
+export type Sender = "visitor" | "bot" | "agent" | "system";
+
+export interface Author {
+  id: string;
+  name: string;
+}
+
+export interface QuickReply {
+  title: string;
+  payload?: string | null;
+}
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender: Sender;
+  author: Author | null;
+  text: string;
+  quick_replies?: QuickReply[] | null;
+  client_id: string | null;
+  ts: string;
+}
+
+/** Protocol states plus "offline", which the gateway may send when nobody can take a chat. */
+export type ConversationState = "bot" | "queued" | "assigned" | "closed" | "abandoned" | "offline";
+
+export interface Conversation {
+  id: string;
+  state: ConversationState | string;
+  queue_position: number | null;
+  eta_s: number | null;
+  agent: Author | null;
+  last_seq: number;
+  created_at: string;
+  /** Not in v1 yet: a gateway may flag "nobody is available" this way instead of a state. */
+  offline?: boolean;
+}
+
+export interface Session {
+  visitor_token: string;
+  visitor_id: string;
+  conversation: Conversation | null;
+}
+
+export interface TypingEvent {
+  typing: boolean;
+  sender?: Sender;
+  author?: Author | null;
+}
+
+export type ErrorCode =
+  | "invalid"
+  | "too_long"
+  | "rate_limited"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "unavailable";
+
+export interface AckError {
+  ok: false;
+  error: ErrorCode | string;
+  message: string;
+}
+
+export type Ack<T extends object> = ({ ok: true } & T) | AckError;
+
+export interface OutgoingMessage {
+  client_id: string;
+  text: string;
+  payload?: string;
+}
+
+export interface SyncResult {
+  conversation: Conversation | null;
+  messages: Message[];
+}
+
+/** Errors that a retry of the same request can never fix. */
+export function isPermanentError(code: string): boolean {
+  return code !== "rate_limited" && code !== "unavailable";
+}
+
+/** True when the gateway says no person can take the chat now (either spelling). */
+export function isOffline(conv: Conversation | null | undefined): boolean {
+  return !!conv && (conv.state === "offline" || conv.offline === true);
+}

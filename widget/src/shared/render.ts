@@ -1,0 +1,98 @@
+// Message rendering shared by the widget and the agent console. Everything a
+// person typed becomes text nodes; the only markup we create is <a> for
+// http(s) URLs, built with DOM calls, so `<script>` or `onerror=` in a
+// message is shown literally and never runs. innerHTML is never used here.
+
+import type { Strings } from "./i18n";
+import type { Message } from "./protocol";
+
+// Stops before whitespace and before characters that rarely end a URL in prose.
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING_PUNCT = /[.,;:!?)\]}、。！？」』）]+$/;
+
+/** Parses only http(s) URLs; javascript:, data: and friends stay plain text. */
+function safeHref(candidate: string): string | null {
+  try {
+    const u = new URL(candidate);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Text with http(s) links, as a fragment of text nodes and anchors. */
+export function renderText(doc: Document, text: string): DocumentFragment {
+  const frag = doc.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(URL_RE)) {
+    const start = match.index ?? 0;
+    let url = match[0];
+    const trail = TRAILING_PUNCT.exec(url);
+    if (trail) url = url.slice(0, url.length - trail[0].length);
+    const href = safeHref(url);
+    if (!href) continue;
+    if (start > last) frag.append(doc.createTextNode(text.slice(last, start)));
+    const a = doc.createElement("a");
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = url;
+    frag.append(a);
+    last = start + url.length;
+  }
+  if (last < text.length) frag.append(doc.createTextNode(text.slice(last)));
+  return frag;
+}
+
+/** Who the visitor sees as the author of a message. */
+export function authorLabel(m: Pick<Message, "sender" | "author">, t: Strings): string {
+  switch (m.sender) {
+    case "agent":
+      return m.author?.name || t.agentFallback;
+    case "bot":
+      return t.bot;
+    case "visitor":
+      return t.you;
+    default:
+      return "";
+  }
+}
+
+export function formatTime(iso: string | number, locale: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+}
+
+/**
+ * One message row. `state` marks visitor messages that are still in the
+ * outbox or that the gateway refused.
+ */
+export function renderMessage(
+  doc: Document,
+  m: Pick<Message, "sender" | "author" | "text"> & { ts: string | number },
+  t: Strings,
+  locale: string,
+): HTMLElement {
+  const row = doc.createElement("div");
+  row.className = `msg msg-${m.sender}`;
+  row.setAttribute("data-sender", m.sender);
+  const label = authorLabel(m, t);
+  if (label) {
+    // The visitor's own name is only for screen readers ("You: …"); sighted
+    // visitors know their bubbles by side and colour.
+    const who = doc.createElement("div");
+    who.className = m.sender === "visitor" ? "sr-only" : "msg-author";
+    who.textContent = m.sender === "visitor" ? `${label}:` : label;
+    row.append(who);
+  }
+  const bubble = doc.createElement("div");
+  bubble.className = "msg-bubble";
+  bubble.append(renderText(doc, m.text));
+  row.append(bubble);
+  const meta = doc.createElement("div");
+  meta.className = "msg-meta";
+  meta.textContent = formatTime(m.ts, locale);
+  row.append(meta);
+  return row;
+}
