@@ -1,0 +1,3 @@
+from live_chat.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""The app factory: an aiohttp application with Socket.IO attached. No I/O happens here."""
+
+from __future__ import annotations
+
+import socketio
+from aiohttp import web
+
+from live_chat import http
+from live_chat.agent_events import AgentNamespace
+from live_chat.context import CONTEXT, SETTINGS, SIO, ChatContext
+from live_chat.origins import Origins
+from live_chat.resources import chat_resources
+from live_chat.settings import Settings
+from live_chat.visitor_events import VisitorNamespace
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the gateway for ``settings``; resources open when the app starts."""
+    app = web.Application(client_max_size=settings.max_payload_bytes)
+    app[SETTINGS] = settings
+    manager = (
+        # write_only=False: this process also listens, to deliver emits made elsewhere.
+        socketio.AsyncRedisManager(settings.redis_url, channel="tsunagu")
+        if settings.redis_url
+        else None
+    )
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=Origins(settings.allowed_origins).engineio_check,
+        max_http_buffer_size=settings.max_payload_bytes,
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    sio.attach(app)
+    app[SIO] = sio
+
+    def context() -> ChatContext:
+        return app[CONTEXT]
+
+    sio.register_namespace(VisitorNamespace(context))
+    sio.register_namespace(AgentNamespace(context))
+    app.cleanup_ctx.append(chat_resources)
+    http.setup_routes(app)
+    return app

@@ -1,0 +1,59 @@
+"""The running services of one gateway, as the handlers see them.
+
+Built by ``resources.py`` at start-up and stored under :data:`CONTEXT`; a
+plain record of references, not a place for behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import socketio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot import Bot
+from live_chat.auth import VisitorTokens
+from live_chat.broadcast import SocketNotifier
+from live_chat.conversations import ConversationService
+from live_chat.origins import Origins
+from live_chat.rate_limit import RateLimiter
+from live_chat.settings import Settings
+from live_chat.store.repository import Store
+from live_chat.visitors import VisitorDirectory
+
+
+class BotHolder:
+    """The bot currently serving; ``swap`` replaces it without a restart."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.current = bot
+
+    def __call__(self) -> Bot:
+        return self.current
+
+    def swap(self, bot: Bot) -> None:
+        self.current = bot
+
+
+@dataclass(frozen=True, slots=True)
+class ChatContext:
+    settings: Settings
+    store: Store
+    bot: BotHolder
+    tokens: VisitorTokens
+    origins: Origins
+    limiter: RateLimiter
+    notifier: SocketNotifier
+    visitors: VisitorDirectory
+    conversations: ConversationService
+
+
+ContextGetter = Callable[[], ChatContext]
+
+CONTEXT = web.AppKey("tsunagu.context", ChatContext)
+SETTINGS = web.AppKey("tsunagu.settings", Settings)
+SIO = web.AppKey("tsunagu.sio", socketio.AsyncServer)
+# None when the deployment runs without Redis (one process).
+REDIS = web.AppKey("tsunagu.redis", Redis | None)  # type: ignore[arg-type]

@@ -1,0 +1,286 @@
+"""The one path a message takes: validate, store, acknowledge, broadcast, let the bot answer.
+
+:class:`ConversationService` is what the Socket.IO handlers call. It knows the
+store, the bot and a :class:`Notifier` (how to reach clients), but not
+Socket.IO itself, so the same calls serve the visitor and agent namespaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot import Action, Bot, Decision
+from live_chat.errors import Conflict, InvalidPayload, NotFound, TooLong
+from live_chat.lifecycle import EVENT_NAMES, Move, next_state
+from live_chat.store.models import Conversation, Message
+from live_chat.store.repository import IntegrityError, Store, Transaction
+from live_chat.wire import CsatIn, VisitorMessageIn, conversation_out, message_out
+
+log = logging.getLogger(__name__)
+
+# A retried send racing its first attempt loses on a unique constraint; the
+# next round then finds the stored copy. Two rounds always suffice, three is slack.
+_WRITE_ATTEMPTS = 3
+
+
+class Notifier(Protocol):
+    """How the service reaches clients; implemented over Socket.IO in ``broadcast.py``."""
+
+    async def message(
+        self, conversation: Conversation, message: dict[str, Any], *, skip_sid: str | None = None
+    ) -> None: ...
+
+    async def status(self, conversation: Conversation, payload: dict[str, Any]) -> None: ...
+
+
+class KeyedLocks:
+    """One FIFO lock per key, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._locks[key]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The stored message and whether this call stored it (False: a retry)."""
+
+    message: dict[str, Any]
+    created: bool
+
+
+class ConversationService:
+    """Visitor-side operations on conversations.
+
+    ``store`` is the record, ``bot`` a callable returning the bot currently
+    serving (so a new model can be swapped in while running), ``notifier``
+    reaches the clients, ``max_text`` is the longest accepted message text.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        bot: Callable[[], Bot],
+        notifier: Notifier,
+        *,
+        max_text: int,
+    ) -> None:
+        self.store = store
+        self._bot = bot
+        self.notifier = notifier
+        self.max_text = max_text
+        self._turns = KeyedLocks()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- messages -----------------------------------------------------------
+
+    async def visitor_message(
+        self, visitor_id: str, data: VisitorMessageIn, *, locale: str | None, sid: str | None = None
+    ) -> Sent:
+        """Store a visitor's message once, then broadcast it and let the bot answer."""
+        text = data.text.strip()
+        if len(data.text) > self.max_text:
+            raise TooLong(f"a message may have at most {self.max_text} characters")
+        if not text:
+            raise InvalidPayload("text: must not be empty")
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self.store.begin() as tx:
+                    existing = await tx.visitor_message_by_client_id(visitor_id, data.client_id)
+                    if existing is not None:
+                        return Sent(message_out(existing), created=False)
+                    conversation = await tx.open_conversation(visitor_id, lock=True)
+                    new_conversation = conversation is None
+                    if conversation is None:
+                        conversation = await tx.add_conversation(visitor_id, locale=locale)
+                    message = await tx.add_message(
+                        conversation.id, sender="visitor", text=text,
+                        client_id=data.client_id, payload=data.payload,
+                    )
+                break
+            except IntegrityError:
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+        out = message_out(message)
+        if new_conversation:
+            await self.notifier.status(conversation, conversation_out(conversation))
+        await self.notifier.message(conversation, out, skip_sid=sid)
+        if conversation.state == "bot":
+            self._spawn(self._bot_turn(conversation.id, message, locale))
+        return Sent(out, created=True)
+
+    async def sync(self, visitor_id: str, since_seq: int) -> dict[str, Any]:
+        """The visitor's current (or latest) conversation and its messages after ``since_seq``."""
+        async with self.store.begin() as tx:
+            conversation = await tx.open_conversation(visitor_id) or await tx.latest_conversation(
+                visitor_id
+            )
+            if conversation is None:
+                return {"conversation": None, "messages": []}
+            messages = await tx.messages_since(conversation.id, since_seq)
+            snapshot = await self._snapshot(tx, conversation)
+        return {"conversation": snapshot, "messages": [message_out(m) for m in messages]}
+
+    async def current(self, visitor_id: str) -> dict[str, Any] | None:
+        """The visitor's open conversation, as the ``session`` event shows it."""
+        async with self.store.begin() as tx:
+            conversation = await tx.open_conversation(visitor_id)
+            return None if conversation is None else await self._snapshot(tx, conversation)
+
+    async def open_conversation_id(self, visitor_id: str) -> str | None:
+        async with self.store.begin() as tx:
+            conversation = await tx.open_conversation(visitor_id)
+            return None if conversation is None else conversation.id
+
+    # -- the bot's turn -----------------------------------------------------
+
+    async def _bot_turn(self, conversation_id: str, message: Message, locale: str | None) -> None:
+        # One turn at a time per conversation, in arrival order (asyncio.Lock is
+        # FIFO), so replies follow the questions they answer.
+        async with self._turns.hold(conversation_id):
+            await self._answer(conversation_id, message, locale)
+
+    async def _answer(self, conversation_id: str, message: Message, locale: str | None) -> None:
+        bot = self._bot()
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id, lock=True)
+            if conversation is None or conversation.state != "bot":
+                return  # a person took over (or it ended) while this turn waited
+            decision = bot.respond(
+                message.text, payload=message.payload,
+                locale=conversation.locale or locale or "en",
+                state=conversation.bot_state or {},
+            )
+            await tx.classify(message.id, decision.intent, decision.confidence)
+            conversation.bot_state = dict(decision.state)
+            reply = None
+            if decision.text:
+                reply = await tx.add_message(
+                    conversation.id, sender="bot", text=decision.text,
+                    quick_replies=[{"title": q.title, "payload": q.payload}
+                                   for q in decision.quick_replies],
+                )
+            moved = await self._apply_decision(tx, conversation, decision)
+        if reply is not None:
+            await self.notifier.message(conversation, message_out(reply))
+        if moved:
+            await self._announce(conversation)
+
+    async def _apply_decision(
+        self, tx: Transaction, conversation: Conversation, decision: Decision
+    ) -> bool:
+        if decision.action is Action.ESCALATE:
+            conversation.priority = decision.priority
+            await self._move(tx, conversation, "escalate", actor="bot",
+                             data={"intent": decision.intent, "priority": decision.priority})
+            return True
+        if decision.resolved:
+            conversation.resolution = "resolved_by_bot"
+            await tx.add_event(conversation.id, "bot_resolved", actor="visitor")
+            await self._move(tx, conversation, "close", actor="bot")
+            return True
+        return False
+
+    # -- visitor requests ---------------------------------------------------
+
+    async def request_human(self, visitor_id: str, *, locale: str | None) -> dict[str, Any]:
+        """Escalate the visitor's conversation (opening one if needed); idempotent."""
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self.store.begin() as tx:
+                    conversation = await tx.open_conversation(visitor_id, lock=True)
+                    if conversation is None:
+                        conversation = await tx.add_conversation(visitor_id, locale=locale)
+                    moved = conversation.state == "bot"
+                    if moved:
+                        await self._move(tx, conversation, "escalate", actor="visitor",
+                                         data={"intent": "request_human", "priority": 0})
+                    snapshot = await self._snapshot(tx, conversation)
+                break
+            except IntegrityError:
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+        if moved:
+            await self._announce(conversation)
+        return snapshot
+
+    async def close(self, visitor_id: str) -> dict[str, Any]:
+        async with self.store.begin() as tx:
+            conversation = await tx.open_conversation(visitor_id, lock=True)
+            if conversation is None:
+                raise NotFound("there is no open conversation to close")
+            await self._move(tx, conversation, "close", actor="visitor")
+            snapshot = await self._snapshot(tx, conversation)
+        await self._announce(conversation)
+        return snapshot
+
+    async def csat(self, visitor_id: str, data: CsatIn) -> None:
+        """Store the visitor's rating of their latest conversation, once."""
+        try:
+            async with self.store.begin() as tx:
+                conversation = await tx.latest_conversation(visitor_id)
+                if conversation is None:
+                    raise NotFound("there is no conversation to rate")
+                if await tx.csat(conversation.id) is not None:
+                    raise Conflict("this conversation has already been rated")
+                await tx.add_csat(conversation.id, data.score, data.comment)
+        except IntegrityError:
+            raise Conflict("this conversation has already been rated") from None
+
+    # -- shared steps -------------------------------------------------------
+
+    async def _move(
+        self,
+        tx: Transaction,
+        conversation: Conversation,
+        move: Move,
+        *,
+        actor: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        to_state = next_state(conversation.state, move)
+        await tx.set_state(conversation, to_state, event=EVENT_NAMES[move], actor=actor, data=data)
+
+    async def _snapshot(self, tx: Transaction, conversation: Conversation) -> dict[str, Any]:
+        position = await tx.queue_position(conversation) if conversation.state == "queued" else None
+        return conversation_out(conversation, queue_position=position)
+
+    async def _announce(self, conversation: Conversation) -> None:
+        """Tell the visitor about a state change, and every waiting visitor their new place."""
+        async with self.store.begin() as tx:
+            queued = await tx.queued_conversations()
+        if conversation.state != "queued":
+            await self.notifier.status(conversation, conversation_out(conversation))
+        for position, waiting in enumerate(queued, start=1):
+            await self.notifier.status(waiting, conversation_out(waiting, queue_position=position))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("bot turn failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for bot turns in flight (used at shutdown and by tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,87 @@
+"""Plain HTTP routes: health, readiness, the widget bundle and the demo page."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from live_chat.context import CONTEXT, REDIS, SETTINGS
+
+log = logging.getLogger(__name__)
+
+_PAGE_SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/widget.js", widget_js)
+    app.router.add_get("/", demo_page)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when the database (and Redis, if configured) answer; 503 naming what does not."""
+    problems: dict[str, str] = {}
+    try:
+        await request.app[CONTEXT].store.ping()
+    except Exception as exc:
+        problems["database"] = type(exc).__name__
+    redis = request.app[REDIS]
+    if redis is not None:
+        try:
+            await redis.ping()
+        except Exception as exc:
+            problems["redis"] = type(exc).__name__
+    if problems:
+        return web.json_response({"ok": False, "unavailable": problems}, status=503)
+    return web.json_response({"ok": True})
+
+
+async def widget_js(request: web.Request) -> web.StreamResponse:
+    path = request.app[SETTINGS].widget_dir / "dist" / "widget.js"
+    if not path.is_file():
+        return web.Response(
+            status=503, text="// the widget is not built: run `make widget`\n",
+            content_type="application/javascript",
+        )
+    body = path.read_bytes()
+    etag = hashlib.sha256(body).hexdigest()[:16]
+    headers = {
+        "ETag": f'"{etag}"',
+        # Versioned URLs (?v=<etag>) may be cached for a year; the bare URL briefly.
+        "Cache-Control": "public, max-age=31536000, immutable"
+        if request.query.get("v") == etag
+        else "public, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if request.headers.get("If-None-Match") == f'"{etag}"':
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type="application/javascript", charset="utf-8",
+                        headers=headers)
+
+
+async def demo_page(request: web.Request) -> web.Response:
+    return _page(request.app[SETTINGS].widget_dir / "demo" / "index.html")
+
+
+def _page(path: Path) -> web.Response:
+    if not path.is_file():
+        return web.Response(status=404, text="page not built")
+    return web.Response(body=path.read_bytes(), content_type="text/html", charset="utf-8",
+                        headers=_PAGE_SECURITY)

@@ -1,0 +1,145 @@
+"""Typed settings read from the environment.
+
+Every variable is listed, with its default, in the README. Bad values raise
+:class:`ConfigError` with a sentence naming the variable, so a mistyped
+deployment fails at start instead of misbehaving later.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the gateway can be told from outside.
+
+    ``data_dir`` holds the SQLite file, the models and the generated secret.
+    ``database_url`` is an SQLAlchemy async URL; ``redis_url`` switches on the
+    multi-process mode (Socket.IO emits between processes). ``allowed_origins``
+    are the web origins whose pages may embed the widget; the gateway's own
+    origin is always allowed. ``secret_key`` signs visitor tokens; every
+    process of one deployment must share it.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    secret_key: str = ""
+    identity_secret: str | None = None
+    visitor_token_ttl_s: int = 30 * 24 * 3600
+    max_text: int = 2000
+    rate_limit_messages: int = 10
+    rate_limit_window_s: float = 10.0
+    max_payload_bytes: int = 64 * 1024
+    training_data_dir: Path = PACKAGE_ROOT / "training_data"
+    widget_dir: Path = PACKAGE_ROOT / "widget"
+    log_level: str = "INFO"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); ``overrides`` win."""
+        env = os.environ if env is None else env
+        data_dir = Path(str(overrides.pop("data_dir", env.get("TSUNAGU_DATA_DIR", "data"))))
+        values: dict[str, object] = {
+            "host": env.get("TSUNAGU_HOST", "127.0.0.1"),
+            "port": _int(env, "TSUNAGU_PORT", 8080, minimum=0, maximum=65535),
+            "data_dir": data_dir,
+            "database_url": env.get("DATABASE_URL", ""),
+            "redis_url": env.get("REDIS_URL") or None,
+            "allowed_origins": _origins(env.get("TSUNAGU_ALLOWED_ORIGINS", "")),
+            "secret_key": env.get("TSUNAGU_SECRET_KEY", ""),
+            "identity_secret": env.get("TSUNAGU_IDENTITY_SECRET") or None,
+            "visitor_token_ttl_s": _int(
+                env, "TSUNAGU_VISITOR_TOKEN_TTL", 30 * 24 * 3600, minimum=60
+            ),
+            "max_text": _int(env, "TSUNAGU_MAX_TEXT", 2000, minimum=1, maximum=100_000),
+            "rate_limit_messages": _int(env, "TSUNAGU_RATE_LIMIT", 10, minimum=1),
+            "rate_limit_window_s": float(
+                _int(env, "TSUNAGU_RATE_WINDOW", 10, minimum=1, maximum=3600)
+            ),
+            "max_payload_bytes": _int(
+                env, "TSUNAGU_MAX_PAYLOAD_BYTES", 64 * 1024, minimum=1024
+            ),
+            "log_level": env.get("TSUNAGU_LOG_LEVEL", "INFO").upper(),
+        }
+        if env.get("TSUNAGU_TRAINING_DATA"):
+            values["training_data_dir"] = Path(env["TSUNAGU_TRAINING_DATA"])
+        values.update(overrides)
+        return cls(**values).resolved()  # type: ignore[arg-type]
+
+    def resolved(self) -> Settings:
+        """Fill the defaults that depend on ``data_dir`` and check the URLs."""
+        database_url = self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'tsunagu.db'}"
+        if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ConfigError(
+                "DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {database_url.split(':', 1)[0]}:…)"
+            )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
+            raise ConfigError("REDIS_URL must start with redis:// or rediss://")
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError("TSUNAGU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        secret = self.secret_key or _stored_secret(self.data_dir)
+        if len(secret) < 16:
+            raise ConfigError("TSUNAGU_SECRET_KEY must be at least 16 characters")
+        return replace(self, database_url=database_url, secret_key=secret)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int,
+         maximum: int | None = None) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise ConfigError(f"{name} must be {bound} (got {value})")
+    return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"TSUNAGU_ALLOWED_ORIGINS entries must look like https://shop.example "
+                f"(got {origin!r})"
+            )
+    return origins
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """A per-installation secret kept in the data folder, made on first start.
+
+    A single-process install then needs no configuration; a multi-process
+    deployment sets TSUNAGU_SECRET_KEY so all processes agree.
+    """
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,270 @@
+"""The only module that issues SQL for the live chat.
+
+:class:`Store` opens transactions; :class:`Transaction` offers the few
+operations a conversation needs, all inside that one transaction, so a caller
+composes "store the message, classify it, change the state" atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from live_chat.store.models import (
+    OPEN_STATES,
+    Conversation,
+    ConversationEvent,
+    Csat,
+    Message,
+    Visitor,
+    utcnow,
+)
+
+__all__ = ["IntegrityError", "Store", "Transaction"]
+
+
+class Store:
+    """Entry point to the record. ``engine`` is the async engine of the deployment."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[Transaction]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        async with self._sessions() as session, session.begin():
+            yield Transaction(session)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+
+class Transaction:
+    """Operations inside one open transaction (see :meth:`Store.begin`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- visitors -----------------------------------------------------------
+
+    async def visitor(self, visitor_id: str) -> Visitor | None:
+        return await self.session.get(Visitor, visitor_id)
+
+    async def visitor_by_user(self, user_id: str) -> Visitor | None:
+        return await self.session.scalar(select(Visitor).where(Visitor.user_id == user_id))
+
+    async def add_visitor(
+        self, *, locale: str | None, page_url: str | None, user_id: str | None = None
+    ) -> Visitor:
+        visitor = Visitor(locale=locale, page_url=page_url, user_id=user_id)
+        self.session.add(visitor)
+        await self.session.flush()
+        return visitor
+
+    async def touch_visitor(
+        self, visitor: Visitor, *, locale: str | None, page_url: str | None
+    ) -> None:
+        visitor.last_seen_at = utcnow()
+        if locale:
+            visitor.locale = locale
+        if page_url:
+            visitor.page_url = page_url
+
+    # -- conversations ------------------------------------------------------
+
+    async def conversation(
+        self, conversation_id: str, *, lock: bool = False
+    ) -> Conversation | None:
+        query = select(Conversation).where(Conversation.id == conversation_id)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def open_conversation(
+        self, visitor_id: str, *, lock: bool = False
+    ) -> Conversation | None:
+        query = select(Conversation).where(
+            Conversation.visitor_id == visitor_id, Conversation.state.in_(OPEN_STATES)
+        )
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def latest_conversation(self, visitor_id: str) -> Conversation | None:
+        return await self.session.scalar(
+            select(Conversation)
+            .where(Conversation.visitor_id == visitor_id)
+            .order_by(Conversation.created_at.desc())
+            .limit(1)
+        )
+
+    async def add_conversation(self, visitor_id: str, *, locale: str | None) -> Conversation:
+        """A new conversation with the bot. Raises IntegrityError if one is already open."""
+        conversation = Conversation(visitor_id=visitor_id, state="bot", locale=locale)
+        self.session.add(conversation)
+        await self.session.flush()
+        await self.add_event(conversation.id, "created", to_state="bot", actor="visitor")
+        return conversation
+
+    async def set_state(
+        self,
+        conversation: Conversation,
+        to_state: str,
+        *,
+        event: str,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> ConversationEvent:
+        """Move ``conversation`` to ``to_state`` and record why, with the time."""
+        from_state = conversation.state
+        now = utcnow()
+        conversation.state = to_state
+        conversation.updated_at = now
+        if to_state == "queued":
+            conversation.queued_at = now
+        if to_state in ("closed", "abandoned"):
+            conversation.closed_at = now
+        return await self.add_event(
+            conversation.id, event, from_state=from_state, to_state=to_state,
+            actor=actor, data=data, at=now,
+        )
+
+    async def add_event(
+        self,
+        conversation_id: str,
+        type_: str,
+        *,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        actor: str | None = None,
+        data: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> ConversationEvent:
+        event = ConversationEvent(
+            conversation_id=conversation_id, type=type_, from_state=from_state,
+            to_state=to_state, actor=actor, data=data or {}, created_at=at or utcnow(),
+        )
+        self.session.add(event)
+        await self.session.flush()
+        return event
+
+    async def queue_position(self, conversation: Conversation) -> int:
+        """1-based place in the waiting queue: higher priority first, then arrival."""
+        ahead = await self.session.scalar(
+            select(func.count()).select_from(Conversation).where(
+                Conversation.state == "queued",
+                Conversation.id != conversation.id,
+                or_(
+                    Conversation.priority > conversation.priority,
+                    and_(
+                        Conversation.priority == conversation.priority,
+                        Conversation.queued_at <= conversation.queued_at,
+                    ),
+                ),
+            )
+        )
+        return int(ahead or 0) + 1
+
+    async def queued_conversations(self) -> Sequence[Conversation]:
+        result = await self.session.scalars(
+            select(Conversation)
+            .where(Conversation.state == "queued")
+            .order_by(Conversation.priority.desc(), Conversation.queued_at)
+        )
+        return result.all()
+
+    # -- messages -----------------------------------------------------------
+
+    async def visitor_message_by_client_id(self, visitor_id: str, client_id: str) -> Message | None:
+        """A visitor's earlier message with this ``client_id``, in any of their conversations.
+
+        Looking across conversations keeps a retry idempotent even when the
+        first attempt's conversation has been closed in between.
+        """
+        return await self.session.scalar(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.visitor_id == visitor_id, Message.client_id == client_id)
+        )
+
+    async def message_by_client_id(self, conversation_id: str, client_id: str) -> Message | None:
+        return await self.session.scalar(
+            select(Message).where(
+                Message.conversation_id == conversation_id, Message.client_id == client_id
+            )
+        )
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        *,
+        sender: str,
+        text: str,
+        client_id: str | None = None,
+        payload: str | None = None,
+        author_id: str | None = None,
+        author_name: str | None = None,
+        quick_replies: list[dict[str, str]] | None = None,
+    ) -> Message:
+        """Store a message with the conversation's next ``seq``.
+
+        The counter is bumped with an UPDATE … RETURNING, which locks the
+        conversation row until commit: concurrent writers queue up and ``seq``
+        stays gap-free, because a rolled-back insert also rolls back its bump.
+        """
+        now = utcnow()
+        seq = await self.session.scalar(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+            .returning(Conversation.last_seq)
+        )
+        if seq is None:
+            raise LookupError(f"conversation {conversation_id} does not exist")
+        message = Message(
+            conversation_id=conversation_id, seq=seq, sender=sender, text=text,
+            client_id=client_id, payload=payload, author_id=author_id,
+            author_name=author_name, quick_replies=quick_replies or [], created_at=now,
+        )
+        self.session.add(message)
+        await self.session.flush()
+        return message
+
+    async def classify(self, message_id: str, intent: str | None, confidence: float | None) -> None:
+        await self.session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(intent=intent, confidence=confidence)
+        )
+
+    async def messages_since(
+        self, conversation_id: str, since_seq: int, limit: int = 500
+    ) -> Sequence[Message]:
+        result = await self.session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.seq > since_seq)
+            .order_by(Message.seq)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def refresh(self, conversation: Conversation) -> None:
+        await self.session.refresh(conversation)
+
+    # -- satisfaction -------------------------------------------------------
+
+    async def csat(self, conversation_id: str) -> Csat | None:
+        return await self.session.get(Csat, conversation_id)
+
+    async def add_csat(self, conversation_id: str, score: int, comment: str | None) -> None:
+        self.session.add(Csat(conversation_id=conversation_id, score=score, comment=comment))
+        await self.session.flush()
+        await self.add_event(conversation_id, "csat", actor="visitor", data={"score": score})

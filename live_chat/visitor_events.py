@@ -1,0 +1,149 @@
+"""The ``/visitor`` namespace: thin handlers that validate, authorize and delegate.
+
+The visitor is known only from the signed token checked at connect and kept
+in the Socket.IO session; no handler trusts an id sent by the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import socketio
+
+from live_chat.auth import identity_matches
+from live_chat.boundary import acked, first_arg
+from live_chat.broadcast import VISITOR_NS, visitor_room
+from live_chat.context import ChatContext, ContextGetter
+from live_chat.errors import RateLimited
+from live_chat.wire import CsatIn, Empty, SyncIn, TypingIn, VisitorMessageIn, parse
+
+log = logging.getLogger(__name__)
+
+
+class VisitorNamespace(socketio.AsyncNamespace):
+    """Handlers of ``/visitor`` (PROTOCOL.md). ``context`` returns the running services."""
+
+    def __init__(self, context: ContextGetter) -> None:
+        super().__init__(VISITOR_NS)
+        self._context = context
+
+    @property
+    def ctx(self) -> ChatContext:
+        return self._context()
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        ctx = self.ctx
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and not ctx.origins.visitor_allowed(origin, environ):
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"error": "forbidden", "message": f"origin {origin} may not embed this chat"}
+            )
+        auth = auth if isinstance(auth, dict) else {}
+        locale = _short_text(auth.get("locale"), 35)
+        page_url = _page_url(auth.get("page_url"))
+        visitor = await self._visitor(ctx, auth, locale=locale, page_url=page_url)
+        await self.save_session(sid, {"visitor_id": visitor.id, "locale": locale or visitor.locale})
+        await self.enter_room(sid, visitor_room(visitor.id))
+        # Emitted from a task: inside connect, the client has not yet been told
+        # it is connected and would drop the event.
+        self.server.start_background_task(self._send_session, sid, visitor.id)
+
+    async def _visitor(self, ctx: ChatContext, auth: dict[str, Any], *, locale: str | None,
+                       page_url: str | None) -> Any:
+        identity = auth.get("identity")
+        if identity is not None:
+            user_id = _identity_user(ctx, identity)
+            return await ctx.visitors.for_user(user_id, locale=locale, page_url=page_url)
+        visitor_id = ctx.tokens.visitor_id(auth.get("token"))
+        if visitor_id is not None:
+            visitor = await ctx.visitors.touch(visitor_id, locale=locale, page_url=page_url)
+            if visitor is not None:
+                return visitor
+        return await ctx.visitors.create(locale=locale, page_url=page_url)
+
+    async def _send_session(self, sid: str, visitor_id: str) -> None:
+        ctx = self.ctx
+        conversation = await ctx.conversations.current(visitor_id)
+        await self.emit(
+            "session",
+            {"visitor_token": ctx.tokens.issue(visitor_id), "visitor_id": visitor_id,
+             "conversation": conversation},
+            to=sid,
+        )
+
+    async def _visitor_session(self, sid: str) -> tuple[str, str | None]:
+        session = await self.get_session(sid)
+        return session["visitor_id"], session.get("locale")
+
+    @acked
+    async def on_message(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(VisitorMessageIn, first_arg(args))
+        visitor_id, locale = await self._visitor_session(sid)
+        if not self.ctx.limiter.allow(visitor_id):
+            raise RateLimited("too many messages; wait a few seconds and send again")
+        sent = await self.ctx.conversations.visitor_message(visitor_id, data, locale=locale,
+                                                            sid=sid)
+        return {"message": sent.message}
+
+    @acked
+    async def on_sync(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(SyncIn, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        return await self.ctx.conversations.sync(visitor_id, data.since_seq)
+
+    @acked
+    async def on_typing(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(TypingIn, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        conversation_id = await self.ctx.conversations.open_conversation_id(visitor_id)
+        if conversation_id is not None:
+            await self.ctx.notifier.typing(conversation_id, visitor_id, "visitor", data.typing)
+        return {}
+
+    @acked
+    async def on_request_human(self, sid: str, *args: Any) -> dict[str, Any]:
+        parse(Empty, first_arg(args))
+        visitor_id, locale = await self._visitor_session(sid)
+        return {"conversation": await self.ctx.conversations.request_human(visitor_id,
+                                                                           locale=locale)}
+
+    @acked
+    async def on_close(self, sid: str, *args: Any) -> dict[str, Any]:
+        parse(Empty, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        return {"conversation": await self.ctx.conversations.close(visitor_id)}
+
+    @acked
+    async def on_csat(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(CsatIn, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        await self.ctx.conversations.csat(visitor_id, data)
+        return {}
+
+
+def _identity_user(ctx: ChatContext, identity: Any) -> str:
+    if not isinstance(identity, dict):
+        raise _refused("invalid", "identity must be {user_id, hmac}")
+    user_id, given = identity.get("user_id"), identity.get("hmac")
+    if not isinstance(user_id, str) or not isinstance(given, str) or not 0 < len(user_id) <= 200:
+        raise _refused("invalid", "identity must be {user_id, hmac} with text values")
+    secret = ctx.settings.identity_secret
+    if secret is None or not identity_matches(secret, user_id, given):
+        raise _refused("forbidden", "the identity could not be verified")
+    return user_id
+
+
+def _refused(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    return socketio.exceptions.ConnectionRefusedError({"error": code, "message": message})
+
+
+def _short_text(value: Any, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _page_url(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) > 2000:
+        return None
+    return value if urlsplit(value).scheme in ("http", "https") else None
