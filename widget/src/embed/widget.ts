@@ -67,7 +67,7 @@ export class Widget {
     this.csat.element.hidden = true;
     this.offline = new OfflineForm(t, (text) => this.client.send(text));
     this.offline.element.hidden = true;
-    this.input = h("textarea", { rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "4000", enterkeyhint: "send" });
+    this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "4000", enterkeyhint: "send" });
     const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
     this.composer = h("form", { class: "composer" }, this.input, send);
     this.panel = h(
