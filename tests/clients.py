@@ -1,0 +1,82 @@
+"""A python-socketio visitor client for tests: connect, call, and wait for events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import socketio
+
+EVENT_TIMEOUT = 10.0
+
+
+class VisitorClient:
+    """One visitor tab. ``origin`` sets the Origin header like a browser on that page."""
+
+    def __init__(self, url: str, *, token: str | None = None, locale: str = "en",
+                 origin: str | None = None, auth: dict[str, Any] | None = None,
+                 namespace: str = "/visitor") -> None:
+        self.url = url
+        self.namespace = namespace
+        self.auth = auth if auth is not None else {"token": token, "locale": locale}
+        self.headers = {"Origin": origin} if origin else {}
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
+        self.session: dict[str, Any] = {}
+        for name in ("session", "message", "status", "typing", "conversation", "hello",
+                     "assigned"):
+            self.sio.on(name, self._recorder(name), namespace=namespace)
+
+    def _recorder(self, name: str) -> Any:
+        def record(data: Any) -> None:
+            self.events[name].put_nowait(data)
+        return record
+
+    async def connect(self) -> VisitorClient:
+        await self.sio.connect(self.url, namespaces=[self.namespace], auth=self.auth,
+                               headers=self.headers, transports=["websocket"],
+                               wait_timeout=EVENT_TIMEOUT)
+        if self.namespace == "/visitor":
+            self.session = await self.next("session")
+        return self
+
+    async def call(self, event: str, data: Any = None) -> Any:
+        if data is None:
+            return await self.sio.call(event, namespace=self.namespace, timeout=EVENT_TIMEOUT)
+        return await self.sio.call(event, data, namespace=self.namespace, timeout=EVENT_TIMEOUT)
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        await self.sio.emit(event, data, namespace=self.namespace)
+
+    async def next(self, event: str, timeout: float = EVENT_TIMEOUT) -> Any:
+        return await asyncio.wait_for(self.events[event].get(), timeout)
+
+    async def next_where(self, event: str, predicate: Any, timeout: float = EVENT_TIMEOUT) -> Any:
+        """The next ``event`` whose payload satisfies ``predicate`` (earlier ones are dropped)."""
+        async def wait() -> Any:
+            while True:
+                data = await self.events[event].get()
+                if predicate(data):
+                    return data
+        return await asyncio.wait_for(wait(), timeout)
+
+    def pending(self, event: str) -> list[Any]:
+        queue = self.events[event]
+        items = []
+        while not queue.empty():
+            items.append(queue.get_nowait())
+        return items
+
+    async def send(self, text: str, client_id: str, **extra: Any) -> Any:
+        return await self.call("message", {"client_id": client_id, "text": text, **extra})
+
+    async def disconnect(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+    async def __aenter__(self) -> VisitorClient:
+        return await self.connect()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.disconnect()

@@ -1,0 +1,255 @@
+"""Shared fixtures: real servers on loopback, this machine's PostgreSQL and Redis.
+
+A server the tests need but cannot reach makes them fail with a sentence
+saying what to start; nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from live_chat.app import create_app
+from live_chat.context import CONTEXT, ChatContext
+from live_chat.settings import Settings
+from tests.clients import VisitorClient
+
+REPO = Path(__file__).resolve().parent.parent
+PG_ADMIN_DSN = os.environ.get("TSUNAGU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("TSUNAGU_TEST_REDIS", "redis://127.0.0.1:6379/0")
+# The secret every test gateway shares, so two processes accept each other's tokens.
+TEST_SECRET = "tsunagu-test-secret-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- servers of this machine -------------------------------------------------
+
+
+async def _create_pg_database() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"tsunagu_test_{uuid.uuid4().hex[:12]}"
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_DSN} ({exc}). Start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
+            "or point TSUNAGU_TEST_PG at a server.",
+            pytrace=False,
+        )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return name, f"{base}/{name}"
+
+
+async def _drop_pg_database(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    name, url = await _create_pg_database()
+    yield url
+    await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """This machine's Redis, flushed of nothing: tests use their own channel and keys."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_TEST_URL} ({exc}). Start it with "
+            "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' "
+            "--appendonly no` or point TSUNAGU_TEST_REDIS at a server.",
+            pytrace=False,
+        )
+    finally:
+        await client.aclose()
+    yield REDIS_TEST_URL
+
+
+# -- gateway in this process -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models folder for the whole run: the default model is trained once."""
+    return tmp_path_factory.mktemp("models")
+
+
+@dataclass
+class Gateway:
+    """A gateway app listening on a loopback port in the test's event loop."""
+
+    url: str
+    app: web.Application
+    runner: web.AppRunner
+
+    @property
+    def ctx(self) -> ChatContext:
+        return self.app[CONTEXT]
+
+    def visitor(self, **kwargs: Any) -> VisitorClient:
+        return VisitorClient(self.url, **kwargs)
+
+
+GatewayFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def start_gateway(
+    tmp_path: Path, models_dir: Path
+) -> AsyncIterator[GatewayFactory]:
+    """Start gateways with settings overrides; all stop when the test ends."""
+    runners: list[web.AppRunner] = []
+
+    async def start(**overrides: Any) -> Gateway:
+        data_dir = overrides.pop("data_dir", tmp_path / f"data{len(runners)}")
+        settings = Settings.from_env(
+            {}, data_dir=data_dir, secret_key=TEST_SECRET, port=0, **overrides
+        )
+        models = data_dir / "models"
+        models.parent.mkdir(parents=True, exist_ok=True)
+        if not models.exists():
+            models.symlink_to(models_dir, target_is_directory=True)
+        app = create_app(settings)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return Gateway(url=f"http://127.0.0.1:{port}", app=app, runner=runner)
+
+    yield start
+    for runner in reversed(runners):
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def gateway(start_gateway: GatewayFactory) -> Gateway:
+    """A gateway with embedded defaults (SQLite in a temp folder)."""
+    return await start_gateway()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """None for the embedded SQLite default, else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    name, url = await _create_pg_database()
+    yield url
+    await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def any_db_gateway(start_gateway: GatewayFactory, database_url: str | None) -> Gateway:
+    """The same gateway on SQLite and on this machine's PostgreSQL."""
+    if database_url is None:
+        return await start_gateway()
+    return await start_gateway(database_url=database_url)
+
+
+# -- gateway processes -------------------------------------------------------
+
+
+@dataclass
+class GatewayProcess:
+    """A ``tsunagu serve`` subprocess on a loopback port."""
+
+    url: str
+    database_url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def spawn_gateway(data_dir: Path, models: Path, **env: str) -> GatewayProcess:
+    """Start ``tsunagu serve`` and wait until /readyz answers 200 (fails with its log if not)."""
+    import urllib.request
+
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / "models").exists():
+        (data_dir / "models").symlink_to(models, target_is_directory=True)
+    database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'tsunagu.db'}"
+    full_env = {
+        **os.environ, "TSUNAGU_DATA_DIR": str(data_dir), "TSUNAGU_PORT": str(port),
+        "TSUNAGU_SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url, **env,
+    }
+    log_path = data_dir / f"gateway-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "live_chat", "serve"], env=full_env, cwd=REPO,
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+    gateway = GatewayProcess(f"http://127.0.0.1:{port}", database_url, data_dir, process,
+                             log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gateway exited with {process.returncode}:\n{gateway.log()}")
+        try:
+            with urllib.request.urlopen(f"{gateway.url}/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return gateway
+        except OSError:
+            time.sleep(0.1)
+    stop_gateway(gateway)
+    pytest.fail(f"gateway did not become ready in 60 s:\n{gateway.log()}")
+
+
+def stop_gateway(gateway: GatewayProcess) -> None:
+    gateway.process.terminate()
+    try:
+        gateway.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        gateway.process.kill()
+        gateway.process.wait()
+
+
+@pytest.fixture(scope="module")
+def gateway_process(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path
+) -> Iterator[GatewayProcess]:
+    """One ``tsunagu serve`` subprocess (SQLite) shared by a test module (e.g. browser tests)."""
+    gateway = spawn_gateway(tmp_path_factory.mktemp("gateway"), models_dir)
+    yield gateway
+    stop_gateway(gateway)
+
