@@ -1,0 +1,393 @@
+"""The visitor widget in a real Chromium against a real gateway subprocess.
+
+Each test opens the demo page (GET /) in a fresh browser context, so it is a
+new visitor with empty storage. What the widget shows is checked through its
+(open) shadow root; what the gateway stored is checked in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.widget.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.timeout(60)
+
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
+
+
+@dataclass
+class Widget:
+    """Handles on the widget inside one page."""
+
+    page: Page
+    context: BrowserContext
+
+    @property
+    def launcher(self) -> Locator:
+        return self.page.locator("tsunagu-chat .launcher")
+
+    @property
+    def panel(self) -> Locator:
+        return self.page.locator("tsunagu-chat .panel")
+
+    @property
+    def input(self) -> Locator:
+        return self.page.locator("tsunagu-chat textarea.input")
+
+    @property
+    def root(self) -> Locator:
+        return self.page.locator("tsunagu-chat .root")
+
+    @property
+    def quick_replies(self) -> Locator:
+        return self.page.locator("tsunagu-chat .quick button")
+
+    @property
+    def pending(self) -> Locator:
+        return self.page.locator("tsunagu-chat .msg.pending")
+
+    def stored(self, sender: str = "") -> Locator:
+        """Messages the gateway has acked or sent (they carry their seq)."""
+        return self.page.locator(f"tsunagu-chat .msg{'-' + sender if sender else ''}[data-seq]")
+
+    def open(self) -> None:
+        self.launcher.click()
+        expect(self.panel).to_be_visible()
+
+    def send(self, message: str) -> None:
+        self.input.fill(message)
+        self.input.press("Enter")
+
+    def online(self) -> None:
+        expect(self.root).to_have_attribute("data-connection", "online")
+
+    def transcript(self) -> list[tuple[str, str]]:
+        """(sender, text) of every stored message shown, in order."""
+        return [tuple(x) for x in self.page.evaluate(
+            """() => [...document.querySelector('tsunagu-chat').shadowRoot
+                  .querySelectorAll('.msg[data-seq]')]
+                  .map(m => [m.dataset.sender, m.querySelector('.msg-bubble').textContent])"""
+        )]
+
+    def storage(self, suffix: str) -> Any:
+        """A value the widget keeps in localStorage (key ends with ``suffix``)."""
+        raw = self.page.evaluate(
+            """(suffix) => { for (let i = 0; i < localStorage.length; i++) {
+                 const k = localStorage.key(i);
+                 if (k.startsWith('tsunagu:') && k.endsWith(suffix)) return localStorage.getItem(k);
+               } return null; }""",
+            suffix,
+        )
+        return raw
+
+    def visitor_id(self) -> str:
+        vid = self.storage(":visitor")
+        assert vid, "the widget did not store the visitor id from `session`"
+        return str(vid)
+
+
+@pytest.fixture
+def open_page(browser: Any, gateway_process: Any, widget_bundle: Any) -> Iterator[Any]:
+    contexts: list[BrowserContext] = []
+
+    def open_(locale: str = "ja-JP", width: int = 1100, height: int = 760) -> Widget:
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{gateway_process.url}/")
+        widget = Widget(page, context)
+        expect(widget.launcher).to_be_visible()
+        widget.online()
+        return widget
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+async def _stored_messages(database_url: str, visitor_id: str) -> list[dict[str, Any]]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT m.conversation_id, m.seq, m.sender, m.text, m.client_id, m.payload,"
+                    " m.quick_replies FROM messages m JOIN conversations c"
+                    " ON c.id = m.conversation_id WHERE c.visitor_id = :v"
+                    " ORDER BY c.created_at, m.seq"
+                ),
+                {"v": visitor_id},
+            )
+            out = []
+            for row in rows.mappings():
+                item = dict(row)
+                if isinstance(item["quick_replies"], str):
+                    item["quick_replies"] = json.loads(item["quick_replies"])
+                out.append(item)
+            return out
+    finally:
+        await engine.dispose()
+
+
+async def _csat_scores(database_url: str, visitor_id: str) -> list[int]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT s.score FROM csat s JOIN conversations c ON c.id = s.conversation_id"
+                    " WHERE c.visitor_id = :v"
+                ),
+                {"v": visitor_id},
+            )
+            return [int(r[0]) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+def _assert_gapless(rows: list[dict[str, Any]]) -> None:
+    by_conv: dict[str, list[int]] = {}
+    for r in rows:
+        by_conv.setdefault(r["conversation_id"], []).append(r["seq"])
+    for seqs in by_conv.values():
+        assert seqs == list(range(1, len(seqs) + 1)), seqs
+
+
+# -- tests ---------------------------------------------------------------------
+
+
+def test_japanese_question_gets_bot_answer_and_quick_reply(open_page: Any, gateway_process: Any,
+                                                           aloop: Any) -> None:
+    w = open_page(locale="ja-JP")
+    w.open()
+    expect(w.input).to_be_focused()
+    # ja texts, from the demo page's data-locale="ja" and data-title.
+    expect(w.input).to_have_attribute("placeholder", "メッセージを入力…")
+    expect(w.page.locator("tsunagu-chat header h2")).to_have_text("花守茶舗 サポート")
+
+    question = "ログインできないのですが、どうすればいいですか？"
+    w.send(question)
+    expect(w.stored("visitor")).to_have_count(1)
+    expect(w.stored("bot").first).to_be_visible()
+    expect(w.quick_replies.first).to_be_visible()
+    answer = w.stored("bot").first.locator(".msg-bubble").text_content()
+    assert answer and answer.strip()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    w.page.screenshot(path=str(ARTIFACTS / "widget-open.png"))
+
+    title = w.quick_replies.first.text_content() or ""
+    assert title
+    w.quick_replies.first.click()
+    expect(w.stored("visitor")).to_have_count(2)
+    expect(w.stored("visitor").nth(1).locator(".msg-bubble")).to_have_text(title)
+    expect(w.quick_replies).to_have_count(0)  # used up: they belonged to the answer
+
+    rows = aloop.run(_stored_messages(gateway_process.database_url, w.visitor_id()))
+    _assert_gapless(rows)
+    assert rows[0]["sender"] == "visitor" and rows[0]["text"] == question
+    bot = next(r for r in rows if r["sender"] == "bot")
+    offered = {q["title"]: q.get("payload") for q in bot["quick_replies"]}
+    assert title in offered
+    chosen = [r for r in rows if r["sender"] == "visitor" and r["text"] == title]
+    assert len(chosen) == 1
+    assert chosen[0]["payload"] == offered[title]
+    assert chosen[0]["client_id"]
+
+
+def test_reload_restores_history_and_offline_messages_arrive_once_in_order(
+    open_page: Any, gateway_process: Any, aloop: Any
+) -> None:
+    w = open_page(locale="ja-JP")
+    w.open()
+    w.send("こんにちは")
+    expect(w.stored("bot").first).to_be_visible()
+    expect(w.pending).to_have_count(0)
+    before = w.transcript()
+    visitor = w.visitor_id()
+
+    w.page.reload()
+    # Same tab: the panel stays open, the history comes back from the gateway.
+    expect(w.panel).to_be_visible()
+    w.online()
+    expect(w.stored()).to_have_count(len(before))
+    assert w.transcript() == before
+    assert w.visitor_id() == visitor
+
+    w.context.set_offline(True)
+    expect(w.root).to_have_attribute("data-connection", "offline")
+    first, second = "オフライン中のメッセージ 1", "オフライン中のメッセージ 2"
+    w.send(first)
+    w.send(second)
+    expect(w.pending).to_have_count(2)
+    outbox = json.loads(w.storage(":outbox") or "[]")
+    assert [p["text"] for p in outbox] == [first, second]
+    stored_texts = [r["text"] for r in aloop.run(_stored_messages(gateway_process.database_url,
+                                                                  visitor))]
+    assert first not in stored_texts and second not in stored_texts
+
+    w.context.set_offline(False)
+    w.online()
+    expect(w.pending).to_have_count(0)
+    expect(w.stored("visitor").filter(has_text=first)).to_have_count(1)
+    expect(w.stored("visitor").filter(has_text=second)).to_have_count(1)
+    assert w.storage(":outbox") is None
+
+    rows = aloop.run(_stored_messages(gateway_process.database_url, visitor))
+    _assert_gapless(rows)
+    texts = [r["text"] for r in rows]
+    assert texts.count(first) == 1 and texts.count(second) == 1
+    assert texts.index(first) < texts.index(second)
+    shown = [t for _, t in w.transcript()]
+    assert shown.count(first) == 1 and shown.count(second) == 1
+    assert shown.index(first) < shown.index(second)
+
+
+XSS = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(2)</script>",
+    '"><svg onload=alert(3)>',
+    "javascript:alert(4)",
+    "詳しくは https://example.com/help?a=1&b=2. をご覧ください",
+]
+
+
+def test_markup_in_messages_is_shown_as_text(open_page: Any) -> None:
+    w = open_page(locale="en-US")
+    dialogs: list[str] = []
+    w.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    w.open()
+    for payload in XSS:
+        w.send(payload)
+        expect(w.stored("visitor").filter(has_text=payload)).to_have_count(1)
+    expect(w.pending).to_have_count(0)
+    shown = [t for sender, t in w.transcript() if sender == "visitor"]
+    assert shown == XSS
+
+    log = w.page.locator("tsunagu-chat .log")
+    expect(log.locator("img, script, svg, iframe, object")).to_have_count(0)
+    links = log.locator("a")
+    expect(links).to_have_count(1)
+    expect(links).to_have_attribute("href", "https://example.com/help?a=1&b=2")
+    expect(links).to_have_attribute("target", "_blank")
+    assert "noopener" in (links.get_attribute("rel") or "")
+    w.page.wait_for_timeout(300)
+    assert dialogs == []
+    assert w.page.evaluate("document.images.length === 0 || ![...document.images].some(i => i.src.endsWith('/x'))")
+
+
+AGGRESSIVE_CSS = """
+* { all: unset !important; }
+html { font-size: 48px !important; }
+body { font-size: 40px !important; line-height: 4 !important; font-family: "Comic Sans MS", cursive !important; color: red !important; }
+div, section, header, h2, button, textarea, span, form { font-size: 40px !important; padding: 30px !important; margin: 20px !important; border: 5px solid red !important; display: inline !important; position: static !important; }
+tsunagu-chat { display: none !important; opacity: 0 !important; transform: scale(0.5) !important; filter: blur(4px) !important; }
+"""
+
+MEASURE_JS = """() => {
+  const root = document.querySelector('tsunagu-chat').shadowRoot;
+  const out = {};
+  for (const sel of ['.launcher', '.panel', 'header h2', 'textarea.input', '.send',
+                     '.msg-visitor .msg-bubble', '.msg-bot[data-seq] .msg-bubble', '.log']) {
+    const el = root.querySelector(sel);
+    if (!el) { out[sel] = null; continue; }
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    out[sel] = {
+      box: [r.left - innerWidth, r.top - innerHeight, r.width, r.height].map(Math.round),
+      style: [s.fontSize, s.fontFamily, s.lineHeight, s.color, s.backgroundColor, s.display,
+              s.padding, s.borderTopWidth, s.opacity, s.visibility],
+    };
+  }
+  const host = getComputedStyle(document.querySelector('tsunagu-chat'));
+  out.host = [host.display, host.opacity, host.transform, host.filter];
+  return out;
+}"""
+
+
+def test_host_page_css_does_not_change_the_widget(open_page: Any) -> None:
+    w = open_page(locale="en-US")
+    globals_before = w.page.evaluate("Object.keys(window).filter(k => /tsunagu/i.test(k))")
+    assert globals_before == ["Tsunagu"]  # the one global entry point
+    w.open()
+    w.send("hello")
+    expect(w.stored("bot").first).to_be_visible()
+    expect(w.pending).to_have_count(0)
+    w.page.mouse.move(0, 0)  # no hover styles in either measurement
+    before = w.page.evaluate(MEASURE_JS)
+    assert all(v is not None for v in before.values()), before
+
+    w.page.add_style_tag(content=AGGRESSIVE_CSS)
+    after = w.page.evaluate(MEASURE_JS)
+    # Positions are measured from the viewport's bottom-right corner, where the widget lives.
+    assert after == before
+    expect(w.input).to_be_visible()
+    w.send("still works")
+    expect(w.stored("visitor").filter(has_text="still works")).to_have_count(1)
+
+
+def test_keyboard_only_on_a_360px_phone(open_page: Any) -> None:
+    w = open_page(locale="en-US", width=360, height=640)
+    w.launcher.focus()
+    w.page.keyboard.press("Enter")
+    expect(w.panel).to_be_visible()
+    expect(w.input).to_be_focused()
+    # The panel fills the small screen and nothing overflows sideways.
+    box = w.panel.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert w.page.evaluate("document.documentElement.scrollWidth") <= 360
+    ib = w.input.bounding_box()
+    assert ib and ib["y"] + ib["height"] <= 640 and ib["x"] + ib["width"] <= 360
+
+    # Shift+Enter is a new line, Enter sends.
+    w.page.keyboard.type("line one")
+    w.page.keyboard.press("Shift+Enter")
+    w.page.keyboard.type("line two")
+    assert w.input.input_value() == "line one\nline two"
+    expect(w.pending).to_have_count(0)
+    w.page.keyboard.press("Enter")
+    expect(w.stored("visitor")).to_have_count(1)
+    expect(w.stored("visitor").locator(".msg-bubble")).to_have_text("line one\nline two")
+    expect(w.input).to_have_value("")
+    # New messages are announced by a live region.
+    log = w.page.locator("tsunagu-chat .log")
+    expect(log).to_have_attribute("role", "log")
+    expect(log).to_have_attribute("aria-live", "polite")
+
+    # Escape closes and gives focus back to the launcher.
+    w.page.keyboard.press("Escape")
+    expect(w.panel).to_be_hidden()
+    expect(w.launcher).to_be_focused()
+    expect(w.launcher).to_have_attribute("aria-expanded", "false")
+
+
+def test_ask_for_a_person_then_end_chat_and_rate_it(open_page: Any, gateway_process: Any,
+                                                    aloop: Any) -> None:
+    w = open_page(locale="en-US")
+    w.open()
+    w.send("hello")
+    expect(w.stored("bot").first).to_be_visible()
+    w.page.locator("tsunagu-chat .ask-human").click()
+    banner = w.page.locator("tsunagu-chat .banner.state")
+    # No agent is online in this gateway: queued with a position, or "nobody available".
+    # (The demo page fixes data-locale="ja".)
+    expect(banner).to_have_text(re.compile(r"あなたは \d+ 番目です|対応できる担当者がいません"))
+
+    w.page.locator("tsunagu-chat .end-chat").click()
+    csat = w.page.locator("tsunagu-chat .csat")
+    expect(csat).to_be_visible()
+    csat.locator("button[data-score='4']").click()
+    expect(csat).to_contain_text("ありがとうございました")
+    scores = aloop.run(_csat_scores(gateway_process.database_url, w.visitor_id()))
+    assert scores == [4]
