@@ -20,7 +20,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     manager = (
         # write_only=False: this process also listens, to deliver emits made elsewhere.
-        socketio.AsyncRedisManager(settings.redis_url, channel="tsunagu")
+        socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
         if settings.redis_url
         else None
     )

@@ -87,7 +87,7 @@ async def summary(store: Store, since: datetime, until: datetime) -> Summary:
                 in_window, Conversation.state == "closed", Conversation.id.not_in(escalated)
             )
         )
-    frts = [_seconds(bot_at) - _seconds(visitor_at) for visitor_at, bot_at in pairs]
+    frts = [(_aware(bot_at) - _aware(visitor_at)).total_seconds() for visitor_at, bot_at in pairs]
     return Summary(
         since=since, until=until, conversations=int(total or 0),
         bot_frt_p50_s=percentile(frts, 0.5), bot_frt_p90_s=percentile(frts, 0.9),
@@ -97,8 +97,8 @@ async def summary(store: Store, since: datetime, until: datetime) -> Summary:
     )
 
 
-def _seconds(value: datetime | str) -> float:
-    # Aggregates (min) bypass the column type: SQLite hands back text.
+def _aware(value: datetime | str) -> datetime:
+    # Aggregates (min) may bypass the column type: SQLite can hand back text.
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -26,7 +26,8 @@ class Settings:
 
     ``data_dir`` holds the SQLite file, the models and the generated secret.
     ``database_url`` is an SQLAlchemy async URL; ``redis_url`` switches on the
-    multi-process mode (Socket.IO emits between processes). ``allowed_origins``
+    multi-process mode (Socket.IO emits between processes, on the pub/sub
+    ``redis_channel``, which every process of one deployment shares). ``allowed_origins``
     are the web origins whose pages may embed the widget; the gateway's own
     origin is always allowed. ``secret_key`` signs visitor tokens; every
     process of one deployment must share it.
@@ -37,6 +38,7 @@ class Settings:
     data_dir: Path = Path("data")
     database_url: str = ""
     redis_url: str | None = None
+    redis_channel: str = "tsunagu"
     allowed_origins: tuple[str, ...] = ()
     secret_key: str = ""
     identity_secret: str | None = None
@@ -64,6 +66,7 @@ class Settings:
             "data_dir": data_dir,
             "database_url": env.get("DATABASE_URL", ""),
             "redis_url": env.get("REDIS_URL") or None,
+            "redis_channel": env.get("TSUNAGU_REDIS_CHANNEL", "tsunagu"),
             "allowed_origins": _origins(env.get("TSUNAGU_ALLOWED_ORIGINS", "")),
             "secret_key": env.get("TSUNAGU_SECRET_KEY", ""),
             "identity_secret": env.get("TSUNAGU_IDENTITY_SECRET") or None,

@@ -1,0 +1,45 @@
+# The two set-up commands of the README:
+#   make run   installs everything into .venv and serves http://127.0.0.1:8080 (SQLite, no Redis)
+#   make test  installs what the tests need and runs the whole suite
+# Both work on a fresh checkout; each step is safe to repeat.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test install install-test widget browser services lint
+
+run: install widget
+	$(VENV)/bin/tsunagu serve
+
+test: install-test widget browser services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(PY)
+	$(PY) -m pip install --quiet -e .
+
+install-test: $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+
+# The visitor widget and console bundles (TypeScript, esbuild); needs Node.js 20+.
+widget:
+	npm --prefix widget ci --no-audit --no-fund --loglevel=error
+	npm --prefix widget run build
+
+# Debian's Chromium for the browser tests (test tools may not download a browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# PostgreSQL and Redis on this machine: start them if they are down.
+services:
+	@bash scripts/ensure-services.sh
+
+lint:
+	$(VENV)/bin/ruff check .
