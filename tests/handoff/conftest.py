@@ -7,6 +7,7 @@ multi-process backend would prove nothing.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -18,7 +19,8 @@ from handoff.backend import HandoffBackend
 from handoff.memory import MemoryBackend
 from handoff.redis_backend import RedisBackend
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# The same variable as the gateway tests use, so one setting moves them all.
+REDIS_URL = os.environ.get("TSUNAGU_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 class FakeClock:
@@ -53,6 +55,12 @@ async def connect_redis() -> Redis:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def handoff_redis_url() -> str:
+    """Where the Redis cases connect (processes started by a test use it too)."""
+    return REDIS_URL
 
 
 @pytest.fixture

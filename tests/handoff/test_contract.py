@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from handoff import router
 from handoff.backend import (
     AgentStatus,
     AgentUnavailable,
@@ -42,6 +43,8 @@ async def check_invariants(b: HandoffBackend) -> tuple[dict[str, str], list[str]
     assert await b.queue_positions() == expected
     for cid, pos in expected.items():
         assert await b.position(cid) == pos
+    # Nothing waits that an agent could take now: freed capacity was used at once.
+    assert router.plan_assignments(await b.agents(), await b.queue()) == []
     return held, waiting
 
 
