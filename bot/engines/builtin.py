@@ -1,0 +1,385 @@
+"""The built-in NLU engine: character n-gram TF-IDF and a calibrated linear model.
+
+Why this design:
+
+* Character n-grams (plus word n-grams for languages with spaces) work for
+  Japanese without a word tokenizer and are robust to typos and to
+  hiragana/kanji spelling variants.
+* A linear SVM trains in seconds (CLINC150's 15,000 examples in about ten)
+  and classifies in well under a millisecond.
+* SVM scores are not probabilities: a softmax with one temperature, fitted on
+  held-out (out-of-fold) scores, turns them into calibrated confidences.
+* The out-of-scope threshold is chosen on the same held-out predictions (and
+  ``out_of_scope`` examples, when the data has some, are also a class of
+  their own).
+
+A model is saved as plain arrays (``classifier.npz``, loaded with
+``allow_pickle=False``) plus JSON; the vectorizers are rebuilt from their
+vocabulary and IDF on load, so loading a model never executes stored code.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from bot.errors import ModelFormatError
+from bot.nlu import OUT_OF_SCOPE, Prediction
+
+ARRAYS_FILE = "classifier.npz"
+CONFIG_FILE = "classifier.json"
+FORMAT_VERSION = 1
+_WORD_TOKENS = r"(?u)\b\w+\b"
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width ASCII and half-width kana fold together), lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+@dataclass(frozen=True)
+class BuiltinConfig:
+    """Hyper-parameters of the built-in engine.
+
+    ``char_ngrams``/``word_ngrams``: n-gram ranges of the two TF-IDF
+    featurizers (``None`` disables one). ``c``: inverse regularisation of the
+    SVM. ``calibration_folds``: folds of the out-of-fold predictions used to fit
+    the temperature and the threshold. ``ranking_size``: intents kept in a
+    prediction's ranking. ``threshold``: force an out-of-scope threshold
+    instead of choosing it on held-out data.
+    """
+
+    char_ngrams: tuple[int, int] | None = (1, 4)
+    word_ngrams: tuple[int, int] | None = (1, 2)
+    c: float = 1.0
+    calibration_folds: int = 3
+    ranking_size: int = 5
+    threshold: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Figures of the out-of-fold predictions made while calibrating.
+
+    ``in_scope_accuracy`` counts an in-scope example as correct only when its
+    intent is right *and* it is above the threshold; ``oos_recall`` is the
+    share of ``out_of_scope`` examples recognised as such (``None`` without
+    any). ``intents``/``predicted`` are the raw out-of-fold results.
+    """
+
+    in_scope_accuracy: float
+    oos_recall: float | None
+    temperature: float
+    threshold: float
+    folds: int
+    predicted: tuple[str, ...] = field(default=(), repr=False)
+
+    def figures(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("predicted")
+        return out
+
+
+class BuiltinClassifier:
+    """A trained built-in model. ``parse`` is pure computation (no I/O), thread-safe."""
+
+    def __init__(
+        self,
+        vectorizers: Sequence[TfidfVectorizer],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        classes: Sequence[str],
+        *,
+        temperature: float,
+        threshold: float,
+        config: BuiltinConfig,
+    ) -> None:
+        """Wrap fitted parts; use :meth:`train` or :meth:`load` rather than this.
+
+        ``coef`` is (n_classes, n_features) over the concatenated features of
+        ``vectorizers``; ``temperature`` divides the scores before the softmax;
+        ``threshold`` is the confidence below which a message is out of scope.
+        """
+        self._vectorizers = tuple(vectorizers)
+        # Stored transposed and contiguous: one sparse row times this matrix
+        # is the whole cost of scoring a message.
+        self._coef_t = np.ascontiguousarray(coef.T, dtype=np.float64)
+        self._intercept = np.asarray(intercept, dtype=np.float64)
+        self.classes = tuple(classes)
+        self.temperature = float(temperature)
+        self.threshold = float(threshold)
+        self.config = config
+
+    # -- inference ------------------------------------------------------------
+
+    def parse(self, text: str) -> Prediction:
+        """Classify one message."""
+        return self._predictions(self._probabilities([text]))[0]
+
+    def parse_batch(self, texts: Sequence[str]) -> list[Prediction]:
+        """Classify many messages at once (evaluation); same results as :meth:`parse`."""
+        return self._predictions(self._probabilities(texts))
+
+    def _probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        scores = _features(self._vectorizers, texts, fit=False) @ self._coef_t + self._intercept
+        return _softmax(np.asarray(scores), self.temperature)
+
+    def _predictions(self, probabilities: np.ndarray) -> list[Prediction]:
+        size = min(self.config.ranking_size, len(self.classes))
+        out = []
+        for row in probabilities:
+            order = np.argsort(-row)[:size]
+            ranking = tuple((self.classes[i], float(row[i])) for i in order)
+            best, confidence = ranking[0]
+            if confidence < self.threshold:
+                best = OUT_OF_SCOPE
+            out.append(Prediction(best, confidence, ranking))
+        return out
+
+    # -- training ---------------------------------------------------------------
+
+    @classmethod
+    def train(
+        cls, texts: Sequence[str], intents: Sequence[str], config: BuiltinConfig | None = None
+    ) -> tuple[BuiltinClassifier, HeldOut]:
+        """Fit a model on ``texts`` labelled ``intents``.
+
+        ``intents`` may include :data:`OUT_OF_SCOPE` for examples of what the
+        bot must not answer. Returns the model and the held-out figures of its
+        calibration (the same procedure on ``calibration_folds`` folds).
+        """
+        config = config or BuiltinConfig()
+        labels = np.asarray(intents)
+        folds = _usable_folds(labels, config.calibration_folds)
+        scores = np.zeros((len(texts), len(np.unique(labels))))
+        classes = np.unique(labels)
+        if folds >= 2:
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
+            for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
+                part = _fit([texts[i] for i in train_idx], labels[train_idx], config)
+                # A fold may lack a rare class: scatter its columns into the
+                # full class order, leaving the missing ones very unlikely.
+                fold_scores = np.full((len(test_idx), len(classes)), -10.0)
+                columns = np.searchsorted(classes, part.classes)
+                fold_scores[:, columns] = part.scores([texts[i] for i in test_idx])
+                scores[test_idx] = fold_scores
+        model = _fit(texts, labels, config)
+        if folds >= 2:
+            temperature = _fit_temperature(scores, np.searchsorted(classes, labels))
+            probabilities = _softmax(scores, temperature)
+            threshold = (
+                config.threshold
+                if config.threshold is not None
+                else _choose_threshold(probabilities, classes, labels)
+            )
+            held_out = _held_out(probabilities, classes, labels, temperature, threshold, folds)
+        else:
+            # Too little data to hold any out: keep every prediction.
+            temperature, threshold = 0.2, config.threshold or 0.0
+            held_out = HeldOut(float("nan"), None, temperature, threshold, 0)
+        classifier = cls(
+            model.vectorizers,
+            model.svm.coef_,
+            model.svm.intercept_,
+            [str(c) for c in model.classes],
+            temperature=temperature,
+            threshold=threshold,
+            config=config,
+        )
+        return classifier, held_out
+
+    # -- persistence ------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        """Write the model as arrays and JSON into ``directory`` (which must exist)."""
+        arrays: dict[str, np.ndarray] = {
+            "coef": self._coef_t.T.astype(np.float32),
+            "intercept": self._intercept,
+            "classes": np.asarray(self.classes, dtype=np.str_),
+        }
+        featurizers = []
+        for index, vectorizer in enumerate(self._vectorizers):
+            terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+            arrays[f"terms_{index}"] = np.asarray(terms, dtype=np.str_)
+            arrays[f"idf_{index}"] = vectorizer.idf_
+            featurizers.append(
+                {"analyzer": vectorizer.analyzer, "ngram_range": list(vectorizer.ngram_range)}
+            )
+        np.savez_compressed(directory / ARRAYS_FILE, allow_pickle=False, **arrays)
+        settings = {
+            "format": FORMAT_VERSION,
+            "engine": "builtin",
+            "temperature": self.temperature,
+            "threshold": self.threshold,
+            "featurizers": featurizers,
+            "config": asdict(self.config),
+        }
+        (directory / CONFIG_FILE).write_text(json.dumps(settings, indent=2) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> BuiltinClassifier:
+        """Rebuild a model saved by :meth:`save`; raises :class:`ModelFormatError`."""
+        try:
+            settings = json.loads((directory / CONFIG_FILE).read_text("utf-8"))
+            with np.load(directory / ARRAYS_FILE, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelFormatError(f"{directory}: cannot read the built-in model: {exc}") from exc
+        if settings.get("format") != FORMAT_VERSION:
+            raise ModelFormatError(f"{directory}: unknown model format {settings.get('format')!r}")
+        config_fields = dict(settings["config"])
+        for key in ("char_ngrams", "word_ngrams"):
+            if config_fields.get(key) is not None:
+                config_fields[key] = tuple(config_fields[key])
+        vectorizers = []
+        for index, spec in enumerate(settings["featurizers"]):
+            terms = arrays[f"terms_{index}"].tolist()
+            vectorizer = _vectorizer(spec["analyzer"], tuple(spec["ngram_range"]), terms)
+            vectorizer.idf_ = arrays[f"idf_{index}"]
+            vectorizers.append(vectorizer)
+        coef = arrays["coef"]
+        if coef.shape[1] != sum(len(v.vocabulary_) for v in vectorizers):
+            raise ModelFormatError(f"{directory}: coefficients do not match the vocabulary")
+        return cls(
+            vectorizers,
+            coef,
+            arrays["intercept"],
+            arrays["classes"].tolist(),
+            temperature=settings["temperature"],
+            threshold=settings["threshold"],
+            config=BuiltinConfig(**config_fields),
+        )
+
+
+# -- the pieces ---------------------------------------------------------------------
+
+
+@dataclass
+class _Fitted:
+    vectorizers: tuple[TfidfVectorizer, ...]
+    svm: LinearSVC
+
+    @property
+    def classes(self) -> np.ndarray:
+        return self.svm.classes_
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        scores = self.svm.decision_function(_features(self.vectorizers, texts, fit=False))
+        # decision_function returns one column for two classes.
+        return scores if scores.ndim == 2 else np.column_stack([-scores, scores])
+
+
+def _vectorizer(
+    analyzer: str, ngram_range: tuple[int, int], vocabulary: list[str] | None = None
+) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=ngram_range,
+        preprocessor=normalize_text,
+        token_pattern=_WORD_TOKENS if analyzer == "word" else None,
+        sublinear_tf=True,
+        dtype=np.float64,
+        vocabulary={term: i for i, term in enumerate(vocabulary)} if vocabulary else None,
+    )
+
+
+def _features(
+    vectorizers: Sequence[TfidfVectorizer], texts: Sequence[str], *, fit: bool
+) -> sparse.csr_matrix:
+    parts = [v.fit_transform(texts) if fit else v.transform(texts) for v in vectorizers]
+    matrix = sparse.hstack(parts, format="csr") if len(parts) > 1 else parts[0].tocsr()
+    # Each featurizer's rows are unit length; rescale so the concatenation is
+    # too, which keeps the SVM margin comparable whatever the number of parts.
+    return matrix * (1.0 / np.sqrt(len(parts)))
+
+
+def _fit(texts: Sequence[str], labels: np.ndarray, config: BuiltinConfig) -> _Fitted:
+    vectorizers = []
+    if config.char_ngrams:
+        vectorizers.append(_vectorizer("char_wb", config.char_ngrams))
+    if config.word_ngrams:
+        vectorizers.append(_vectorizer("word", config.word_ngrams))
+    if not vectorizers:
+        raise ValueError("at least one of char_ngrams and word_ngrams must be set")
+    matrix = _features(vectorizers, texts, fit=True)
+    svm = LinearSVC(C=config.c, random_state=config.seed).fit(matrix, labels)
+    return _Fitted(tuple(vectorizers), svm)
+
+
+def _usable_folds(labels: np.ndarray, wanted: int) -> int:
+    _, counts = np.unique(labels, return_counts=True)
+    return max(0, min(wanted, int(counts.min()))) if wanted >= 2 else 0
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = scores / temperature
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The softmax temperature minimising the negative log-likelihood of the truth."""
+    best_t, best_nll = 1.0, np.inf
+    rows = np.arange(len(truth))
+    for temperature in np.geomspace(0.02, 2.0, 41):
+        p = _softmax(scores, float(temperature))[rows, truth]
+        nll = -np.log(np.clip(p, 1e-12, None)).mean()
+        if nll < best_nll:
+            best_t, best_nll = float(temperature), nll
+    return best_t
+
+
+def _choose_threshold(probabilities: np.ndarray, classes: np.ndarray, labels: np.ndarray) -> float:
+    """Pick the out-of-scope threshold on held-out predictions.
+
+    With ``out_of_scope`` examples: maximise in-scope accuracy plus
+    out-of-scope recall (each counted as a rate, so 100 OOS examples weigh as
+    much as 15,000 in-scope ones). Without: the highest threshold that keeps
+    97% of the correct in-scope predictions.
+    """
+    confidence = probabilities.max(axis=1)
+    predicted = classes[probabilities.argmax(axis=1)]
+    in_scope = labels != OUT_OF_SCOPE
+    correct = in_scope & (predicted == labels)
+    if in_scope.all():
+        return float(np.quantile(confidence[correct], 0.03)) if correct.any() else 0.0
+    best_threshold, best_score = 0.0, -1.0
+    for threshold in np.unique(np.round(confidence, 3)):
+        accepted = confidence >= threshold
+        accuracy = (correct & accepted).sum() / in_scope.sum()
+        oos_hits = ~in_scope & (~accepted | (predicted == OUT_OF_SCOPE))
+        recall = oos_hits.sum() / (~in_scope).sum()
+        if accuracy + recall > best_score:
+            best_threshold, best_score = float(threshold), accuracy + recall
+    return best_threshold
+
+
+def _held_out(
+    probabilities: np.ndarray,
+    classes: np.ndarray,
+    labels: np.ndarray,
+    temperature: float,
+    threshold: float,
+    folds: int,
+) -> HeldOut:
+    confidence = probabilities.max(axis=1)
+    predicted = np.where(
+        confidence < threshold, OUT_OF_SCOPE, classes[probabilities.argmax(axis=1)]
+    )
+    in_scope = labels != OUT_OF_SCOPE
+    accuracy = float((predicted[in_scope] == labels[in_scope]).mean()) if in_scope.any() else 0.0
+    recall = float((predicted[~in_scope] == OUT_OF_SCOPE).mean()) if (~in_scope).any() else None
+    return HeldOut(accuracy, recall, temperature, threshold, folds, tuple(predicted.tolist()))
