@@ -6,6 +6,8 @@ nothing else. Times come from a fake clock so grace periods are exact.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from handoff import router
@@ -15,6 +17,7 @@ from handoff.backend import (
     Assignment,
     Changes,
     HandoffBackend,
+    HandoffError,
     NotAssigned,
     UnknownAgent,
 )
@@ -26,12 +29,17 @@ async def online(b: HandoffBackend, agent_id: str, capacity: int = 4, teams=()) 
     return await b.set_status(agent_id, "online")
 
 
-async def check_invariants(b: HandoffBackend) -> tuple[dict[str, str], list[str]]:
+async def check_invariants(
+    b: HandoffBackend, capacity_lowered: bool = False
+) -> tuple[dict[str, str], list[str]]:
     """Capacity respected, one holder per conversation, nothing both held and
-    waiting, positions 1..n in queue order. Returns (holder map, waiting ids)."""
+    waiting, positions 1..n in queue order. Returns (holder map, waiting ids).
+
+    ``capacity_lowered``: the test lowered a capacity below a load on purpose
+    (allowed: the agent keeps the chats), so skip that check."""
     held: dict[str, str] = {}
     for agent in await b.agents():
-        assert agent.load <= agent.capacity, agent
+        assert capacity_lowered or agent.load <= agent.capacity, agent
         for cid in agent.active:
             assert cid not in held, f"{cid} held by {held[cid]} and {agent.agent_id}"
             held[cid] = agent.agent_id
@@ -558,3 +566,73 @@ async def test_backends_report_identical_values(clock, make_redis_backend) -> No
     assert await mem.expire_grace(clock.now + 60) == await red.expire_grace(clock.now + 60)
     assert await mem.agents() == await red.agents()
     assert await mem.queue() == await red.queue()
+
+
+# -- both backends, side by side ------------------------------------------------------
+
+
+async def _apply(b: HandoffBackend, op: str, args: tuple) -> Changes | str:
+    """Run one operation; an error is returned as its class name to compare."""
+    try:
+        return await getattr(b, op)(*args)
+    except (HandoffError, ValueError) as exc:
+        return type(exc).__name__
+
+
+def _random_op(rng: random.Random, clock, held: list[str]) -> tuple[str, tuple]:
+    agent_id = f"a{rng.randrange(5)}"
+    cid = f"c{rng.randrange(40)}"
+    team = rng.choice([None, None, "x", "y"])
+    roll = rng.random()
+    if roll < 0.08:
+        teams = rng.sample(["x", "y"], rng.randrange(3))
+        return "register_agent", (agent_id, agent_id.upper(), rng.randint(1, 3), teams)
+    if roll < 0.2:
+        return "set_status", (agent_id, rng.choice(["online", "online", "away", "offline"]))
+    if roll < 0.5:
+        return "enqueue", (cid, rng.choice([0, 0, 1, 2]), team)
+    if roll < 0.62:
+        return "release", (cid,)
+    if roll < 0.68:
+        return "dequeue", (cid,)
+    if roll < 0.8:
+        target = rng.choice([None, agent_id])
+        # Mostly held conversations, so transfers mostly happen.
+        moved = rng.choice(held) if held and rng.random() < 0.8 else cid
+        return "transfer", (moved, target, rng.choice([None, team]))
+    if roll < 0.86:
+        return "agent_disconnected", (agent_id,)
+    if roll < 0.92:
+        return "agent_connected", (agent_id,)
+    clock.advance(rng.choice([1, 10, 30]))
+    return "expire_grace", ()
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_both_backends_answer_every_call_identically(
+    seed: int, clock, make_redis_backend
+) -> None:
+    """Random operation sequences give the same Changes, errors and state on both
+    backends, and the Changes alone keep a client's view of the queue exact."""
+    rng = random.Random(seed)
+    mem = MemoryBackend(clock=clock, grace_seconds=25)
+    red = await make_redis_backend(clock=clock, grace_seconds=25)
+    view: dict[str, int] = {}  # positions as a gateway would know them from Changes only
+    for step in range(250):
+        held = sorted(cid for agent in await mem.agents() for cid in agent.active)
+        op, args = _random_op(rng, clock, held)
+        got_mem = await _apply(mem, op, args)
+        got_red = await _apply(red, op, args)
+        assert got_mem == got_red, (step, op, args)
+        if isinstance(got_mem, Changes):
+            for a in got_mem.assigned:
+                view.pop(a.conversation_id, None)
+                agent = await mem.agent(a.agent_id)
+                assert agent.load <= agent.capacity
+            if op in ("release", "dequeue"):
+                view.pop(args[0], None)
+            view.update(got_mem.positions)
+        assert await mem.agents() == await red.agents(), (step, op, args)
+        assert await mem.queue() == await red.queue(), (step, op, args)
+        assert view == await red.queue_positions(), (step, op, args)
+    await check_invariants(red, capacity_lowered=True)
