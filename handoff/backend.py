@@ -107,29 +107,38 @@ class HandoffBackend(abc.ABC):
         ``online``: waiting conversations are assigned to them at once if they
         are connected and have room. ``away``: they keep their chats and get
         no new ones. ``offline`` (sign-off): their chats go back to the head of
-        the queue immediately and are reassigned if anyone has room.
+        the queue immediately and are reassigned if anyone has room, and the
+        connections remembered for them are forgotten (also the way for an
+        admin to clear connections left by a gateway process that crashed).
         Raises :class:`UnknownAgent`.
         """
 
     @abc.abstractmethod
-    async def agent_disconnected(self, agent_id: str) -> Changes:
-        """The agent's last connection dropped: start the grace period.
+    async def agent_disconnected(self, agent_id: str, connection_id: str = "") -> Changes:
+        """One of the agent's connections dropped; if it was the last, start the grace period.
 
-        They keep their chats until ``now + grace_seconds`` and get no new
-        ones meanwhile. Calling it again while disconnected keeps the first
-        deadline. Nothing moves now (the returned :class:`Changes` is empty);
-        :meth:`expire_grace` does the requeueing. Raises :class:`UnknownAgent`.
+        ``connection_id``: the id given to :meth:`agent_connected` for this
+        connection (e.g. the Socket.IO sid), so an agent with two tabs, maybe
+        on two gateway processes, keeps working when one closes. Callers that
+        track one connection per agent may leave it out.
+
+        When no connection is left the agent keeps their chats until
+        ``now + grace_seconds`` and gets no new ones meanwhile; a second
+        call keeps the first deadline. Nothing moves now (the result is
+        empty); :meth:`expire_grace` does the requeueing. Raises
+        :class:`UnknownAgent`.
         """
 
     @abc.abstractmethod
-    async def agent_connected(self, agent_id: str) -> Changes:
-        """The agent (re)connected: cancel any grace period.
+    async def agent_connected(self, agent_id: str, connection_id: str = "") -> Changes:
+        """The agent opened a connection: remember it and cancel any grace period.
 
-        Call it on every connect; for an agent who never dropped it only
-        re-checks the queue. If the agent is ``online`` with room, waiting
-        conversations are assigned. An agent whose grace already expired is
-        ``offline`` and holds nothing; call :meth:`set_status` to go online.
-        Raises :class:`UnknownAgent`.
+        ``connection_id`` as in :meth:`agent_disconnected`. Call it on every
+        connect; for an agent who never dropped it only re-checks the queue.
+        If the agent is ``online`` with room, waiting conversations are
+        assigned. An agent whose grace already expired is ``offline`` and
+        holds nothing; call :meth:`set_status` to go online. Raises
+        :class:`UnknownAgent`.
         """
 
     @abc.abstractmethod

@@ -74,6 +74,7 @@ class MemoryBackend(HandoffBackend):
         # Every conversation handoff knows (waiting or held), with its queue data.
         self._entries: dict[str, QueueEntry] = {}
         self._holder: dict[str, str] = {}
+        self._connections: dict[str, set[str]] = {}  # agent id -> open connection ids
         self._waiting: set[str] = set()
         self._seq = itertools.count(1)  # arrival numbers of queue entries
         self._order = itertools.count(1)  # idle order of agents
@@ -136,8 +137,13 @@ class MemoryBackend(HandoffBackend):
             agent = self._agents[agent_id]
             chats.extend(agent.active)
             self._agents[agent_id] = replace(
-                agent, status=AgentStatus.OFFLINE, disconnected_at=None, grace_until=None
+                agent,
+                status=AgentStatus.OFFLINE,
+                disconnected_at=None,
+                grace_until=None,
+                connections=0,
             )
+            self._connections.pop(agent_id, None)
         # By arrival across all agents, so the order of ``unassigned`` never
         # depends on how agents happen to be listed.
         for cid in sorted(chats, key=lambda c: self._entries[c].seq):
@@ -195,21 +201,27 @@ class MemoryBackend(HandoffBackend):
             self._drain(op)
             return self._finish(op)
 
-    async def agent_disconnected(self, agent_id: str) -> Changes:
+    async def agent_disconnected(self, agent_id: str, connection_id: str = "") -> Changes:
         async with self._lock:
             agent = self._get_agent(agent_id)
-            if agent.connected:
+            open_ids = self._connections.setdefault(agent_id, set())
+            open_ids.discard(connection_id)
+            agent = replace(agent, connections=len(open_ids))
+            if not open_ids and agent.connected:
                 now = self.clock()
-                self._agents[agent_id] = replace(
-                    agent, disconnected_at=now, grace_until=now + self.grace_seconds
-                )
+                agent = replace(agent, disconnected_at=now, grace_until=now + self.grace_seconds)
+            self._agents[agent_id] = agent
             return Changes()
 
-    async def agent_connected(self, agent_id: str) -> Changes:
+    async def agent_connected(self, agent_id: str, connection_id: str = "") -> Changes:
         async with self._lock:
             agent = self._get_agent(agent_id)
             op = self._begin()
-            self._agents[agent_id] = replace(agent, disconnected_at=None, grace_until=None)
+            open_ids = self._connections.setdefault(agent_id, set())
+            open_ids.add(connection_id)
+            self._agents[agent_id] = replace(
+                agent, disconnected_at=None, grace_until=None, connections=len(open_ids)
+            )
             self._drain(op)
             return self._finish(op)
 

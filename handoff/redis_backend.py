@@ -14,6 +14,7 @@ Keys (``P`` is the prefix):
 ``P agent:<id>``      hash: name, capacity, status, teams (JSON list), idle_order,
                       last_assigned_at, disconnected_at, grace_until ('' for none)
 ``P chats:<id>``      set of conversation ids the agent holds
+``P conns:<id>``      set of the agent's open connection ids
 ``P holder``          hash: conversation id -> agent id, for held conversations
 ``P queue``           sorted set of waiting conversation ids, scored in serving order
 ``P conv``            hash: conversation id -> JSON queue data (waiting or held)
@@ -185,6 +186,7 @@ local function requeue_agents(ids)
       chats[#chats + 1] = {cid = cid, e = get_entry(cid)}
     end
     redis.call('HSET', akey(id), 'status', 'offline', 'disconnected_at', '', 'grace_until', '')
+    redis.call('DEL', P .. 'conns:' .. id)
   end
   table.sort(chats, function(x, y) return x.e.seq < y.e.seq end)
   for _, c in ipairs(chats) do requeue(c.cid, c.e.team, '') end
@@ -238,20 +240,22 @@ end
 drain()
 return finish()
 """,
-    # ARGV[3] agent id, [4] end of the grace period
+    # ARGV[3] agent id, [4] connection id, [5] end of the grace period
     "disconnect": r"""
 local id = ARGV[3]
 if redis.call('SISMEMBER', K_AGENTS, id) == 0 then return fail('unknown_agent', id) end
+redis.call('SREM', P .. 'conns:' .. id, ARGV[4])
 local d = redis.call('HGET', akey(id), 'disconnected_at')
-if (not d) or d == '' then
-  redis.call('HSET', akey(id), 'disconnected_at', NOW, 'grace_until', ARGV[4])
+if redis.call('SCARD', P .. 'conns:' .. id) == 0 and ((not d) or d == '') then
+  redis.call('HSET', akey(id), 'disconnected_at', NOW, 'grace_until', ARGV[5])
 end
 return finish()
 """,
-    # ARGV[3] agent id
+    # ARGV[3] agent id, [4] connection id
     "connect": r"""
 local id = ARGV[3]
 if redis.call('SISMEMBER', K_AGENTS, id) == 0 then return fail('unknown_agent', id) end
+redis.call('SADD', P .. 'conns:' .. id, ARGV[4])
 redis.call('HSET', akey(id), 'disconnected_at', '', 'grace_until', '')
 drain()
 return finish()
@@ -339,7 +343,8 @@ local out = {}
 for _, id in ipairs(ids) do
   local f = redis.call('HMGET', P .. 'agent:' .. id, 'name', 'capacity', 'status', 'teams',
                        'idle_order', 'last_assigned_at', 'disconnected_at', 'grace_until')
-  out[#out + 1] = {id, f, redis.call('SMEMBERS', P .. 'chats:' .. id)}
+  out[#out + 1] = {id, f, redis.call('SMEMBERS', P .. 'chats:' .. id),
+                   redis.call('SCARD', P .. 'conns:' .. id)}
 end
 return cjson.encode(out)
 """
@@ -455,14 +460,13 @@ class RedisBackend(HandoffBackend):
     async def set_status(self, agent_id: str, status: AgentStatus | str) -> Changes:
         return await self._run("set_status", agent_id, AgentStatus(status).value)
 
-    async def agent_disconnected(self, agent_id: str) -> Changes:
+    async def agent_disconnected(self, agent_id: str, connection_id: str = "") -> Changes:
         now = self.clock()
-        return await self._run(
-            "disconnect", agent_id, repr(float(now + self.grace_seconds)), now=now
-        )
+        grace_until = repr(float(now + self.grace_seconds))
+        return await self._run("disconnect", agent_id, connection_id, grace_until, now=now)
 
-    async def agent_connected(self, agent_id: str) -> Changes:
-        return await self._run("connect", agent_id)
+    async def agent_connected(self, agent_id: str, connection_id: str = "") -> Changes:
+        return await self._run("connect", agent_id, connection_id)
 
     async def expire_grace(self, now: float | None = None) -> Changes:
         return await self._run("expire", now=now)
@@ -507,7 +511,7 @@ class RedisBackend(HandoffBackend):
     async def _agents(self, agent_id: str) -> list[AgentState]:
         raw = await self._read_agents(keys=[], args=[self.prefix, agent_id])
         out = []
-        for aid, f, chats in _list(json.loads(raw)):
+        for aid, f, chats, connections in _list(json.loads(raw)):
             name, capacity, status, teams, order, last, disc, grace = f
             out.append(
                 AgentState(
@@ -521,6 +525,7 @@ class RedisBackend(HandoffBackend):
                     last_assigned_at=_opt_float(last),
                     disconnected_at=_opt_float(disc),
                     grace_until=_opt_float(grace),
+                    connections=int(connections),
                 )
             )
         return sorted(out, key=lambda a: a.agent_id)

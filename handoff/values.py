@@ -56,9 +56,11 @@ class AgentState:
     ties on load go to the agent assigned least recently. It is a counter, not
     a time, so two assignments in the same clock tick still order strictly.
     ``last_assigned_at``: clock time of the latest assignment, or ``None``.
-    ``disconnected_at``: when the agent's connection dropped, or ``None`` when
-    connected. A disconnected agent gets no new chats but keeps what they hold
-    until ``grace_until``.
+    ``disconnected_at``: when the agent's last connection dropped, or ``None``
+    when connected. A disconnected agent gets no new chats but keeps what they
+    hold until ``grace_until``.
+    ``connections``: how many connections (tabs, sockets) are open as far as
+    the backend was told.
     """
 
     agent_id: str
@@ -71,6 +73,7 @@ class AgentState:
     last_assigned_at: float | None = None
     disconnected_at: float | None = None
     grace_until: float | None = None
+    connections: int = 0
 
     @property
     def load(self) -> int:

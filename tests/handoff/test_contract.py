@@ -476,6 +476,28 @@ async def test_reconnect_within_grace_keeps_the_chats(backend, clock) -> None:
     assert (await backend.agent("a1")).active == {"c1", "w1"}
 
 
+async def test_an_agent_with_two_connections_keeps_working_when_one_closes(backend, clock) -> None:
+    await online(backend, "a1")
+    await backend.agent_connected("a1", "tab1")
+    await backend.agent_connected("a1", "tab2")
+    await backend.enqueue("c1")
+    assert (await backend.agent("a1")).connections == 2
+    assert not await backend.agent_disconnected("a1", "tab1")
+    a1 = await backend.agent("a1")
+    assert a1.connected and a1.connections == 1
+    assert assigned(await backend.enqueue("c2")) == [("c2", "a1")]  # still gets chats
+    clock.advance(120)
+    assert not await backend.expire_grace()
+    # The last one closing starts the grace period.
+    await backend.agent_disconnected("a1", "tab2")
+    a1 = await backend.agent("a1")
+    assert not a1.connected and a1.connections == 0 and a1.grace_until == clock.now + 60
+    # Going offline forgets connections (also clears ones a crashed process left).
+    await backend.agent_connected("a1", "stale")
+    await backend.set_status("a1", "offline")
+    assert (await backend.agent("a1")).connections == 0
+
+
 async def test_grace_seconds_is_settable(backend, clock) -> None:
     backend.grace_seconds = 5
     await online(backend, "a1")
@@ -600,10 +622,11 @@ def _random_op(rng: random.Random, clock, held: list[str]) -> tuple[str, tuple]:
         # Mostly held conversations, so transfers mostly happen.
         moved = rng.choice(held) if held and rng.random() < 0.8 else cid
         return "transfer", (moved, target, rng.choice([None, team]))
+    connection = rng.choice(["", "tab1", "tab2"])
     if roll < 0.86:
-        return "agent_disconnected", (agent_id,)
+        return "agent_disconnected", (agent_id, connection)
     if roll < 0.92:
-        return "agent_connected", (agent_id,)
+        return "agent_connected", (agent_id, connection)
     clock.advance(rng.choice([1, 10, 30]))
     return "expire_grace", ()
 
