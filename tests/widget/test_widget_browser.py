@@ -74,11 +74,14 @@ class Widget:
 
     def transcript(self) -> list[tuple[str, str]]:
         """(sender, text) of every stored message shown, in order."""
-        return [tuple(x) for x in self.page.evaluate(
-            """() => [...document.querySelector('tsunagu-chat').shadowRoot
+        return [
+            tuple(x)
+            for x in self.page.evaluate(
+                """() => [...document.querySelector('tsunagu-chat').shadowRoot
                   .querySelectorAll('.msg[data-seq]')]
                   .map(m => [m.dataset.sender, m.querySelector('.msg-bubble').textContent])"""
-        )]
+            )
+        ]
 
     def storage(self, suffix: str) -> Any:
         """A value the widget keeps in localStorage (key ends with ``suffix``)."""
@@ -167,8 +170,9 @@ def _assert_gapless(rows: list[dict[str, Any]]) -> None:
 # -- tests ---------------------------------------------------------------------
 
 
-def test_japanese_question_gets_bot_answer_and_quick_reply(open_page: Any, gateway_process: Any,
-                                                           aloop: Any) -> None:
+def test_japanese_question_gets_bot_answer_and_quick_reply(
+    open_page: Any, gateway_process: Any, aloop: Any
+) -> None:
     w = open_page(locale="ja-JP")
     w.open()
     expect(w.input).to_be_focused()
@@ -176,7 +180,7 @@ def test_japanese_question_gets_bot_answer_and_quick_reply(open_page: Any, gatew
     expect(w.input).to_have_attribute("placeholder", "メッセージを入力…")
     expect(w.page.locator("tsunagu-chat header h2")).to_have_text("花守茶舗 サポート")
 
-    question = "ログインできないのですが、どうすればいいですか？"
+    question = "ログインできないのですが、どうすればいいですか？"  # noqa: RUF001
     w.send(question)
     expect(w.stored("visitor")).to_have_count(1)
     expect(w.stored("bot").first).to_be_visible()
@@ -233,8 +237,9 @@ def test_reload_restores_history_and_offline_messages_arrive_once_in_order(
     expect(w.pending).to_have_count(2)
     outbox = json.loads(w.storage(":outbox") or "[]")
     assert [p["text"] for p in outbox] == [first, second]
-    stored_texts = [r["text"] for r in aloop.run(_stored_messages(gateway_process.database_url,
-                                                                  visitor))]
+    stored_texts = [
+        r["text"] for r in aloop.run(_stored_messages(gateway_process.database_url, visitor))
+    ]
     assert first not in stored_texts and second not in stored_texts
 
     w.context.set_offline(False)
@@ -284,15 +289,25 @@ def test_markup_in_messages_is_shown_as_text(open_page: Any) -> None:
     assert "noopener" in (links.get_attribute("rel") or "")
     w.page.wait_for_timeout(300)
     assert dialogs == []
-    assert w.page.evaluate("document.images.length === 0 || ![...document.images].some(i => i.src.endsWith('/x'))")
+    # Nothing was injected into the host page either.
+    assert w.page.evaluate("![...document.images].some(i => i.src.endsWith('/x'))")
 
 
 AGGRESSIVE_CSS = """
 * { all: unset !important; }
 html { font-size: 48px !important; }
-body { font-size: 40px !important; line-height: 4 !important; font-family: "Comic Sans MS", cursive !important; color: red !important; }
-div, section, header, h2, button, textarea, span, form { font-size: 40px !important; padding: 30px !important; margin: 20px !important; border: 5px solid red !important; display: inline !important; position: static !important; }
-tsunagu-chat { display: none !important; opacity: 0 !important; transform: scale(0.5) !important; filter: blur(4px) !important; }
+body {
+  font-size: 40px !important; line-height: 4 !important; color: red !important;
+  font-family: "Comic Sans MS", cursive !important;
+}
+div, section, header, h2, button, textarea, span, form {
+  font-size: 40px !important; padding: 30px !important; margin: 20px !important;
+  border: 5px solid red !important; display: inline !important; position: static !important;
+}
+tsunagu-chat {
+  display: none !important; opacity: 0 !important; transform: scale(0.5) !important;
+  filter: blur(4px) !important;
+}
 """
 
 MEASURE_JS = """() => {
@@ -372,8 +387,9 @@ def test_keyboard_only_on_a_360px_phone(open_page: Any) -> None:
     expect(w.launcher).to_have_attribute("aria-expanded", "false")
 
 
-def test_ask_for_a_person_then_end_chat_and_rate_it(open_page: Any, gateway_process: Any,
-                                                    aloop: Any) -> None:
+def test_ask_for_a_person_then_end_chat_and_rate_it(
+    open_page: Any, gateway_process: Any, aloop: Any
+) -> None:
     w = open_page(locale="en-US")
     w.open()
     w.send("hello")
@@ -391,3 +407,128 @@ def test_ask_for_a_person_then_end_chat_and_rate_it(open_page: Any, gateway_proc
     expect(csat).to_contain_text("ありがとうございました")
     scores = aloop.run(_csat_scores(gateway_process.database_url, w.visitor_id()))
     assert scores == [4]
+
+
+async def _send_from_other_tab(url: str, token: str, text_: str) -> dict[str, Any]:
+    """The same visitor writing from another tab (a python-socketio client with the token)."""
+    import uuid
+
+    from tests.clients import VisitorClient
+
+    async with VisitorClient(url, token=token, locale="ja") as tab:
+        ack = await tab.send(text_, client_id=str(uuid.uuid4()))
+        assert ack["ok"], ack
+        # Stay until the bot has answered, so the browser tab gets both.
+        await tab.next_where("message", lambda m: m.get("sender") != "visitor")
+        return ack["message"]
+
+
+def test_unread_badge_counts_replies_while_minimized(
+    open_page: Any, gateway_process: Any, aloop: Any
+) -> None:
+    w = open_page(locale="ja-JP")
+    w.open()
+    w.send("こんにちは")
+    expect(w.stored("bot").first).to_be_visible()
+    bots_before = w.stored("bot").count()
+    w.page.locator("tsunagu-chat header .icon-btn").click()
+    expect(w.panel).to_be_hidden()
+    badge = w.page.locator("tsunagu-chat .badge")
+    expect(badge).to_be_hidden()
+
+    token = w.storage(":token")
+    assert token
+    sent = aloop.run(_send_from_other_tab(gateway_process.url, token, "別のタブから送信"))
+    # The other tab's message and the bot's answer arrive live in this tab.
+    expect(w.stored("visitor").filter(has_text="別のタブから送信")).to_have_count(1)
+    expect(w.stored("bot")).to_have_count(bots_before + 1)
+    expect(badge).to_be_visible()
+    expect(badge).to_have_text("1")
+    assert "1" in (w.launcher.get_attribute("aria-label") or "")
+    assert w.transcript()[-2] == ("visitor", sent["text"])
+
+    w.launcher.click()
+    expect(badge).to_be_hidden()
+    w.page.reload()  # seen state survives a reload
+    w.online()
+    expect(w.stored("bot")).to_have_count(bots_before + 1)
+    expect(badge).to_be_hidden()
+
+
+HOST_PAGE = """<!doctype html><html lang="en"><head><title>Another shop</title></head>
+<body><h1>Another shop</h1>
+<script src="{gateway}/widget.js" async data-title="Help desk" data-color="rgb(120, 40, 160)"
+        data-position="bottom-left" data-locale="en" data-greeting="Hi! Ask us anything."></script>
+</body></html>"""
+
+
+def test_embedded_on_another_site_with_options(
+    browser: Any, widget_bundle: Any, tmp_path_factory: Any, models_dir: Any
+) -> None:
+    """One script tag on a page of another origin: the widget finds its gateway from its src."""
+    from tests.conftest import spawn_gateway, stop_gateway
+
+    # The shop is a real server on loopback (a routed page would count as a
+    # public one, and Chromium refuses public pages access to loopback).
+    shop_server = _serve_page(lambda: HOST_PAGE.format(gateway=gateway.url))
+    shop = f"http://localhost:{shop_server.server_address[1]}"
+    try:
+        gateway = spawn_gateway(
+            tmp_path_factory.mktemp("xorigin"), models_dir, TSUNAGU_ALLOWED_ORIGINS=shop
+        )
+    except BaseException:
+        shop_server.shutdown()
+        raise
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1000, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(f"{shop}/")
+        w = Widget(page, context)
+        w.online()
+        # data-locale="en" wins over the browser's ja-JP.
+        expect(w.launcher).to_have_attribute("aria-label", "Open chat")
+        w.open()
+        expect(page.locator("tsunagu-chat header h2")).to_have_text("Help desk")
+        greeting = page.locator("tsunagu-chat .greeting .msg-bubble")
+        expect(greeting).to_have_text("Hi! Ask us anything.")
+        assert (
+            page.evaluate(
+                "getComputedStyle(document.querySelector('tsunagu-chat').shadowRoot"
+                ".querySelector('header')).backgroundColor"
+            )
+            == "rgb(120, 40, 160)"
+        )
+        box = w.launcher.bounding_box()
+        assert box and box["x"] < 100  # bottom-left
+        w.send("What are your business hours?")
+        expect(w.stored("bot").first).to_be_visible()
+        # Keys are namespaced by gateway host on the shop's own localStorage.
+        host = gateway.url.removeprefix("http://")
+        assert page.evaluate("(k) => localStorage.getItem(k) !== null", f"tsunagu:v1:{host}:token")
+    finally:
+        context.close()
+        stop_gateway(gateway)
+        shop_server.shutdown()
+        shop_server.server_close()
+
+
+def _serve_page(body: Any) -> Any:
+    """A one-page HTTP server on a free loopback port, in a thread."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = body().encode()
+            self.send_response(200 if self.path == "/" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
