@@ -408,6 +408,16 @@ def test_ask_for_a_person_then_end_chat_and_rate_it(
     scores = aloop.run(_csat_scores(gateway_process.database_url, w.visitor_id()))
     assert scores == [4]
 
+    # Writing again opens a new conversation; the ended one stays on screen.
+    shown_before = w.transcript()
+    w.send("もう一つ質問があります")
+    expect(w.stored("visitor").filter(has_text="もう一つ質問があります")).to_have_count(1)
+    expect(csat).to_be_hidden()
+    assert w.transcript()[: len(shown_before)] == shown_before
+    rows = aloop.run(_stored_messages(gateway_process.database_url, w.visitor_id()))
+    assert len({r["conversation_id"] for r in rows}) == 2
+    _assert_gapless(rows)
+
 
 async def _send_from_other_tab(url: str, token: str, text_: str) -> dict[str, Any]:
     """The same visitor writing from another tab (a python-socketio client with the token)."""

@@ -33,8 +33,10 @@ export function describe(c: Conversation | null, t: Strings): StatusView {
         canEnd: true,
       };
     case "closed":
-    case "abandoned":
       return { banner: t.chatClosed, panel: "csat", canAskHuman: false, canEnd: false };
+    case "abandoned":
+      // The visitor left the queue: there was no chat to rate.
+      return { banner: t.chatClosed, panel: "chat", canAskHuman: false, canEnd: false };
     default:
       return { banner: null, panel: "chat", canAskHuman: true, canEnd: true };
   }

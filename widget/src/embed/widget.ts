@@ -67,7 +67,7 @@ export class Widget {
     this.csat.element.hidden = true;
     this.offline = new OfflineForm(t, (text) => this.client.send(text));
     this.offline.element.hidden = true;
-    this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "4000", enterkeyhint: "send" });
+    this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "2000", enterkeyhint: "send" });
     const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
     this.composer = h("form", { class: "composer" }, this.input, send);
     this.panel = h(
@@ -96,7 +96,9 @@ export class Widget {
       origin: config.origin,
       path: config.path,
       locale: config.locale,
-      pageUrl: location.href,
+      // Origin and path only: query strings and fragments often carry
+      // tokens (password-reset links, session ids) that support must not see.
+      pageUrl: location.origin + location.pathname,
       store: local,
       keys: this.keys,
       listener: {

@@ -141,14 +141,6 @@ export class ChatClient {
     return item;
   }
 
-  /** Puts a refused message back in the composer's hands. */
-  discardFailed(clientId: string): PendingMessage | null {
-    const f = this.failed.get(clientId);
-    this.failed.delete(clientId);
-    if (f) this.opts.listener.changed();
-    return f?.item ?? null;
-  }
-
   async requestHuman(): Promise<Ack<{ conversation: Conversation }>> {
     const ack = await this.call<{ conversation: Conversation }>("request_human", {});
     if (ack.ok && ack.conversation) this.onStatus(ack.conversation);
@@ -191,7 +183,7 @@ export class ChatClient {
     // A new visitor id means the old token was refused or expired: what we
     // show belonged to someone else's session, so start clean.
     if (previous && s.visitor_id && previous !== s.visitor_id) {
-      this.transcript.useConversation(null);
+      this.transcript.useConversation(null, false);
       this.opts.listener.changed();
     }
     if (s.conversation) this.onStatus(s.conversation);
@@ -202,12 +194,16 @@ export class ChatClient {
     if (!m || typeof m.seq !== "number") return;
     const gap = this.transcript.conversation === m.conversation_id && m.seq > this.transcript.lastSeq + 1;
     const isNew = !this.transcript.messages().some((x) => x.seq === m.seq && x.id === m.id);
+    const before = this.transcript.conversation;
     this.transcript.merge([m]);
+    const switched = before !== null && this.transcript.conversation !== before;
     if (m.client_id) this.outbox.remove(m.client_id);
     this.opts.listener.changed();
     if (isNew && m.sender !== "visitor") this.opts.listener.incoming(m);
     // A hole in seq means an event was lost in transit: fetch it from the store.
-    if (gap && this.ready) void this.resync();
+    // A new conversation (after a closed one) or a lost event: the store
+    // has the truth, including the new conversation's state.
+    if ((gap || switched) && this.ready) void this.resync();
   }
 
   private onStatus(c: Conversation): void {
@@ -278,8 +274,11 @@ export class ChatClient {
         const ack = await this.call<{ message: Message }>("message", body);
         if (ack.ok) {
           this.outbox.remove(next.client_id);
+          const before = this.transcript.conversation;
           if (ack.message) this.transcript.merge([ack.message]);
           this.opts.listener.changed();
+          // Writing after a closed chat opened a new conversation: fetch its state.
+          if (before !== null && this.transcript.conversation !== before) void this.resync();
         } else if (isPermanentError(ack.error)) {
           this.outbox.remove(next.client_id);
           this.failed.set(next.client_id, { item: next, reason: ack.message || ack.error });

@@ -17,6 +17,12 @@ export function keyOf(m: { client_id?: string | null; id?: string }): string {
 export class Transcript {
   private conversationId: string | null = null;
   private readonly bySeq = new Map<number, Message>();
+  /**
+   * Messages of conversations that ended while this page was open. They stay
+   * on screen (a visitor who writes again after a closed chat still sees what
+   * was said) but take no part in seq bookkeeping.
+   */
+  private earlier: Message[] = [];
 
   get conversation(): string | null {
     return this.conversationId;
@@ -33,8 +39,9 @@ export class Transcript {
    * Starts over when the conversation changes: seq numbers are per
    * conversation, so mixing two would drop or misorder messages.
    */
-  useConversation(id: string | null): boolean {
+  useConversation(id: string | null, keepOld = true): boolean {
     if (id === this.conversationId) return false;
+    this.earlier = keepOld ? [...this.earlier, ...this.messages()] : [];
     this.conversationId = id;
     this.bySeq.clear();
     return true;
@@ -65,11 +72,11 @@ export class Transcript {
 
   hasClientId(clientId: string): boolean {
     for (const m of this.bySeq.values()) if (m.client_id === clientId) return true;
-    return false;
+    return this.earlier.some((m) => m.client_id === clientId);
   }
 
   entries(pending: readonly PendingMessage[], failed: ReadonlyMap<string, string>): Entry[] {
-    const stored: Entry[] = this.messages().map((m) => ({ kind: "stored", key: keyOf(m), message: m }));
+    const stored: Entry[] = [...this.earlier, ...this.messages()].map((m) => ({ kind: "stored", key: keyOf(m), message: m }));
     const waiting: Entry[] = [...pending]
       .filter((p) => !this.hasClientId(p.client_id))
       .sort((a, b) => a.created - b.created)
