@@ -8,6 +8,7 @@ processes or threads: with several gateway processes use
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import time
 from collections.abc import Iterable
@@ -75,14 +76,27 @@ class MemoryBackend(HandoffBackend):
         self._entries: dict[str, QueueEntry] = {}
         self._holder: dict[str, str] = {}
         self._connections: dict[str, set[str]] = {}  # agent id -> open connection ids
-        self._waiting: set[str] = set()
+        # Waiting conversations kept sorted by (router.queue_key, id), so reading
+        # the queue in order costs no sort; ``_waiting`` maps id -> its sort item.
+        self._sorted: list[tuple[tuple[int, int, int], str]] = []
+        self._waiting: dict[str, tuple[tuple[int, int, int], str]] = {}
         self._seq = itertools.count(1)  # arrival numbers of queue entries
         self._order = itertools.count(1)  # idle order of agents
 
     # -- internals (call with the lock held) -----------------------------------
 
     def _queue(self) -> list[QueueEntry]:
-        return router.order_queue(self._entries[cid] for cid in self._waiting)
+        return [self._entries[cid] for _, cid in self._sorted]
+
+    def _wait(self, cid: str) -> None:
+        item = (router.queue_key(self._entries[cid]), cid)
+        bisect.insort(self._sorted, item)
+        self._waiting[cid] = item
+
+    def _unwait(self, cid: str) -> None:
+        item = self._waiting.pop(cid, None)
+        if item is not None:
+            del self._sorted[bisect.bisect_left(self._sorted, item)]
 
     def _begin(self, now: float | None = None) -> _Op:
         return _Op(router.positions(self._queue()), self.clock() if now is None else now)
@@ -112,7 +126,7 @@ class MemoryBackend(HandoffBackend):
             last_assigned_at=op.now,
         )
         self._holder[cid] = agent_id
-        self._waiting.discard(cid)
+        self._unwait(cid)
 
     def _take(self, cid: str, op: _Op) -> str:
         """End the holding of ``cid``; return the agent who had it."""
@@ -127,7 +141,7 @@ class MemoryBackend(HandoffBackend):
         self._take(cid, op)
         entry = self._entries[cid]
         self._entries[cid] = replace(entry, team=team, returned=True, excluded_agent_id=exclude)
-        self._waiting.add(cid)
+        self._wait(cid)
         op.entered.append(cid)
 
     def _requeue_agents(self, agent_ids: list[str], op: _Op) -> None:
@@ -257,7 +271,7 @@ class MemoryBackend(HandoffBackend):
                 enqueued_at=op.now,
                 seq=next(self._seq),
             )
-            self._waiting.add(conversation_id)
+            self._wait(conversation_id)
             op.entered.append(conversation_id)
             self._drain(op)
             return self._finish(op)
@@ -270,7 +284,7 @@ class MemoryBackend(HandoffBackend):
                 del self._entries[conversation_id]
                 self._drain(op)
             elif conversation_id in self._waiting:
-                self._waiting.discard(conversation_id)
+                self._unwait(conversation_id)
                 del self._entries[conversation_id]
             return self._finish(op)
 
@@ -278,7 +292,7 @@ class MemoryBackend(HandoffBackend):
         async with self._lock:
             op = self._begin()
             if conversation_id in self._waiting:
-                self._waiting.discard(conversation_id)
+                self._unwait(conversation_id)
                 del self._entries[conversation_id]
             return self._finish(op)
 

@@ -87,6 +87,8 @@ def plan_assignments(agents: Iterable[AgentState], queue: Iterable[QueueEntry]) 
     """
     pool = {a.agent_id: a for a in agents}
     free = sum(a.capacity - a.load for a in pool.values() if can_take(a))
+    if free <= 0:
+        return []  # the common case under load: skip ordering the queue
     # The simulated idle order only has to sort after every existing one.
     next_order = max((a.idle_order for a in pool.values()), default=0) + 1
     plan: list[Assignment] = []
