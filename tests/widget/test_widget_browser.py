@@ -542,3 +542,115 @@ def _serve_page(body: Any) -> Any:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+class SocketTap:
+    """Sits on the widget's Socket.IO websocket: forwards everything, can inject.
+
+    Used for server events that no gateway path produces yet (an agent typing
+    or writing before /agent exists, `status` saying nobody is available), so
+    the widget's handling of them is exercised against the protocol's shapes.
+    The rest of the conversation still goes to the real gateway.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.ws: Any = None
+        self.upgraded = False
+        page.route_web_socket(re.compile(r"/socket\.io/"), self._route)
+
+    def _route(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if message == "5":  # engine.io "upgrade": the websocket carries the session now
+                self.upgraded = True
+            server.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(lambda message: ws.send(message))
+        self.ws = ws
+
+    def emit(self, event: str, data: Any) -> None:
+        """Delivers ``event`` to the widget as if the gateway had sent it on /visitor."""
+        assert self.ws is not None and self.upgraded, "the widget's websocket is not up yet"
+        self.ws.send("42/visitor," + json.dumps([event, data]))
+
+
+def test_agent_events_and_leave_a_message_form(
+    browser: Any, gateway_process: Any, widget_bundle: Any, aloop: Any
+) -> None:
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1100, "height": 760})
+    try:
+        page = context.new_page()
+        tap = SocketTap(page)
+        page.goto(f"{gateway_process.url}/")
+        w = Widget(page, context)
+        w.online()
+        w.open()
+        w.send("こんにちは")
+        expect(w.stored("bot").first).to_be_visible()
+        rows = aloop.run(_stored_messages(gateway_process.database_url, w.visitor_id()))
+        conv_id = rows[0]["conversation_id"]
+        last_seq = rows[-1]["seq"]
+        for _ in range(50):
+            if tap.upgraded:
+                break
+            page.wait_for_timeout(100)
+
+        agent = {"id": "a1", "name": "佐藤 <b>Sato</b>"}
+        conv = {
+            "id": conv_id,
+            "state": "assigned",
+            "queue_position": None,
+            "eta_s": None,
+            "agent": agent,
+            "last_seq": last_seq,
+            "created_at": "2026-01-01T00:00:00Z",
+        }
+        tap.emit("status", conv)
+        banner = page.locator("tsunagu-chat .banner.state")
+        expect(banner).to_have_text("佐藤 <b>Sato</b>が参加しました")
+
+        tap.emit("typing", {"typing": True, "sender": "agent"})
+        typing = page.locator("tsunagu-chat .typing")
+        expect(typing).to_have_text("佐藤 <b>Sato</b>が入力中…")
+        xss = "<img src=x onerror=alert(1)> https://example.com/faq"
+        tap.emit(
+            "message",
+            {
+                "id": "injected-1",
+                "conversation_id": conv_id,
+                "seq": last_seq + 1,
+                "sender": "agent",
+                "author": agent,
+                "text": xss,
+                "quick_replies": [],
+                "client_id": None,
+                "ts": "2026-01-01T00:00:01Z",
+            },
+        )
+        agent_row = w.stored("agent")
+        expect(agent_row.locator(".msg-author")).to_have_text("佐藤 <b>Sato</b>")
+        expect(agent_row.locator(".msg-bubble")).to_have_text(xss)
+        expect(agent_row.locator("img, b")).to_have_count(0)
+        expect(typing).to_have_text("")  # the message ends the typing indicator
+
+        # Nobody available, flagged either way: the form replaces the composer.
+        tap.emit("status", {**conv, "state": "queued", "agent": None, "offline": True})
+        form = page.locator("tsunagu-chat form.offline")
+        expect(form).to_be_visible()
+        expect(w.input).to_be_hidden()
+        tap.emit("status", {**conv, "state": "offline", "agent": None})
+        expect(form).to_be_visible()
+        form.locator("input[name=name]").fill("山田")
+        form.locator("input[name=email]").fill("yamada@example.com")
+        form.locator("textarea[name=message]").fill("在庫が戻ったら教えてください")
+        form.locator("button[type=submit]").click()
+        expect(form.locator("[role=status]")).to_be_visible()
+        left = w.stored("visitor").filter(has_text="yamada@example.com")
+        expect(left).to_have_count(1)
+        stored = aloop.run(_stored_messages(gateway_process.database_url, w.visitor_id()))
+        mine = [r["text"] for r in stored if "yamada@example.com" in r["text"]]
+        assert len(mine) == 1 and "在庫が戻ったら教えてください" in mine[0] and "山田" in mine[0]
+    finally:
+        context.close()
