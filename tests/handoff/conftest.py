@@ -84,10 +84,12 @@ async def make_redis_backend(redis_prefix: str) -> AsyncIterator[RedisFactory]:
         return RedisBackend(client, prefix=redis_prefix, **kwargs)  # type: ignore[arg-type]
 
     yield make
-    if clients:
-        await RedisBackend(clients[0], prefix=redis_prefix).reset()
     for client in clients:
         await client.aclose()
+    if clients:  # a fresh client: a test may have closed its own ("restart")
+        cleaner = await connect_redis()
+        await RedisBackend(cleaner, prefix=redis_prefix).reset()
+        await cleaner.aclose()
 
 
 @pytest.fixture(params=["memory", "redis"])
