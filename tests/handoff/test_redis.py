@@ -198,3 +198,28 @@ async def test_two_gateway_processes_racing(
     assert held == assigned
     assert len(held) == sum(CAPACITIES) and len(waiting) == 160
     assert sorted(waiting) == sorted(queued)
+
+
+async def test_concurrent_duplicates_take_effect_once(make_redis_backend, clock) -> None:
+    """Every process runs expire_grace, and retries reach several processes:
+    each change still happens exactly once."""
+    instances = [await make_redis_backend(clock=clock) for _ in range(4)]
+    await setup_agents(instances[0])
+    for i in range(60):
+        await instances[0].enqueue(f"c{i}")
+    await instances[0].agent_disconnected("agent0")
+    await instances[0].agent_disconnected("agent1")
+    clock.advance(60)
+    expired = await asyncio.gather(*(b.expire_grace() for b in instances for _ in range(3)))
+    requeued = [a.conversation_id for r in expired for a in r.unassigned]
+    assert len(requeued) == CAPACITIES[0] + CAPACITIES[1] == len(set(requeued))
+
+    held = sorted(cid for a in await instances[0].agents() for cid in a.active)
+    victim = held[0]
+    released = await asyncio.gather(*(b.release(victim) for b in instances for _ in range(3)))
+    assert sum(len(r.unassigned) for r in released) == 1
+    assert sum(len(r.assigned) for r in released) == 1  # the freed slot, taken once
+
+    escalated = await asyncio.gather(*(b.enqueue("again") for b in instances for _ in range(3)))
+    assert sum(len(r.queued) + len(r.assigned) for r in escalated) == 1
+    await check_state(instances[0])
