@@ -556,6 +556,7 @@ class SocketTap:
     def __init__(self, page: Page) -> None:
         self.ws: Any = None
         self.upgraded = False
+        self.sent: list[str] = []
         page.route_web_socket(re.compile(r"/socket\.io/"), self._route)
 
     def _route(self, ws: Any) -> None:
@@ -564,11 +565,25 @@ class SocketTap:
         def from_page(message: str | bytes) -> None:
             if message == "5":  # engine.io "upgrade": the websocket carries the session now
                 self.upgraded = True
+            if isinstance(message, str):
+                self.sent.append(message)
             server.send(message)
 
         ws.on_message(from_page)
         server.on_message(lambda message: ws.send(message))
         self.ws = ws
+
+    def emitted(self, event: str) -> list[Any]:
+        """Payloads of ``event`` the widget sent on /visitor over the websocket."""
+        prefix = "42/visitor,"
+        out = []
+        for frame in self.sent:
+            if frame.startswith(prefix):
+                body = frame[len(prefix) :].lstrip("0123456789")  # drop an ack id
+                name, *args = json.loads(body)
+                if name == event:
+                    out.append(args[0] if args else None)
+        return out
 
     def emit(self, event: str, data: Any) -> None:
         """Delivers ``event`` to the widget as if the gateway had sent it on /visitor."""
@@ -610,6 +625,21 @@ def test_agent_events_and_leave_a_message_form(
         tap.emit("status", conv)
         banner = page.locator("tsunagu-chat .banner.state")
         expect(banner).to_have_text("佐藤 <b>Sato</b>が参加しました")
+
+        # Typing, the visitor's way: on while writing, off when sent.
+        w.input.press_sequentially("すみません")
+        page.wait_for_timeout(200)
+        assert {"typing": True} in tap.emitted("typing")
+        bot_answers = w.stored("bot").count()
+        w.input.press("Enter")
+        expect(w.stored("visitor").filter(has_text="すみません")).to_have_count(1)
+        assert tap.emitted("typing")[-1] == {"typing": False}
+        # The gateway's bot still has this chat (the "assigned" above was only
+        # shown to the widget); wait for its answer so the seq below is free.
+        expect(w.stored("bot")).to_have_count(bot_answers + 1)
+        rows = aloop.run(_stored_messages(gateway_process.database_url, w.visitor_id()))
+        last_seq = rows[-1]["seq"]
+        conv["last_seq"] = last_seq
 
         tap.emit("typing", {"typing": True, "sender": "agent"})
         typing = page.locator("tsunagu-chat .typing")
