@@ -140,7 +140,7 @@ async def test_mixed_operations_race(make_redis_backend) -> None:
                 if waiting:
                     await b.dequeue(rng.choice(waiting).conversation_id)
 
-    await asyncio.gather(*(churn(b, 80) for b in instances for _ in range(3)))
+    await asyncio.gather(*(churn(b, 50) for b in instances for _ in range(3)))
     await check_state(instances[0])
 
 
