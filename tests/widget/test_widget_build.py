@@ -35,3 +35,22 @@ def test_source_never_parses_strings_as_html() -> None:
         if banned.search(line)
     ]
     assert offenders == []
+
+
+def test_widget_unit_tests_pass() -> None:
+    """The TypeScript unit tests (node's test runner) of the DOM-free modules."""
+    import shutil
+    import subprocess
+
+    npm = shutil.which("npm")
+    assert npm, "npm (Node.js 20+) is needed to build and test the widget"
+    assert (REPO / "widget" / "node_modules").is_dir(), "run `npm --prefix widget ci` first"
+    run = subprocess.run(
+        [npm, "--prefix", str(REPO / "widget"), "test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "# fail 0" in run.stdout

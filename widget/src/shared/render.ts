@@ -20,9 +20,11 @@ function safeHref(candidate: string): string | null {
   }
 }
 
-/** Text with http(s) links, as a fragment of text nodes and anchors. */
-export function renderText(doc: Document, text: string): DocumentFragment {
-  const frag = doc.createDocumentFragment();
+export type Segment = { text: string } | { text: string; href: string };
+
+/** Splits text into plain runs and http(s) links (pure, so it is unit-tested without a DOM). */
+export function linkify(text: string): Segment[] {
+  const out: Segment[] = [];
   let last = 0;
   for (const match of text.matchAll(URL_RE)) {
     const start = match.index ?? 0;
@@ -31,16 +33,29 @@ export function renderText(doc: Document, text: string): DocumentFragment {
     if (trail) url = url.slice(0, url.length - trail[0].length);
     const href = safeHref(url);
     if (!href) continue;
-    if (start > last) frag.append(doc.createTextNode(text.slice(last, start)));
-    const a = doc.createElement("a");
-    a.href = href;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
-    a.textContent = url;
-    frag.append(a);
+    if (start > last) out.push({ text: text.slice(last, start) });
+    out.push({ text: url, href });
     last = start + url.length;
   }
-  if (last < text.length) frag.append(doc.createTextNode(text.slice(last)));
+  if (last < text.length) out.push({ text: text.slice(last) });
+  return out;
+}
+
+/** Text with http(s) links, as a fragment of text nodes and anchors. */
+export function renderText(doc: Document, text: string): DocumentFragment {
+  const frag = doc.createDocumentFragment();
+  for (const seg of linkify(text)) {
+    if (!("href" in seg)) {
+      frag.append(doc.createTextNode(seg.text));
+      continue;
+    }
+    const a = doc.createElement("a");
+    a.href = seg.href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = seg.text;
+    frag.append(a);
+  }
   return frag;
 }
 

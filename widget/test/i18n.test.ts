@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { pickLocale, strings } from "../src/shared/i18n";
+
+test("data-locale wins over the browser", () => {
+  assert.equal(pickLocale("en", ["ja-JP"]), "en");
+  assert.equal(pickLocale("ja", ["en-US"]), "ja");
+});
+
+test("browser languages decide otherwise; unknown ones fall through", () => {
+  assert.equal(pickLocale(null, ["ja-JP", "en"]), "ja");
+  assert.equal(pickLocale("", ["fr-FR", "ja"]), "ja");
+  assert.equal(pickLocale("xx", ["de"]), "en");
+  assert.equal(pickLocale(undefined, []), "en");
+});
+
+test("both tables have every text", () => {
+  assert.deepEqual(Object.keys(strings("ja")).sort(), Object.keys(strings("en")).sort());
+});
+
+test("queue wording", () => {
+  assert.equal(strings("en").queued(2, 3), "Connecting you to a person — you are number 2, about 3 minutes");
+  assert.equal(strings("en").queued(1, 1), "Connecting you to a person — you are number 1, about 1 minute");
+  assert.equal(strings("ja").queued(2, 3), "担当者におつなぎしています — あなたは 2 番目です（約 3 分）");
+  assert.equal(strings("en").queued(null, null), "Connecting you to a person");
+});

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { describe } from "../src/embed/status";
+import { strings } from "../src/shared/i18n";
+import type { Conversation } from "../src/shared/protocol";
+
+const t = strings("en");
+const base: Conversation = {
+  id: "c1",
+  state: "bot",
+  queue_position: null,
+  eta_s: null,
+  agent: null,
+  last_seq: 1,
+  created_at: "2026-01-01T00:00:00Z",
+};
+
+test("queued shows position and minutes, rounded up", () => {
+  const v = describe({ ...base, state: "queued", queue_position: 3, eta_s: 61 }, t);
+  assert.equal(v.banner, "Connecting you to a person — you are number 3, about 2 minutes");
+  assert.equal(v.canAskHuman, false);
+});
+
+test("assigned names the agent", () => {
+  assert.equal(describe({ ...base, state: "assigned", agent: { id: "a", name: "Aiko" } }, t).banner, "Aiko joined the chat");
+});
+
+test("closed asks for a rating; abandoned does not", () => {
+  assert.equal(describe({ ...base, state: "closed" }, t).panel, "csat");
+  assert.equal(describe({ ...base, state: "abandoned" }, t).panel, "chat");
+});
+
+test("nobody available, either spelling, shows the leave-a-message form", () => {
+  assert.equal(describe({ ...base, state: "offline" }, t).panel, "offline");
+  assert.equal(describe({ ...base, state: "queued", offline: true }, t).panel, "offline");
+});
+
+test("the bot's chat offers a person", () => {
+  assert.equal(describe(base, t).canAskHuman, true);
+  assert.equal(describe(null, t).canEnd, false);
+});
