@@ -400,6 +400,7 @@ def test_ask_for_a_person_then_end_chat_and_rate_it(
     # (The demo page fixes data-locale="ja".)
     expect(banner).to_have_text(re.compile(r"あなたは \d+ 番目です|対応できる担当者がいません"))
 
+    expect(w.quick_replies).to_have_count(0)  # the bot's suggestions no longer apply
     w.page.locator("tsunagu-chat .end-chat").click()
     csat = w.page.locator("tsunagu-chat .csat")
     expect(csat).to_be_visible()

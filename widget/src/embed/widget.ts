@@ -35,6 +35,7 @@ export class Widget {
   private readonly quick: HTMLElement;
   private readonly askHuman: HTMLButtonElement;
   private readonly endChat: HTMLButtonElement;
+  private readonly tools: HTMLElement;
   private readonly csat: CsatCard;
   private readonly offline: OfflineForm;
   private readonly composer: HTMLFormElement;
@@ -57,6 +58,7 @@ export class Widget {
     const minimize = h("button", { type: "button", class: "icon-btn", "aria-label": t.close }, "×");
     this.askHuman = h("button", { type: "button", class: "ask-human" }, t.talkToHuman);
     this.endChat = h("button", { type: "button", class: "end-chat" }, t.endChat);
+    this.tools = h("div", { class: "tools" }, this.askHuman, this.endChat);
     this.netBanner = h("div", { class: "banner net", role: "status", hidden: true });
     this.banner = h("div", { class: "banner info state", role: "status", "aria-live": "polite", hidden: true });
     const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
@@ -74,7 +76,7 @@ export class Widget {
       "section",
       { class: "panel", id: "tsunagu-panel", role: "dialog", "aria-label": title, hidden: true },
       h("header", {}, h("h2", {}, title), minimize),
-      h("div", { class: "tools" }, this.askHuman, this.endChat),
+      this.tools,
       this.netBanner,
       this.banner,
       log,
@@ -217,24 +219,32 @@ export class Widget {
   private renderMessages(): void {
     const entries = this.client.entries();
     this.list.update(entries);
-    // Quick replies belong to the newest message only, and only while it is
-    // the bot's/agent's turn (nothing the visitor sent after it).
-    const last = entries[entries.length - 1];
-    const qr = last?.kind === "stored" && last.message.sender !== "visitor" ? (last.message.quick_replies ?? []) : [];
-    const current = this.quick.dataset.for;
-    const forKey = last?.key ?? "";
-    if (current !== forKey || this.quick.childElementCount !== qr.length) {
-      this.quick.dataset.for = forKey;
-      this.quick.replaceChildren(
-        ...qr.filter((q) => q && typeof q.title === "string").map((q) => {
-          const b = h("button", { type: "button" }, q.title);
-          b.addEventListener("click", () => this.sendQuickReply(q));
-          return b;
-        }),
-      );
-    }
+    this.renderQuickReplies(entries);
     if (this.isOpen()) this.markSeen();
     else this.renderBadge();
+  }
+
+  /**
+   * Quick replies belong to the newest message only, while it is the
+   * bot's/agent's turn (nothing sent after it) and the bot still has the
+   * chat: once queued, assigned or closed they would only mislead.
+   */
+  private renderQuickReplies(entries = this.client.entries()): void {
+    const last = entries[entries.length - 1];
+    const state = this.client.conversation?.state;
+    const botTurn = last?.kind === "stored" && last.message.sender !== "visitor";
+    const live = state === undefined || state === "bot";
+    const qr = botTurn && live ? (last.message.quick_replies ?? []).filter((q) => q && typeof q.title === "string") : [];
+    const forKey = `${last?.key ?? ""}|${qr.length}`;
+    if (this.quick.dataset.for === forKey) return;
+    this.quick.dataset.for = forKey;
+    this.quick.replaceChildren(
+      ...qr.map((q) => {
+        const b = h("button", { type: "button" }, q.title);
+        b.addEventListener("click", () => this.sendQuickReply(q));
+        return b;
+      }),
+    );
   }
 
   private onIncoming(m: Message): void {
@@ -247,6 +257,8 @@ export class Widget {
     if (this.banner.textContent !== (view.banner ?? "")) this.banner.textContent = view.banner ?? "";
     this.askHuman.hidden = !view.canAskHuman;
     this.endChat.hidden = !view.canEnd;
+    this.tools.hidden = !view.canAskHuman && !view.canEnd;
+    this.renderQuickReplies();
     const showCsat = view.panel === "csat" && !!c;
     if (showCsat && c && this.csatFor !== c.id) {
       this.csatFor = c.id;
