@@ -1,29 +1,140 @@
-"""The bot as the gateway sees it: text in, :class:`Decision` out.
+"""The bot as the gateway sees it: text in, :class:`~bot.decision.Decision` out.
 
-PLACEHOLDER until the intent-bot issue lands: a keyword rule so the gateway
-has something to talk to. The public surface (``Bot.load_or_train``,
-``Bot.respond``, ``Bot.version``) is the contract the gateway relies on.
+Typical use in the gateway::
+
+    bot = Bot.load_or_train(models_dir, training_dir)     # once, at start
+    decision = bot.respond(text, payload=None, locale="ja", state=stored_state)
+    ...
+    bot = bot.reload(models_dir)    # when told a new model was trained: returns
+                                    # a new Bot to swap in (or ``bot`` itself
+                                    # when the active version did not change)
+
+A :class:`Bot` is immutable once built, so swapping the reference is the whole
+hot-reload: messages in flight finish with the old model.
+
+Engines: the built-in one (default) classifies in-process in about 0.1 ms,
+so :meth:`Bot.respond` is safe on the event loop. With ``TSUNAGU_NLU=rasa``
+the classification is an HTTP call to a Rasa server: :meth:`Bot.respond`
+then *blocks* (urllib, ``RASA_TIMEOUT`` seconds at most) and the gateway must
+use ``await bot.respond_async(...)`` instead, which works with both engines.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.decision import Action, Decision, QuickReply
+from bot.decision import Decision
+from bot.engines.rasa import RasaClassifier
+from bot.errors import ModelNotFoundError
+from bot.language import detect_language
+from bot.model_store import ModelStore, ModelVersion, read_version
+from bot.nlu import IntentClassifier, Prediction
+from bot.policy import DialogueState, Policy, PolicyConfig
+from bot.responses import ResponseCatalog
+from bot.training import load_model, train_model
+from bot.training_data import load_training_data
 
 
 class Bot:
-    """Answers visitor messages. Safe to call from the event loop (fast, no I/O)."""
+    """Answers visitor messages with one classifier, one set of responses and the policy."""
 
-    def __init__(self, version: str = "placeholder") -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        responses: ResponseCatalog,
+        *,
+        version: str,
+        policy_config: PolicyConfig | None = None,
+    ) -> None:
+        """Assemble a bot; prefer the ``load_*`` constructors.
+
+        ``classifier`` is an NLU engine, ``responses`` the answers to use,
+        ``version`` the model version name reported to the gateway (stored
+        on messages and shown in the admin pages).
+        """
+        self.classifier = classifier
         self.version = version
+        self.policy = Policy(responses, policy_config)
+
+    # -- construction ---------------------------------------------------------------
 
     @classmethod
-    def load_or_train(cls, models_dir: Path, training_dir: Path) -> Bot:
-        """Load the active model from ``models_dir``; train one from ``training_dir`` if none."""
-        return cls()
+    def load_or_train(
+        cls, models_dir: Path, training_dir: Path, *, engine: str | None = None
+    ) -> Bot:
+        """Load the active model of ``models_dir``, training one first if there is none.
+
+        ``training_dir`` is the YAML training data (the repository's
+        ``training_data/`` by default), used only when no model exists yet:
+        the new version is stored and activated in ``models_dir`` (about two
+        seconds). ``engine`` is ``"builtin"`` or ``"rasa"``, by default from
+        ``TSUNAGU_NLU``; the Rasa engine needs ``RASA_URL`` and takes its
+        responses from ``training_dir``. Raises
+        :class:`~bot.errors.TrainingDataError` if the data is invalid and no
+        model exists.
+        """
+        engine = (engine or os.environ.get("TSUNAGU_NLU") or "builtin").lower()
+        if engine == "rasa":
+            return cls.with_rasa(training_dir)
+        if engine != "builtin":
+            raise ValueError(f"TSUNAGU_NLU must be 'builtin' or 'rasa', not {engine!r}")
+        try:
+            return cls.load_active(models_dir)
+        except ModelNotFoundError:
+            train_model(training_dir, models_dir)
+            return cls.load_active(models_dir)
+
+    @classmethod
+    def load_active(cls, models_dir: Path) -> Bot:
+        """The bot of the active version in ``models_dir``; raises ``ModelNotFoundError``."""
+        return cls.from_version(ModelStore(models_dir).active())
+
+    @classmethod
+    def load(cls, model_dir: Path) -> Bot:
+        """The bot of one version folder (``<models>/<version>``)."""
+        return cls.from_version(read_version(model_dir))
+
+    @classmethod
+    def from_version(cls, version: ModelVersion) -> Bot:
+        classifier, responses = load_model(version)
+        return cls(classifier, responses, version=version.name)
+
+    @classmethod
+    def with_rasa(
+        cls, training_dir: Path, *, url: str | None = None, threshold: float | None = None
+    ) -> Bot:
+        """A bot classifying with a Rasa server (``RASA_URL``) and our responses.
+
+        ``threshold``: Rasa confidence below which a message is out of scope
+        (``RASA_THRESHOLD``, default 0.5).
+        """
+        url = url or os.environ.get("RASA_URL")
+        if not url:
+            raise ValueError("TSUNAGU_NLU=rasa needs RASA_URL (e.g. http://127.0.0.1:5005)")
+        threshold = threshold if threshold is not None else _env_float("RASA_THRESHOLD", 0.5)
+        timeout = _env_float("RASA_TIMEOUT", 2.0)
+        data = load_training_data(training_dir)
+        classifier = RasaClassifier(url, threshold=threshold, timeout=timeout)
+        responses = ResponseCatalog(data.responses, data.labels)
+        return cls(classifier, responses, version=f"rasa:{data.data_hash[:8]}")
+
+    def reload(self, models_dir: Path) -> Bot:
+        """Hot swap: the bot of the now-active version, or ``self`` if it is unchanged.
+
+        Call it when told a new model was trained (e.g. on the Redis channel
+        every gateway process listens to) and replace the reference you hold.
+        Loading takes tens of milliseconds and reads files: run it off the
+        event loop (``await asyncio.to_thread(bot.reload, models_dir)``).
+        """
+        store = ModelStore(models_dir)
+        if store.active_name() == self.version:
+            return self
+        return Bot.from_version(store.active())
+
+    # -- answering --------------------------------------------------------------------
 
     def respond(
         self,
@@ -33,16 +144,62 @@ class Bot:
         locale: str = "en",
         state: Mapping[str, Any] | None = None,
     ) -> Decision:
-        """Decide the answer to one visitor message given the stored dialogue ``state``."""
-        wanted = (payload or text).lower()
-        if "human" in wanted or "person" in wanted or "人" in wanted:
-            return Decision(Action.ESCALATE, "", intent="request_human", confidence=1.0)
-        ja = locale.startswith("ja")
-        reply = "ご質問ありがとうございます。" if ja else "Thanks for your question."
-        return Decision(
-            Action.REPLY,
-            reply,
-            quick_replies=(QuickReply("担当者と話す" if ja else "Talk to a person", "/request_human"),),
-            intent="greet",
-            confidence=0.5,
-        )
+        """Decide the answer to one visitor message.
+
+        ``text``: what the visitor typed (or the title of the quick reply
+        clicked). ``payload``: the clicked quick reply's payload
+        (``/request_human``, ``/intent:NAME``, ``/feedback:yes``…), ``None``
+        for typed text. ``locale``: the widget's locale, used when the text
+        does not show its language. ``state``: ``Decision.state`` of the
+        previous answer in this conversation (``None`` for the first).
+
+        Pure computation with the built-in engine: no I/O, about 0.1 ms.
+        """
+        dialogue, language = self._context(text, locale, state)
+        prediction = Policy.prediction_from_payload(payload) or self.classifier.parse(text)
+        return self.policy.decide(prediction, language, dialogue, payload=payload)
+
+    async def respond_async(
+        self,
+        text: str,
+        *,
+        payload: str | None = None,
+        locale: str = "en",
+        state: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """:meth:`respond` for any engine; awaits the HTTP call of a remote one (Rasa)."""
+        dialogue, language = self._context(text, locale, state)
+        prediction = Policy.prediction_from_payload(payload)
+        if prediction is None:
+            prediction = await self._parse_async(text)
+        return self.policy.decide(prediction, language, dialogue, payload=payload)
+
+    def parse(self, text: str) -> Prediction:
+        """Classify ``text`` without deciding anything (``tsunagu parse``)."""
+        return self.classifier.parse(text)
+
+    async def _parse_async(self, text: str) -> Prediction:
+        parse_async = getattr(self.classifier, "parse_async", None)
+        if parse_async is not None:
+            return await parse_async(text)
+        return self.classifier.parse(text)
+
+    @staticmethod
+    def _context(
+        text: str, locale: str, state: Mapping[str, Any] | None
+    ) -> tuple[DialogueState, str]:
+        dialogue = DialogueState.from_dict(state)
+        # The text decides; when it cannot (``ok``, ``12345``) keep the
+        # conversation's language, then the widget's locale.
+        language = detect_language(text, fallback=dialogue.language or locale)
+        return dialogue, language
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc

@@ -127,7 +127,9 @@ def load_training_data(directory: Path) -> TrainingData:
             elif key in ("responses", "labels"):
                 value = yaml.safe_load(yaml.serialize(value_node)) or {}
                 if not isinstance(value, dict):
-                    problems.append(Problem(source, _line(value_node), f"{key}: expected a mapping"))
+                    problems.append(
+                        Problem(source, _line(value_node), f"{key}: expected a mapping")
+                    )
                     continue
                 target = responses if key == "responses" else labels
                 for name in value:
@@ -165,7 +167,9 @@ def _read_nlu(node: yaml.Node, source: str, problems: list[Problem]) -> Iterator
             continue
         found = list(_read_examples(fields.get("examples"), intent, source, problems))
         if not found:
-            problems.append(Problem(source, _line(intent_node), f"intent {intent!r} has no examples"))
+            problems.append(
+                Problem(source, _line(intent_node), f"intent {intent!r} has no examples")
+            )
         yield from found
 
 
@@ -176,7 +180,11 @@ def _read_examples(
         return
     if not isinstance(node, yaml.ScalarNode):
         problems.append(
-            Problem(source, _line(node), f"intent {intent!r}: examples must be a '|' block of '- ' lines")
+            Problem(
+                source,
+                _line(node),
+                f"intent {intent!r}: examples must be a '|' block of '- ' lines",
+            )
         )
         return
     # In a block scalar ("|") the content starts on the line after the
@@ -222,11 +230,15 @@ def _check_responses(responses: dict[str, Any], source: str) -> list[Problem]:
     problems = []
     for name, variations in responses.items():
         if not isinstance(variations, list) or not variations:
-            problems.append(Problem(source, None, f"response {name!r}: expected a list of variations"))
+            problems.append(
+                Problem(source, None, f"response {name!r}: expected a list of variations")
+            )
             continue
         for variation in variations:
             if not isinstance(variation, dict) or not isinstance(variation.get("text"), str):
-                problems.append(Problem(source, None, f"response {name!r}: a variation has no text"))
+                problems.append(
+                    Problem(source, None, f"response {name!r}: a variation has no text")
+                )
     return problems
 
 

@@ -56,10 +56,10 @@ class BuiltinConfig:
     """Hyper-parameters of the built-in engine.
 
     ``char_ngrams``/``word_ngrams``: n-gram ranges of the two TF-IDF
-    featurizers (``None`` disables one); ``word_weight`` scales the word
-    features against the character ones (words help English, whose examples
-    share words; little for Japanese, where characters do the work). ``c``: inverse regularisation of the
-    SVM. ``calibration_folds``: folds of the out-of-fold predictions used to fit
+    featurizers (``None`` disables one). ``word_weight``: scale of the word
+    features against the character ones (words help English; Japanese is
+    carried by the characters). ``c``: inverse regularisation of the SVM.
+    ``calibration_folds``: folds of the out-of-fold predictions used to fit
     the temperature and the threshold. ``ranking_size``: intents kept in a
     prediction's ranking. ``threshold``: force an out-of-scope threshold
     instead of choosing it on held-out data. ``max_in_scope_loss``: the share
@@ -118,8 +118,9 @@ class BuiltinClassifier:
         """Wrap fitted parts; use :meth:`train` or :meth:`load` rather than this.
 
         ``coef`` is (n_classes, n_features) over the concatenated features of
-        ``vectorizers``, each scaled by its entry in ``weights``; ``temperature`` divides the scores before the softmax;
-        ``threshold`` is the confidence below which a message is out of scope.
+        ``vectorizers``, each scaled by its entry in ``weights``;
+        ``temperature`` divides the scores before the softmax; ``threshold``
+        is the confidence below which a message is out of scope.
         """
         self._vectorizers = tuple(vectorizers)
         self._weights = tuple(float(w) for w in weights)

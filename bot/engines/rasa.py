@@ -1,0 +1,108 @@
+"""The Rasa engine: classification by a Rasa 3.x server's ``POST /model/parse``.
+
+Rasa 3.6 needs Python < 3.11 and pins old aiohttp and SQLAlchemy, so it runs as
+its own server in its own environment (see ``docs/bot.md`` for the command
+that builds and trains it on ``training_data/``); this module is only its
+client, and maps Rasa's answer to the same :class:`~bot.nlu.Prediction` as
+the built-in engine.
+
+Two ways to call it, same result:
+
+* :meth:`RasaClassifier.parse` - synchronous, standard-library ``urllib``;
+  it blocks for up to ``timeout`` seconds, so never call it on the event loop
+  (the CLI and benchmarks use it).
+* :meth:`RasaClassifier.parse_async` - ``aiohttp``, for the gateway
+  (``Bot.respond_async``).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from bot.errors import NLUEngineError
+from bot.nlu import OUT_OF_SCOPE, Prediction
+
+# Rasa's own fallback intent (FallbackClassifier) means the same as ours.
+_RASA_FALLBACK_INTENTS = frozenset({"nlu_fallback", OUT_OF_SCOPE})
+
+
+class RasaClassifier:
+    """Client of one Rasa server.
+
+    ``url``: the server's base URL (``http://127.0.0.1:5005``). ``threshold``:
+    a top confidence below it makes the message out of scope. ``timeout``:
+    seconds to wait for an answer. ``ranking_size``: intents kept.
+    """
+
+    def __init__(
+        self, url: str, *, threshold: float = 0.5, timeout: float = 2.0, ranking_size: int = 5
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"RASA_URL must be an http(s) URL, not {url!r}")
+        self.endpoint = url.rstrip("/") + "/model/parse"
+        self.threshold = threshold
+        self.timeout = timeout
+        self.ranking_size = ranking_size
+
+    def parse(self, text: str) -> Prediction:
+        """Classify ``text`` with a blocking HTTP call."""
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
+            self.endpoint,
+            data=json.dumps({"text": text}).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+                body = json.loads(answer.read().decode("utf-8"))
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            raise NLUEngineError(f"Rasa at {self.endpoint}: {exc}") from exc
+        return prediction_from_rasa(body, self.threshold, self.ranking_size)
+
+    async def parse_async(self, text: str) -> Prediction:
+        """Classify ``text`` without blocking the event loop."""
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.post(self.endpoint, json={"text": text}) as answer,
+            ):
+                answer.raise_for_status()
+                body = await answer.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise NLUEngineError(f"Rasa at {self.endpoint}: {exc}") from exc
+        return prediction_from_rasa(body, self.threshold, self.ranking_size)
+
+
+def prediction_from_rasa(
+    body: Mapping[str, Any], threshold: float, ranking_size: int = 5
+) -> Prediction:
+    """Map a ``/model/parse`` answer to a :class:`Prediction`.
+
+    Rasa answers ``{"intent": {"name", "confidence"}, "intent_ranking":
+    [{"name", "confidence"}, …], …}``; an intent below ``threshold`` or Rasa's
+    ``nlu_fallback`` becomes :data:`~bot.nlu.OUT_OF_SCOPE`.
+    """
+    try:
+        top = body.get("intent") or {}
+        ranking = tuple(
+            (str(item["name"]), float(item["confidence"]))
+            for item in body.get("intent_ranking") or ()
+            if item.get("name") != "nlu_fallback"
+        )[:ranking_size]
+        name = top.get("name")
+        confidence = float(top.get("confidence") or 0.0)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise NLUEngineError(f"unexpected answer from Rasa: {exc}") from exc
+    if name == "nlu_fallback" and ranking:
+        # Rasa's FallbackClassifier replaced the intent; the real best is first in the ranking.
+        confidence = ranking[0][1]
+    if not name or name in _RASA_FALLBACK_INTENTS or confidence < threshold:
+        return Prediction(OUT_OF_SCOPE, confidence, ranking)
+    return Prediction(str(name), confidence, ranking or ((str(name), confidence),))

@@ -1,0 +1,302 @@
+"""The dialogue policy: given what the visitor said and the stored state, decide.
+
+Rules, in order:
+
+1. A clicked quick reply is taken at its word: ``/request_human`` escalates,
+   ``/feedback:yes|no`` answers "did it help?", ``/intent:NAME`` is the intent
+   NAME with confidence 1.
+2. While the bot waits for "did it help?", an ``affirm`` (or ``thanks``)
+   marks the conversation resolved and a ``deny`` offers a person.
+3. ``request_human`` escalates (priority 0); ``complaint`` escalates with
+   priority 1 and an apology.
+4. Out of scope: a fallback with suggested topics and a "talk to a person"
+   button; the second fallback in a row escalates instead.
+5. When the two best intents are close, ask which one (clarify).
+6. Otherwise answer with the intent's response and, for a support question,
+   ask whether it helped.
+
+Everything the policy needs to remember lives in :class:`DialogueState`, which
+travels to the gateway and back as a plain JSON dict (``Decision.state``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.decision import Action, Decision, QuickReply
+from bot.nlu import OUT_OF_SCOPE, Prediction
+from bot.responses import Response, ResponseCatalog
+
+REQUEST_HUMAN_PAYLOAD = "/request_human"
+FEEDBACK_YES_PAYLOAD = "/feedback:yes"
+FEEDBACK_NO_PAYLOAD = "/feedback:no"
+INTENT_PAYLOAD_PREFIX = "/intent:"
+
+#: Small talk: answered, but never followed by "did it help?", never offered
+#: as a topic, never a reason to clarify.
+CHITCHAT = frozenset({"greet", "goodbye", "thanks", "affirm", "deny"})
+#: Intents that hand the conversation to a person instead of answering.
+ESCALATING = frozenset({"request_human", "complaint"})
+#: Suggested in a fallback when the ranking has nothing better to offer.
+DEFAULT_TOPICS = ("order_status", "return_exchange", "login_problem")
+
+_STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Tunable behaviour of the policy.
+
+    ``clarify_margin``: clarify when the second intent's confidence is within
+    this distance of the first. ``clarify_min``: ...and the second has at least
+    this confidence (so a 0.55/0.45 split clarifies, 0.55/0.05 does not).
+    ``fallbacks_before_escalation``: fallbacks in a row that escalate.
+    ``suggestions``: topics offered in a fallback. ``suggestion_min``: the
+    least confidence for a ranked intent to be suggested.
+    """
+
+    clarify_margin: float = 0.2
+    clarify_min: float = 0.2
+    fallbacks_before_escalation: int = 2
+    suggestions: int = 3
+    suggestion_min: float = 0.02
+
+
+@dataclass(frozen=True)
+class DialogueState:
+    """What the bot remembers between two messages of one conversation.
+
+    ``language``: the language of the last answer. ``fallbacks``: fallbacks
+    in a row. ``awaiting_feedback``: the intent just answered, while the bot
+    waits for "did it help?". ``last_intent``: the last classified intent.
+    """
+
+    language: str | None = None
+    fallbacks: int = 0
+    awaiting_feedback: str | None = None
+    last_intent: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> DialogueState:
+        """Read a state dict stored by the gateway; unknown or bad values are ignored."""
+        if not raw:
+            return cls()
+        fallbacks = raw.get("fallbacks", 0)
+        return cls(
+            language=_str_or_none(raw.get("language")),
+            fallbacks=fallbacks if isinstance(fallbacks, int) and fallbacks >= 0 else 0,
+            awaiting_feedback=_str_or_none(raw.get("awaiting_feedback")),
+            last_intent=_str_or_none(raw.get("last_intent")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": _STATE_VERSION,
+            "language": self.language,
+            "fallbacks": self.fallbacks,
+            "awaiting_feedback": self.awaiting_feedback,
+            "last_intent": self.last_intent,
+        }
+
+
+class Policy:
+    """Turns a prediction (or a clicked payload) and the state into a :class:`Decision`."""
+
+    def __init__(self, responses: ResponseCatalog, config: PolicyConfig | None = None) -> None:
+        self.responses = responses
+        self.config = config or PolicyConfig()
+
+    @staticmethod
+    def prediction_from_payload(payload: str | None) -> Prediction | None:
+        """The certain prediction a quick-reply payload stands for, if it stands for one."""
+        if not payload:
+            return None
+        if payload == REQUEST_HUMAN_PAYLOAD:
+            return Prediction("request_human", 1.0, (("request_human", 1.0),))
+        if payload == FEEDBACK_YES_PAYLOAD:
+            return Prediction("affirm", 1.0, (("affirm", 1.0),))
+        if payload == FEEDBACK_NO_PAYLOAD:
+            return Prediction("deny", 1.0, (("deny", 1.0),))
+        if payload.startswith(INTENT_PAYLOAD_PREFIX):
+            intent = payload[len(INTENT_PAYLOAD_PREFIX) :].strip()
+            if intent:
+                return Prediction(intent, 1.0, ((intent, 1.0),))
+        return None
+
+    def decide(
+        self,
+        prediction: Prediction,
+        language: str,
+        state: DialogueState,
+        *,
+        payload: str | None = None,
+    ) -> Decision:
+        """Decide the answer to a message classified as ``prediction``.
+
+        ``language`` is the language to answer in; ``state`` the stored state;
+        ``payload`` the clicked quick reply, if any (a "did it help?" button
+        counts as feedback even if the state was lost).
+        """
+        intent = prediction.intent
+        base = DialogueState(language=language, last_intent=intent)
+        # 2. The answer to "did it help?".
+        awaiting = state.awaiting_feedback is not None or payload in (
+            FEEDBACK_YES_PAYLOAD,
+            FEEDBACK_NO_PAYLOAD,
+        )
+        if awaiting and intent in ("affirm", "thanks"):
+            return self._reply("utter_feedback_yes", prediction, language, base, resolved=True)
+        if awaiting and intent == "deny":
+            return self._reply("utter_feedback_no", prediction, language, base)
+        # 3. A person is wanted.
+        if intent == "request_human":
+            return self._escalate("utter_request_human", prediction, language, base, priority=0)
+        if intent == "complaint":
+            return self._escalate("utter_complaint", prediction, language, base, priority=1)
+        # 4. Not understood.
+        if intent == OUT_OF_SCOPE:
+            return self._fallback(prediction, language, state, base)
+        # 5. Two close candidates.
+        runner_up = self._close_runner_up(prediction)
+        if runner_up is not None:
+            return self._clarify(prediction, runner_up, language, state, base)
+        # 6. Answer.
+        return self._answer(prediction, language, base)
+
+    # -- the actions --------------------------------------------------------------
+
+    def _answer(self, prediction: Prediction, language: str, base: DialogueState) -> Decision:
+        intent = prediction.intent
+        response = self.responses.for_intent(intent, language)
+        if response is None:
+            # An intent without a written answer (a new intent whose responses
+            # are missing): better a person than silence.
+            return self._escalate("utter_request_human", prediction, language, base, priority=0)
+        if intent in CHITCHAT:
+            return _decision(Action.REPLY, response, prediction, base)
+        ask = self.responses.get("utter_ask_helped", language)
+        if ask is not None:
+            response = Response(
+                f"{response.text}\n\n{ask.text}", response.quick_replies + ask.quick_replies
+            )
+        state = DialogueState(language, 0, intent, intent)
+        return _decision(Action.REPLY, response, prediction, state)
+
+    def _reply(
+        self,
+        name: str,
+        prediction: Prediction,
+        language: str,
+        base: DialogueState,
+        *,
+        resolved: bool = False,
+    ) -> Decision:
+        response = self.responses.get(name, language) or Response("")
+        return _decision(Action.REPLY, response, prediction, base, resolved=resolved)
+
+    def _escalate(
+        self,
+        name: str,
+        prediction: Prediction,
+        language: str,
+        base: DialogueState,
+        *,
+        priority: int,
+    ) -> Decision:
+        response = self.responses.get(name, language) or Response("")
+        return _decision(
+            Action.ESCALATE, Response(response.text), prediction, base, priority=priority
+        )
+
+    def _fallback(
+        self, prediction: Prediction, language: str, state: DialogueState, base: DialogueState
+    ) -> Decision:
+        fallbacks = state.fallbacks + 1
+        if fallbacks >= self.config.fallbacks_before_escalation:
+            return self._escalate("utter_fallback_escalate", prediction, language, base, priority=0)
+        topics = [
+            name
+            for name, confidence in prediction.ranking
+            if confidence >= self.config.suggestion_min and self._suggestable(name)
+        ]
+        for name in DEFAULT_TOPICS:
+            if name not in topics:
+                topics.append(name)
+        buttons = self._topic_buttons(topics[: self.config.suggestions], language)
+        text = (self.responses.get("utter_fallback", language) or Response("")).text
+        new_state = DialogueState(language, fallbacks, None, OUT_OF_SCOPE)
+        return _decision(Action.FALLBACK, Response(text, buttons), prediction, new_state)
+
+    def _clarify(
+        self,
+        prediction: Prediction,
+        runner_up: str,
+        language: str,
+        state: DialogueState,
+        base: DialogueState,
+    ) -> Decision:
+        buttons = self._topic_buttons([prediction.intent, runner_up], language)
+        text = (self.responses.get("utter_clarify", language) or Response("")).text
+        # Clarifying is neither an answer nor a failure: the fallback count
+        # carries over unchanged.
+        new_state = DialogueState(language, state.fallbacks, None, prediction.intent)
+        return _decision(Action.CLARIFY, Response(text, buttons), prediction, new_state)
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _close_runner_up(self, prediction: Prediction) -> str | None:
+        if prediction.intent in CHITCHAT or len(prediction.ranking) < 2:
+            return None
+        (_, first), (second_name, second) = prediction.ranking[0], prediction.ranking[1]
+        if (
+            second >= self.config.clarify_min
+            and first - second <= self.config.clarify_margin
+            and self._suggestable(second_name)
+        ):
+            return second_name
+        return None
+
+    def _suggestable(self, intent: str) -> bool:
+        return (
+            intent not in CHITCHAT
+            and intent not in ESCALATING
+            and intent != OUT_OF_SCOPE
+            and self.responses.for_intent(intent, "en") is not None
+        )
+
+    def _topic_buttons(self, intents: list[str], language: str) -> tuple[QuickReply, ...]:
+        """One button per intent, then "talk to a person"."""
+        return (
+            *(
+                QuickReply(self.responses.label(name, language), INTENT_PAYLOAD_PREFIX + name)
+                for name in intents
+            ),
+            QuickReply(self.responses.label("request_human", language), REQUEST_HUMAN_PAYLOAD),
+        )
+
+
+def _decision(
+    action: Action,
+    response: Response,
+    prediction: Prediction,
+    state: DialogueState,
+    *,
+    priority: int = 0,
+    resolved: bool = False,
+) -> Decision:
+    return Decision(
+        action=action,
+        text=response.text,
+        quick_replies=response.quick_replies,
+        intent=prediction.intent,
+        confidence=round(prediction.confidence, 4),
+        priority=priority,
+        resolved=resolved,
+        state=state.to_dict(),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
