@@ -1,21 +1,151 @@
-"""The ``/agent`` namespace. Until agent accounts exist, every connection is refused."""
+"""The ``/agent`` namespace: thin handlers that authenticate, authorize and delegate.
+
+An agent is known from the session token (the ``auth.token`` field or the
+session cookie set by ``POST /api/auth/login``); every event re-checks that
+the session is still open, so signing out ends a socket's rights at once.
+"""
 
 from __future__ import annotations
 
+import logging
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import socketio
 
-from live_chat.broadcast import AGENT_NS
-from live_chat.context import ContextGetter
+from live_chat.agents import SESSION_COOKIE, SignedIn
+from live_chat.boundary import acked, first_arg, refused
+from live_chat.broadcast import AGENT_NS, SUPERVISORS_ROOM, agent_room
+from live_chat.context import ChatContext, ContextGetter
+from live_chat.errors import Forbidden
+from live_chat.origins import same_origin
+from live_chat.wire import (
+    AgentCloseIn,
+    AgentMessageIn,
+    AgentSyncIn,
+    AgentTypingIn,
+    ConversationRef,
+    NoteIn,
+    PresenceIn,
+    TransferIn,
+    parse,
+)
+
+log = logging.getLogger(__name__)
 
 
 class AgentNamespace(socketio.AsyncNamespace):
+    """Handlers of ``/agent`` (PROTOCOL.md). ``context`` returns the running services."""
+
     def __init__(self, context: ContextGetter) -> None:
         super().__init__(AGENT_NS)
         self._context = context
 
+    @property
+    def ctx(self) -> ChatContext:
+        return self._context()
+
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        raise socketio.exceptions.ConnectionRefusedError(
-            {"error": "forbidden", "message": "agent sign-in is not available yet"}
-        )
+        ctx = self.ctx
+        origin = environ.get("HTTP_ORIGIN")
+        # The console is served by the gateway itself; no other page may drive it.
+        if origin is not None and not same_origin(origin, environ):
+            raise refused("forbidden", f"origin {origin} may not open the agent console")
+        token = auth.get("token") if isinstance(auth, dict) else None
+        signed_in = await ctx.agents.signed_in(token or _cookie(environ, SESSION_COOKIE))
+        if signed_in is None:
+            raise refused("forbidden", "sign in first: POST /api/auth/login")
+        agent = signed_in.agent
+        await self.save_session(sid, {"agent_id": agent.id, "session_id": signed_in.session_id})
+        await self.enter_room(sid, agent_room(agent.id))
+        await self.enter_room(sid, f"session:{signed_in.session_id}")
+        if agent.role in ("supervisor", "admin"):
+            await self.enter_room(sid, SUPERVISORS_ROOM)
+        # After connect (see VisitorNamespace.on_connect): register, go online, say hello.
+        self.server.start_background_task(self._welcome, sid, signed_in)
+
+    async def _welcome(self, sid: str, signed_in: SignedIn) -> None:
+        try:
+            status = await self.ctx.routing.agent_connected(signed_in.agent, sid)
+            await self.emit("hello", await self.ctx.desk.hello(signed_in.agent, status), to=sid)
+        except Exception:
+            log.exception("could not welcome agent %s", signed_in.agent.id)
+            await self.disconnect(sid)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        session = await self.get_session(sid)
+        if session and "agent_id" in session:
+            await self.ctx.routing.agent_disconnected(session["agent_id"], sid)
+
+    async def _agent(self, sid: str) -> SignedIn:
+        session = await self.get_session(sid)
+        signed_in = None
+        if session and "session_id" in session:
+            signed_in = await self.ctx.agents.session(session["session_id"])
+        if signed_in is None:
+            await self.disconnect(sid)
+            raise Forbidden("your session has ended; sign in again")
+        return signed_in
+
+    @acked
+    async def on_message(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(AgentMessageIn, first_arg(args))
+        me = await self._agent(sid)
+        message, _ = await self.ctx.desk.send(me.agent, data)
+        return {"message": message}
+
+    @acked
+    async def on_typing(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(AgentTypingIn, first_arg(args))
+        me = await self._agent(sid)
+        await self.ctx.desk.typing(me.agent, data, sid)
+        return {}
+
+    @acked
+    async def on_note(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(NoteIn, first_arg(args))
+        me = await self._agent(sid)
+        return {"note": await self.ctx.desk.note(me.agent, data)}
+
+    @acked
+    async def on_transfer(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(TransferIn, first_arg(args))
+        me = await self._agent(sid)
+        return {"conversation": await self.ctx.desk.transfer(me.agent, data)}
+
+    @acked
+    async def on_handback(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(ConversationRef, first_arg(args))
+        me = await self._agent(sid)
+        return {"conversation": await self.ctx.desk.handback(me.agent, data.conversation_id)}
+
+    @acked
+    async def on_close(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(AgentCloseIn, first_arg(args))
+        me = await self._agent(sid)
+        return {"conversation": await self.ctx.desk.close(me.agent, data)}
+
+    @acked
+    async def on_presence(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(PresenceIn, first_arg(args))
+        me = await self._agent(sid)
+        await self.ctx.routing.set_status(me.agent.id, data.status)
+        return {"status": data.status}
+
+    @acked
+    async def on_sync(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(AgentSyncIn, first_arg(args))
+        me = await self._agent(sid)
+        return await self.ctx.desk.sync(me.agent, data)
+
+
+def _cookie(environ: dict[str, Any], name: str) -> str | None:
+    raw = environ.get("HTTP_COOKIE")
+    if not raw:
+        return None
+    try:
+        morsel = SimpleCookie(raw).get(name)
+    except CookieError:
+        return None
+    return morsel.value if morsel else None
+

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import socketio
+
 from live_chat.errors import ChatError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -42,3 +44,8 @@ def acked(
 def first_arg(args: tuple[Any, ...]) -> Any:
     """The event's payload: a client may send none (``None``) or, wrongly, several."""
     return args[0] if len(args) == 1 else (None if not args else list(args))
+
+
+def refused(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection, carrying the same ``{error, message}`` as an error ack."""
+    return socketio.exceptions.ConnectionRefusedError({"error": code, "message": message})

@@ -1,17 +1,24 @@
-"""The ``tsunagu`` command: serve, metrics, and the bot's train / parse / evaluate."""
+"""The ``tsunagu`` command: serve, metrics, agent, and the bot's train / parse / evaluate."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from live_chat.settings import ConfigError, Settings
+from live_chat.store.database import create_engine, migrate
+from live_chat.store.repository import Store
+
+T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     metrics.add_argument("--until", type=_when, help="ISO date/time, UTC (default: now)")
     metrics.add_argument("--json", action="store_true", help="print one JSON object")
     metrics.set_defaults(func=_metrics)
+
+    agent = sub.add_parser("agent", help="manage agent accounts")
+    agent_sub = agent.add_subparsers(dest="agent_command", required=True)
+    add = agent_sub.add_parser("add", help="create an agent")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--password", help="at least 8 characters (asked for when left out)")
+    add.add_argument("--capacity", type=int, default=4, help="chats at once, 1-10 (default 4)")
+    add.add_argument("--role", choices=["agent", "supervisor", "admin"], default="agent")
+    add.add_argument("--team", action="append", default=[], help="a team (skill); repeatable")
+    add.set_defaults(func=_agent_add)
+    listing = agent_sub.add_parser("list", help="list agents")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_agent_list)
 
     _register_bot_commands(sub)
 
@@ -62,28 +83,75 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _metrics(args: argparse.Namespace) -> int:
     from live_chat.metrics import summary
-    from live_chat.store.database import create_engine, migrate
-    from live_chat.store.repository import Store
 
-    settings = Settings.from_env()
     until = args.until or datetime.now(UTC)
     since = args.since or until - timedelta(days=7)
 
-    async def run() -> dict[str, object]:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate(engine)
-            return (await summary(Store(engine), since, until)).as_dict()
-        finally:
-            await engine.dispose()
+    async def run(store: Store) -> dict[str, object]:
+        return (await summary(store, since, until)).as_dict()
 
-    result = asyncio.run(run())
+    result = _with_store(run)
     if args.json:
         print(json.dumps(result))
         return 0
     for key, value in result.items():
         shown = f"{value:.3f}" if isinstance(value, float) else value
         print(f"{key:>22}  {shown}")
+    return 0
+
+
+def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
+    """Run ``work`` against the configured database (migrated first)."""
+    settings = Settings.from_env()
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            return await work(Store(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _agent_add(args: argparse.Namespace) -> int:
+    from live_chat.agents import AgentDirectory
+    from live_chat.auth import AgentTokens
+    from live_chat.errors import ChatError
+
+    password = args.password or getpass.getpass("password: ")
+
+    async def add(store: Store) -> Any:
+        directory = AgentDirectory(store, AgentTokens("unused-for-creating-agents", 60))
+        return await directory.create(
+            email=args.email, name=args.name, password=password, capacity=args.capacity,
+            role=args.role, teams=tuple(args.team),
+        )
+
+    try:
+        agent = _with_store(add)
+    except ChatError as exc:
+        print(f"tsunagu: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"added {agent.role} {agent.name} <{agent.email}> id={agent.id} "
+          f"capacity={agent.capacity} teams={','.join(agent.teams) or '-'}")
+    return 0
+
+
+def _agent_list(args: argparse.Namespace) -> int:
+    async def rows(store: Store) -> list[Any]:
+        async with store.begin() as tx:
+            return list(await tx.agents())
+
+    agents = _with_store(rows)
+    if args.json:
+        print(json.dumps([{"id": a.id, "email": a.email, "name": a.name, "role": a.role,
+                           "capacity": a.capacity, "teams": a.teams} for a in agents]))
+        return 0
+    for a in agents:
+        print(f"{a.id}  {a.role:<10} {a.capacity:>2}  {a.email:<30} {a.name}  "
+              f"{','.join(a.teams) or '-'}")
     return 0
 
 

@@ -14,11 +14,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot import Bot
+from live_chat.agent_desk import AgentDesk
+from live_chat.agents import AgentDirectory
 from live_chat.auth import VisitorTokens
 from live_chat.broadcast import SocketNotifier
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
 from live_chat.rate_limit import RateLimiter
+from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.store.repository import Store
 from live_chat.visitors import VisitorDirectory
@@ -48,6 +51,9 @@ class ChatContext:
     notifier: SocketNotifier
     visitors: VisitorDirectory
     conversations: ConversationService
+    routing: Routing
+    agents: AgentDirectory
+    desk: AgentDesk
 
 
 ContextGetter = Callable[[], ChatContext]

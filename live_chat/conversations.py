@@ -12,14 +12,16 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot import Action, Bot, Decision
 from live_chat.errors import Conflict, InvalidPayload, NotFound, TooLong
-from live_chat.lifecycle import EVENT_NAMES, Move, next_state
-from live_chat.store.models import Conversation, Message
+from live_chat.lifecycle import apply_move
+from live_chat.routing import Routing
+from live_chat.store.models import Conversation, Message, utcnow
 from live_chat.store.repository import IntegrityError, Store, Transaction
-from live_chat.wire import CsatIn, VisitorMessageIn, conversation_out, message_out
+from live_chat.wire import CsatIn, LeaveMessageIn, VisitorMessageIn, conversation_out, message_out
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,8 @@ class ConversationService:
 
     ``store`` is the record, ``bot`` a callable returning the bot currently
     serving (so a new model can be swapped in while running), ``notifier``
-    reaches the clients, ``max_text`` is the longest accepted message text.
+    reaches the clients, ``routing`` hands escalations to people,
+    ``max_text`` is the longest accepted message text.
     """
 
     def __init__(
@@ -78,15 +81,18 @@ class ConversationService:
         store: Store,
         bot: Callable[[], Bot],
         notifier: Notifier,
+        routing: Routing,
         *,
         max_text: int,
     ) -> None:
         self.store = store
         self._bot = bot
         self.notifier = notifier
+        self.routing = routing
         self.max_text = max_text
         self._turns = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.Task[None]] = set()
 
     # -- messages -----------------------------------------------------------
 
@@ -134,19 +140,18 @@ class ConversationService:
             if conversation is None:
                 return {"conversation": None, "messages": []}
             messages = await tx.messages_since(conversation.id, since_seq)
-            snapshot = await self._snapshot(tx, conversation)
-        return {"conversation": snapshot, "messages": [message_out(m) for m in messages]}
+        return {"conversation": await self.routing.queue_status(conversation),
+                "messages": [message_out(m) for m in messages]}
 
     async def current(self, visitor_id: str) -> dict[str, Any] | None:
         """The visitor's open conversation, as the ``session`` event shows it."""
         async with self.store.begin() as tx:
             conversation = await tx.open_conversation(visitor_id)
-            return None if conversation is None else await self._snapshot(tx, conversation)
+        return None if conversation is None else await self.routing.queue_status(conversation)
 
-    async def open_conversation_id(self, visitor_id: str) -> str | None:
+    async def open_conversation(self, visitor_id: str) -> Conversation | None:
         async with self.store.begin() as tx:
-            conversation = await tx.open_conversation(visitor_id)
-            return None if conversation is None else conversation.id
+            return await tx.open_conversation(visitor_id)
 
     # -- the bot's turn -----------------------------------------------------
 
@@ -180,20 +185,21 @@ class ConversationService:
         if reply is not None:
             await self.notifier.message(conversation, message_out(reply))
         if moved:
-            await self._announce(conversation)
+            await self._after_move(conversation)
 
     async def _apply_decision(
         self, tx: Transaction, conversation: Conversation, decision: Decision
     ) -> bool:
+        """Make the state move the decision asks for; True when the state changed."""
         if decision.action is Action.ESCALATE:
             conversation.priority = decision.priority
-            await self._move(tx, conversation, "escalate", actor="bot",
+            await apply_move(tx, conversation, "escalate", actor="bot",
                              data={"intent": decision.intent, "priority": decision.priority})
             return True
         if decision.resolved:
             conversation.resolution = "resolved_by_bot"
             await tx.add_event(conversation.id, "bot_resolved", actor="visitor")
-            await self._move(tx, conversation, "close", actor="bot")
+            await apply_move(tx, conversation, "close", actor="bot")
             return True
         return False
 
@@ -209,26 +215,80 @@ class ConversationService:
                         conversation = await tx.add_conversation(visitor_id, locale=locale)
                     moved = conversation.state == "bot"
                     if moved:
-                        await self._move(tx, conversation, "escalate", actor="visitor",
+                        await apply_move(tx, conversation, "escalate", actor="visitor",
                                          data={"intent": "request_human", "priority": 0})
-                    snapshot = await self._snapshot(tx, conversation)
                 break
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
         if moved:
-            await self._announce(conversation)
-        return snapshot
+            await self._after_move(conversation)
+        return await self.current_snapshot(conversation.id)
 
     async def close(self, visitor_id: str) -> dict[str, Any]:
         async with self.store.begin() as tx:
             conversation = await tx.open_conversation(visitor_id, lock=True)
             if conversation is None:
                 raise NotFound("there is no open conversation to close")
-            await self._move(tx, conversation, "close", actor="visitor")
-            snapshot = await self._snapshot(tx, conversation)
-        await self._announce(conversation)
-        return snapshot
+            await apply_move(tx, conversation, "close", actor="visitor")
+        await self._after_move(conversation)
+        return conversation_out(conversation)
+
+    async def leave_message(self, visitor_id: str, data: LeaveMessageIn) -> dict[str, Any]:
+        """Nobody can answer now: store the visitor's message and contact, and end the wait."""
+        if len(data.text) > self.max_text:
+            raise TooLong(f"a message may have at most {self.max_text} characters")
+        contact = {"name": data.name, "email": data.email}
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self.store.begin() as tx:
+                    existing = await tx.visitor_message_by_client_id(visitor_id, data.client_id)
+                    if existing is not None:
+                        conversation = await tx.conversation(existing.conversation_id)
+                        assert conversation is not None
+                        return conversation_out(conversation)
+                    conversation = await tx.open_conversation(visitor_id, lock=True)
+                    if conversation is None:
+                        conversation = await tx.add_conversation(visitor_id, locale=None)
+                    message = await tx.add_message(
+                        conversation.id, sender="visitor", text=data.text.strip(),
+                        client_id=data.client_id,
+                    )
+                    await tx.add_event(conversation.id, "offline_message", actor="visitor",
+                                       data=contact)
+                    conversation.resolution = "offline_message"
+                    await apply_move(tx, conversation, "close", actor="visitor")
+                break
+            except IntegrityError:
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+        await self.notifier.message(conversation, message_out(message))
+        await self._after_move(conversation)
+        return conversation_out(conversation)
+
+    def visitor_left(self, visitor_id: str, *, after_s: float) -> None:
+        """The visitor's last tab closed: if they wait in the queue and stay away, abandon."""
+        left_at = utcnow()
+        task = asyncio.get_running_loop().create_task(
+            self._abandon_if_gone(visitor_id, left_at, after_s)
+        )
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    async def _abandon_if_gone(self, visitor_id: str, left_at: datetime, after_s: float) -> None:
+        await asyncio.sleep(after_s)
+        async with self.store.begin() as tx:
+            visitor = await tx.visitor(visitor_id)
+            # Any reconnect, on any process, moves last_seen_at past the moment they left.
+            if visitor is None or visitor.last_seen_at > left_at:
+                return
+            conversation = await tx.open_conversation(visitor_id, lock=True)
+            if conversation is None or conversation.state != "queued":
+                return
+            await apply_move(tx, conversation, "abandon", actor="system",
+                             data={"waited_s": after_s})
+        await self.routing.dequeue(conversation.id)
+        await self.notifier.status(conversation, conversation_out(conversation))
 
     async def csat(self, visitor_id: str, data: CsatIn) -> None:
         """Store the visitor's rating of their latest conversation, once."""
@@ -245,30 +305,22 @@ class ConversationService:
 
     # -- shared steps -------------------------------------------------------
 
-    async def _move(
-        self,
-        tx: Transaction,
-        conversation: Conversation,
-        move: Move,
-        *,
-        actor: str,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        to_state = next_state(conversation.state, move)
-        await tx.set_state(conversation, to_state, event=EVENT_NAMES[move], actor=actor, data=data)
-
-    async def _snapshot(self, tx: Transaction, conversation: Conversation) -> dict[str, Any]:
-        position = await tx.queue_position(conversation) if conversation.state == "queued" else None
-        return conversation_out(conversation, queue_position=position)
-
-    async def _announce(self, conversation: Conversation) -> None:
-        """Tell the visitor about a state change, and every waiting visitor their new place."""
+    async def current_snapshot(self, conversation_id: str) -> dict[str, Any]:
         async with self.store.begin() as tx:
-            queued = await tx.queued_conversations()
-        if conversation.state != "queued":
-            await self.notifier.status(conversation, conversation_out(conversation))
-        for position, waiting in enumerate(queued, start=1):
-            await self.notifier.status(waiting, conversation_out(waiting, queue_position=position))
+            conversation = await tx.conversation(conversation_id)
+        if conversation is None:
+            raise NotFound("no such conversation")
+        return await self.routing.queue_status(conversation)
+
+    async def _after_move(self, conversation: Conversation) -> None:
+        """Tell the visitor, and hand the conversation to (or take it from) the humans."""
+        if conversation.state == "queued":
+            # Routing announces the place in the queue (or the agent who took it).
+            await self.routing.escalate(conversation)
+            return
+        await self.notifier.status(conversation, conversation_out(conversation))
+        if conversation.state in ("closed", "abandoned", "bot"):
+            await self.routing.release(conversation.id)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -284,3 +336,10 @@ class ConversationService:
         """Wait for bot turns in flight (used at shutdown and by tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Finish bot turns and drop pending abandonment timers (shutdown)."""
+        for timer in list(self._timers):
+            timer.cancel()
+        await asyncio.gather(*list(self._timers), return_exceptions=True)
+        await self.drain()

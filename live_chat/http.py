@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from live_chat.auth_http import setup_auth_routes
 from live_chat.context import CONTEXT, REDIS, SETTINGS
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ _PAGE_SECURITY = {
 
 
 def setup_routes(app: web.Application) -> None:
+    setup_auth_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/widget.js", widget_js)

@@ -13,9 +13,13 @@ wait, handle time and abandonment are queries over those rows.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from live_chat.errors import Conflict
+
+if TYPE_CHECKING:
+    from live_chat.store.models import Conversation
+    from live_chat.store.repository import Transaction
 
 State = Literal["bot", "queued", "assigned", "closed", "abandoned"]
 Move = Literal["escalate", "assign", "transfer", "requeue", "handback", "close", "abandon"]
@@ -54,3 +58,17 @@ def next_state(state: str, move: Move) -> State:
 
 def is_open(state: str) -> bool:
     return state in ("bot", "queued", "assigned")
+
+
+async def apply_move(tx: Transaction, conversation: Conversation, move: Move, *, actor: str,
+                     data: dict[str, Any] | None = None) -> None:
+    """Make ``move`` on ``conversation`` inside ``tx`` and record it as an event.
+
+    Leaving ``assigned`` clears the agent, so the record never shows an agent
+    on a conversation nobody holds.
+    """
+    to_state = next_state(conversation.state, move)
+    if to_state != "assigned":
+        conversation.agent_id = None
+        conversation.agent_name = None
+    await tx.set_state(conversation, to_state, event=EVENT_NAMES[move], actor=actor, data=data)

@@ -1,4 +1,4 @@
-"""Start-up and shut-down of what the gateway holds: database, Redis, the bot.
+"""Start-up and shut-down of what the gateway holds: database, Redis, handoff, the bot.
 
 Used as an aiohttp ``cleanup_ctx``: everything is opened when the app starts
 (never at import) and closed in reverse order when it stops.
@@ -7,6 +7,7 @@ Used as an aiohttp ``cleanup_ctx``: everything is opened when the app starts
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,17 +16,25 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot import Bot
-from live_chat.auth import VisitorTokens
+from handoff import HandoffBackend, MemoryBackend, RedisBackend
+from live_chat.agent_desk import AgentDesk
+from live_chat.agents import AgentDirectory
+from live_chat.auth import AgentTokens, VisitorTokens
 from live_chat.broadcast import SocketNotifier
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
 from live_chat.rate_limit import RateLimiter
+from live_chat.routing import Routing
+from live_chat.settings import Settings
 from live_chat.store.database import create_engine, migrate
 from live_chat.store.repository import Store
 from live_chat.visitors import VisitorDirectory
 
 log = logging.getLogger(__name__)
+
+# How often each process looks for agents whose grace period ended.
+GRACE_SWEEP_S = 1.0
 
 
 async def chat_resources(app: web.Application) -> AsyncIterator[None]:
@@ -45,8 +54,11 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     log.info("bot model %s loaded", bot.version)
     store = Store(engine)
     notifier = SocketNotifier(sio)
+    routing = Routing(_handoff_backend(settings, redis), store, notifier, hours=settings.hours())
     holder = BotHolder(bot)
-    conversations = ConversationService(store, holder, notifier, max_text=settings.max_text)
+    conversations = ConversationService(store, holder, notifier, routing,
+                                        max_text=settings.max_text)
+    agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     app[REDIS] = redis
     app[CONTEXT] = ChatContext(
         settings=settings,
@@ -58,10 +70,36 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         notifier=notifier,
         visitors=VisitorDirectory(store),
         conversations=conversations,
+        routing=routing,
+        agents=agents,
+        desk=AgentDesk(store, routing, notifier, max_text=settings.max_text),
     )
+    await routing.reconcile()
+    sweeper = asyncio.create_task(_sweep_grace(routing))
     yield
-    await conversations.drain()
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
+    await conversations.stop()
     await sio.shutdown()
     if redis is not None:
         await redis.aclose()
     await engine.dispose()
+
+
+def _handoff_backend(settings: Settings, redis: Redis | None) -> HandoffBackend:
+    options = {"grace_seconds": settings.agent_grace_s,
+               "avg_handle_seconds": settings.avg_handle_s}
+    if redis is None:
+        return MemoryBackend(**options)
+    return RedisBackend(redis, prefix=settings.handoff_prefix, **options)
+
+
+async def _sweep_grace(routing: Routing) -> None:
+    """Return the chats of agents who stayed away past their grace period to the queue."""
+    while True:
+        await asyncio.sleep(GRACE_SWEEP_S)
+        try:
+            await routing.apply(await routing.backend.expire_grace())
+        except Exception:
+            log.exception("grace sweep failed; retrying")

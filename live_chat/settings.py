@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from handoff import BusinessHours
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -47,6 +49,13 @@ class Settings:
     rate_limit_messages: int = 10
     rate_limit_window_s: float = 10.0
     max_payload_bytes: int = 64 * 1024
+    agent_session_ttl_s: int = 12 * 3600
+    agent_grace_s: float = 60.0
+    avg_handle_s: float = 300.0
+    abandon_after_s: float = 120.0
+    business_hours: str = ""
+    timezone: str = "UTC"
+    handoff_prefix: str = "tsunagu:handoff:"
     training_data_dir: Path = PACKAGE_ROOT / "training_data"
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
@@ -54,6 +63,18 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    def hours(self) -> BusinessHours | None:
+        """The business hours, or None when the desk is always open."""
+        if not self.business_hours:
+            return None
+        try:
+            return BusinessHours.parse(self.business_hours, self.timezone)
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(
+                "TSUNAGU_BUSINESS_HOURS / TSUNAGU_TIMEZONE: " + str(exc)
+                + " (example: 'mon-fri 09:00-18:00; sat 10:00-14:00' and 'Asia/Tokyo')"
+            ) from None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -82,6 +103,13 @@ class Settings:
                 env, "TSUNAGU_MAX_PAYLOAD_BYTES", 64 * 1024, minimum=1024
             ),
             "log_level": env.get("TSUNAGU_LOG_LEVEL", "INFO").upper(),
+            "agent_session_ttl_s": _int(env, "TSUNAGU_AGENT_SESSION_TTL", 12 * 3600, minimum=60),
+            "agent_grace_s": float(_int(env, "TSUNAGU_AGENT_GRACE", 60, minimum=0)),
+            "avg_handle_s": float(_int(env, "TSUNAGU_AVG_HANDLE", 300, minimum=1)),
+            "abandon_after_s": float(_int(env, "TSUNAGU_ABANDON_AFTER", 120, minimum=1)),
+            "business_hours": env.get("TSUNAGU_BUSINESS_HOURS", "").strip(),
+            "timezone": env.get("TSUNAGU_TIMEZONE", "UTC").strip() or "UTC",
+            "handoff_prefix": env.get("TSUNAGU_HANDOFF_PREFIX", "tsunagu:handoff:"),
         }
         if env.get("TSUNAGU_TRAINING_DATA"):
             values["training_data_dir"] = Path(env["TSUNAGU_TRAINING_DATA"])
@@ -100,6 +128,7 @@ class Settings:
             raise ConfigError("REDIS_URL must start with redis:// or rediss://")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError("TSUNAGU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
         secret = self.secret_key or _stored_secret(self.data_dir)
         if len(secret) < 16:
             raise ConfigError("TSUNAGU_SECRET_KEY must be at least 16 characters")

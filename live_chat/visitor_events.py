@@ -13,11 +13,19 @@ from urllib.parse import urlsplit
 import socketio
 
 from live_chat.auth import identity_matches
-from live_chat.boundary import acked, first_arg
+from live_chat.boundary import acked, first_arg, refused
 from live_chat.broadcast import VISITOR_NS, visitor_room
 from live_chat.context import ChatContext, ContextGetter
 from live_chat.errors import RateLimited
-from live_chat.wire import CsatIn, Empty, SyncIn, TypingIn, VisitorMessageIn, parse
+from live_chat.wire import (
+    CsatIn,
+    Empty,
+    LeaveMessageIn,
+    SyncIn,
+    TypingIn,
+    VisitorMessageIn,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +45,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
         ctx = self.ctx
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and not ctx.origins.visitor_allowed(origin, environ):
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"error": "forbidden", "message": f"origin {origin} may not embed this chat"}
-            )
+            raise refused("forbidden", f"origin {origin} may not embed this chat")
         auth = auth if isinstance(auth, dict) else {}
         locale = _short_text(auth.get("locale"), 35)
         page_url = _page_url(auth.get("page_url"))
@@ -87,6 +93,26 @@ class VisitorNamespace(socketio.AsyncNamespace):
                                                             sid=sid)
         return {"message": sent.message}
 
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        session = await self.get_session(sid)
+        visitor_id = session.get("visitor_id") if session else None
+        if visitor_id is None:
+            return
+        others = [s for s, _ in self.server.manager.get_participants(
+            self.namespace, visitor_room(visitor_id)) if s != sid]
+        if not others:
+            self.ctx.conversations.visitor_left(
+                visitor_id, after_s=self.ctx.settings.abandon_after_s
+            )
+
+    @acked
+    async def on_leave_message(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(LeaveMessageIn, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        if not self.ctx.limiter.allow(visitor_id):
+            raise RateLimited("too many messages; wait a few seconds and send again")
+        return {"conversation": await self.ctx.conversations.leave_message(visitor_id, data)}
+
     @acked
     async def on_sync(self, sid: str, *args: Any) -> dict[str, Any]:
         data = parse(SyncIn, first_arg(args))
@@ -97,9 +123,9 @@ class VisitorNamespace(socketio.AsyncNamespace):
     async def on_typing(self, sid: str, *args: Any) -> dict[str, Any]:
         data = parse(TypingIn, first_arg(args))
         visitor_id, _ = await self._visitor_session(sid)
-        conversation_id = await self.ctx.conversations.open_conversation_id(visitor_id)
-        if conversation_id is not None:
-            await self.ctx.notifier.typing(conversation_id, visitor_id, "visitor", data.typing)
+        conversation = await self.ctx.conversations.open_conversation(visitor_id)
+        if conversation is not None:
+            await self.ctx.notifier.typing(conversation, "visitor", data.typing)
         return {}
 
     @acked
@@ -125,18 +151,14 @@ class VisitorNamespace(socketio.AsyncNamespace):
 
 def _identity_user(ctx: ChatContext, identity: Any) -> str:
     if not isinstance(identity, dict):
-        raise _refused("invalid", "identity must be {user_id, hmac}")
+        raise refused("invalid", "identity must be {user_id, hmac}")
     user_id, given = identity.get("user_id"), identity.get("hmac")
     if not isinstance(user_id, str) or not isinstance(given, str) or not 0 < len(user_id) <= 200:
-        raise _refused("invalid", "identity must be {user_id, hmac} with text values")
+        raise refused("invalid", "identity must be {user_id, hmac} with text values")
     secret = ctx.settings.identity_secret
     if secret is None or not identity_matches(secret, user_id, given):
-        raise _refused("forbidden", "the identity could not be verified")
+        raise refused("forbidden", "the identity could not be verified")
     return user_id
-
-
-def _refused(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
-    return socketio.exceptions.ConnectionRefusedError({"error": code, "message": message})
 
 
 def _short_text(value: Any, limit: int) -> str | None:

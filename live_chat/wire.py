@@ -8,12 +8,12 @@ what a client sees of a row.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from live_chat.errors import InvalidPayload
-from live_chat.store.models import Conversation, Message
+from live_chat.store.models import Agent, Conversation, Message, Note, Visitor
 
 _ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 
@@ -27,6 +27,15 @@ class VisitorMessageIn(Payload):
     # The length rule (too_long) is the gateway's, checked after parsing.
     text: str
     payload: str | None = Field(default=None, max_length=200)
+
+
+class LeaveMessageIn(Payload):
+    """The leave-a-message form, when nobody can answer now."""
+
+    client_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
+    text: str = Field(min_length=1)
+    name: str | None = Field(default=None, max_length=200)
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 class SyncIn(Payload):
@@ -46,6 +55,40 @@ class Empty(Payload):
     pass
 
 
+class ConversationRef(Payload):
+    conversation_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
+
+
+class AgentMessageIn(ConversationRef):
+    client_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
+    text: str
+
+
+class NoteIn(ConversationRef):
+    text: str = Field(min_length=1)
+
+
+class AgentTypingIn(ConversationRef):
+    typing: bool
+
+
+class AgentSyncIn(ConversationRef):
+    since_seq: int = Field(ge=0)
+
+
+class TransferIn(ConversationRef):
+    to_agent_id: str | None = Field(default=None, min_length=1, max_length=64)
+    to_team: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class AgentCloseIn(ConversationRef):
+    resolution: str | None = Field(default=None, max_length=64)
+
+
+class PresenceIn(Payload):
+    status: Literal["online", "away"]
+
+
 P = TypeVar("P", bound=Payload)
 
 
@@ -63,13 +106,14 @@ def parse(model: type[P], data: Any) -> P:
         raise InvalidPayload(f"{where}: {first['msg']}") from None
 
 
-def message_out(message: Message) -> dict[str, Any]:
+def message_out(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
+    """A stored message as clients see it; agents also see the bot's classification."""
     author = (
         {"id": message.author_id, "name": message.author_name}
         if message.author_id is not None
         else None
     )
-    return {
+    out = {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "seq": message.seq,
@@ -80,6 +124,10 @@ def message_out(message: Message) -> dict[str, Any]:
         "client_id": message.client_id,
         "ts": message.created_at.isoformat(),
     }
+    if for_agent:
+        out["intent"] = message.intent
+        out["confidence"] = message.confidence
+    return out
 
 
 def conversation_out(
@@ -102,3 +150,27 @@ def conversation_out(
         "last_seq": conversation.last_seq,
         "created_at": conversation.created_at.isoformat(),
     }
+
+
+def visitor_out(visitor: Visitor) -> dict[str, Any]:
+    """What an agent sees of a visitor."""
+    return {
+        "id": visitor.id,
+        "user_id": visitor.user_id,
+        "locale": visitor.locale,
+        "page_url": visitor.page_url,
+        "first_seen": visitor.created_at.isoformat(),
+        "last_seen": visitor.last_seen_at.isoformat(),
+    }
+
+
+def agent_out(agent: Agent, status: str | None = None) -> dict[str, Any]:
+    return {"id": agent.id, "name": agent.name, "email": agent.email, "role": agent.role,
+            "capacity": agent.capacity, "teams": list(agent.teams or []),
+            "status": status or "offline"}
+
+
+def note_out(note: Note, author_name: str) -> dict[str, Any]:
+    return {"id": note.id, "conversation_id": note.conversation_id,
+            "author": {"id": note.agent_id, "name": author_name}, "text": note.text,
+            "ts": note.created_at.isoformat()}

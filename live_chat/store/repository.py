@@ -18,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from live_chat.store.models import (
     OPEN_STATES,
+    Agent,
+    AgentSession,
     Conversation,
     ConversationEvent,
     Csat,
     Message,
+    Note,
     Visitor,
     utcnow,
 )
@@ -238,6 +241,14 @@ class Transaction:
         await self.session.flush()
         return message
 
+    async def has_message_from(self, conversation_id: str, sender: str) -> bool:
+        found = await self.session.scalar(
+            select(Message.id)
+            .where(Message.conversation_id == conversation_id, Message.sender == sender)
+            .limit(1)
+        )
+        return found is not None
+
     async def classify(self, message_id: str, intent: str | None, confidence: float | None) -> None:
         await self.session.execute(
             update(Message)
@@ -268,3 +279,63 @@ class Transaction:
         self.session.add(Csat(conversation_id=conversation_id, score=score, comment=comment))
         await self.session.flush()
         await self.add_event(conversation_id, "csat", actor="visitor", data={"score": score})
+
+    # -- agents -------------------------------------------------------------
+
+    async def agent(self, agent_id: str) -> Agent | None:
+        return await self.session.get(Agent, agent_id)
+
+    async def agent_by_email(self, email: str) -> Agent | None:
+        return await self.session.scalar(select(Agent).where(Agent.email == email))
+
+    async def agents(self) -> Sequence[Agent]:
+        return (await self.session.scalars(select(Agent).order_by(Agent.created_at))).all()
+
+    async def add_agent(self, **fields: Any) -> Agent:
+        agent = Agent(**fields)
+        self.session.add(agent)
+        await self.session.flush()
+        return agent
+
+    async def add_agent_session(self, agent_id: str, expires_at: datetime) -> AgentSession:
+        row = AgentSession(agent_id=agent_id, expires_at=expires_at)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def agent_session(self, session_id: str) -> AgentSession | None:
+        return await self.session.get(AgentSession, session_id)
+
+    async def revoke_agent_session(self, session_id: str) -> None:
+        await self.session.execute(
+            update(AgentSession)
+            .where(AgentSession.id == session_id, AgentSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+    async def conversations_held_by(self, agent_id: str) -> Sequence[Conversation]:
+        result = await self.session.scalars(
+            select(Conversation)
+            .where(Conversation.agent_id == agent_id, Conversation.state == "assigned")
+            .order_by(Conversation.updated_at)
+        )
+        return result.all()
+
+    async def conversations_in(self, states: tuple[str, ...]) -> Sequence[Conversation]:
+        result = await self.session.scalars(
+            select(Conversation).where(Conversation.state.in_(states))
+            .order_by(Conversation.queued_at)
+        )
+        return result.all()
+
+    async def add_note(self, conversation_id: str, agent_id: str, text: str) -> Note:
+        note = Note(conversation_id=conversation_id, agent_id=agent_id, text=text)
+        self.session.add(note)
+        await self.session.flush()
+        return note
+
+    async def notes(self, conversation_id: str) -> Sequence[Note]:
+        result = await self.session.scalars(
+            select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
+        )
+        return result.all()

@@ -1,0 +1,180 @@
+"""What an agent does to conversations: reply, note, transfer, hand back, close, catch up.
+
+Every call first checks that the agent may touch the conversation: the agent
+who holds it may do everything; supervisors and admins may also read, note
+and transfer any conversation. Anyone else gets ``forbidden``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from live_chat.broadcast import SocketNotifier
+from live_chat.errors import Forbidden, InvalidPayload, NotFound, TooLong
+from live_chat.lifecycle import apply_move, is_open
+from live_chat.routing import Routing
+from live_chat.store.models import Agent, Conversation
+from live_chat.store.repository import IntegrityError, Store, Transaction
+from live_chat.wire import (
+    AgentCloseIn,
+    AgentMessageIn,
+    AgentSyncIn,
+    AgentTypingIn,
+    NoteIn,
+    TransferIn,
+    agent_out,
+    conversation_out,
+    message_out,
+    note_out,
+    visitor_out,
+)
+
+SUPERVISING_ROLES = ("supervisor", "admin")
+
+
+class AgentDesk:
+    """Agent-side operations. ``max_text`` bounds replies and notes like visitor messages."""
+
+    def __init__(self, store: Store, routing: Routing, notifier: SocketNotifier, *,
+                 max_text: int) -> None:
+        self.store = store
+        self.routing = routing
+        self.notifier = notifier
+        self.max_text = max_text
+
+    async def hello(self, agent: Agent, status: str) -> dict[str, Any]:
+        """The agent and every chat they hold now, each with its whole history."""
+        async with self.store.begin() as tx:
+            held = await tx.conversations_held_by(agent.id)
+            chats = [await self._full(tx, conversation) for conversation in held]
+        return {"agent": agent_out(agent, status), "conversations": chats}
+
+    async def send(self, agent: Agent, data: AgentMessageIn) -> tuple[dict[str, Any], bool]:
+        """Store the agent's reply once; returns it and whether this call stored it."""
+        text = self._text(data.text)
+        for attempt in range(3):
+            try:
+                async with self.store.begin() as tx:
+                    conversation = await self._authorized(tx, agent, data.conversation_id,
+                                                          lock=True)
+                    existing = await tx.message_by_client_id(conversation.id, data.client_id)
+                    if existing is not None:
+                        return message_out(existing), False
+                    first_reply = not await tx.has_message_from(conversation.id, "agent")
+                    message = await tx.add_message(
+                        conversation.id, sender="agent", text=text, client_id=data.client_id,
+                        author_id=agent.id, author_name=agent.name,
+                    )
+                    if first_reply:
+                        await tx.add_event(conversation.id, "first_agent_reply", actor=agent.id)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        out = message_out(message)
+        await self.notifier.message(conversation, out)
+        return out, True
+
+    async def typing(self, agent: Agent, data: AgentTypingIn, sid: str) -> None:
+        async with self.store.begin() as tx:
+            conversation = await self._authorized(tx, agent, data.conversation_id)
+        await self.notifier.typing(conversation, "agent", data.typing, skip_sid=sid)
+
+    async def note(self, agent: Agent, data: NoteIn) -> dict[str, Any]:
+        """An internal note: stored, shown to agents, never sent to the visitor."""
+        text = self._text(data.text)
+        async with self.store.begin() as tx:
+            conversation = await self._authorized(tx, agent, data.conversation_id,
+                                                  supervisor_ok=True)
+            note = await tx.add_note(conversation.id, agent.id, text)
+        out = note_out(note, agent.name)
+        if conversation.agent_id:
+            await self.notifier.to_agent(conversation.agent_id, "note", out)
+        if conversation.agent_id != agent.id:
+            await self.notifier.to_agent(agent.id, "note", out)
+        return out
+
+    async def transfer(self, agent: Agent, data: TransferIn) -> dict[str, Any]:
+        if data.to_agent_id is None and data.to_team is None:
+            raise InvalidPayload("give to_agent_id or to_team")
+        async with self.store.begin() as tx:
+            conversation = await self._authorized(tx, agent, data.conversation_id,
+                                                  supervisor_ok=True, lock=True)
+            if data.to_team is not None:
+                conversation.team = data.to_team
+            await tx.add_event(conversation.id, "transfer_requested", actor=agent.id, data={
+                "to_agent_id": data.to_agent_id, "to_team": data.to_team,
+            })
+        await self.routing.transfer(conversation.id, to_agent_id=data.to_agent_id,
+                                    to_team=data.to_team)
+        return await self._snapshot(conversation.id)
+
+    async def handback(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        """Give the conversation back to the bot, with a fresh dialogue."""
+        async with self.store.begin() as tx:
+            conversation = await self._authorized(tx, agent, conversation_id, lock=True)
+            conversation.bot_state = {}
+            await apply_move(tx, conversation, "handback", actor=agent.id)
+        await self.notifier.status(conversation, conversation_out(conversation))
+        await self.notifier.to_agent(agent.id, "conversation", conversation_out(conversation))
+        await self.routing.release(conversation.id)
+        return conversation_out(conversation)
+
+    async def close(self, agent: Agent, data: AgentCloseIn) -> dict[str, Any]:
+        async with self.store.begin() as tx:
+            conversation = await self._authorized(tx, agent, data.conversation_id, lock=True)
+            conversation.resolution = data.resolution
+            await apply_move(tx, conversation, "close", actor=agent.id,
+                             data={"resolution": data.resolution})
+        await self.notifier.status(conversation, conversation_out(conversation))
+        await self.notifier.to_agent(agent.id, "conversation", conversation_out(conversation))
+        await self.routing.release(conversation.id)
+        return conversation_out(conversation)
+
+    async def sync(self, agent: Agent, data: AgentSyncIn) -> dict[str, Any]:
+        async with self.store.begin() as tx:
+            conversation = await self._authorized(tx, agent, data.conversation_id,
+                                                  supervisor_ok=True)
+            messages = await tx.messages_since(conversation.id, data.since_seq)
+        return {"conversation": await self.routing.queue_status(conversation),
+                "messages": [message_out(m, for_agent=True) for m in messages]}
+
+    # -- shared steps -------------------------------------------------------
+
+    def _text(self, raw: str) -> str:
+        if len(raw) > self.max_text:
+            raise TooLong(f"a message may have at most {self.max_text} characters")
+        text = raw.strip()
+        if not text:
+            raise InvalidPayload("text: must not be empty")
+        return text
+
+    async def _authorized(self, tx: Transaction, agent: Agent, conversation_id: str, *,
+                          supervisor_ok: bool = False, lock: bool = False) -> Conversation:
+        conversation = await tx.conversation(conversation_id, lock=lock)
+        if conversation is None:
+            raise NotFound("no such conversation")
+        holds = conversation.state == "assigned" and conversation.agent_id == agent.id
+        if holds or (supervisor_ok and agent.role in SUPERVISING_ROLES and is_open(
+            conversation.state
+        )):
+            return conversation
+        raise Forbidden("you do not hold this conversation")
+
+    async def _full(self, tx: Transaction, conversation: Conversation) -> dict[str, Any]:
+        messages = await tx.messages_since(conversation.id, 0, limit=10_000)
+        visitor = await tx.visitor(conversation.visitor_id)
+        notes = await tx.notes(conversation.id)
+        names = {a.id: a.name for a in await tx.agents()} if notes else {}
+        return {
+            **conversation_out(conversation),
+            "visitor": visitor_out(visitor) if visitor else None,
+            "messages": [message_out(m, for_agent=True) for m in messages],
+            "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
+        }
+
+    async def _snapshot(self, conversation_id: str) -> dict[str, Any]:
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id)
+        assert conversation is not None
+        return conversation_out(conversation)

@@ -1,0 +1,231 @@
+"""Between the handoff engine and the record: call the backend, store and announce what it did.
+
+The backend (``handoff/``) decides who takes which conversation; this module
+turns each :class:`~handoff.Changes` it returns into state moves in the
+database (one event row each) and into emits to the agents and visitors
+concerned. Every path that touches the queue goes through :meth:`Routing.apply`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from handoff import (
+    AgentStatus,
+    AgentUnavailable,
+    Assignment,
+    BusinessHours,
+    Changes,
+    HandoffBackend,
+    NotAssigned,
+    UnknownAgent,
+)
+from live_chat.broadcast import SocketNotifier
+from live_chat.errors import Conflict, InvalidPayload, NotFound
+from live_chat.lifecycle import Move, apply_move
+from live_chat.store.models import Agent, Conversation
+from live_chat.store.repository import Store
+from live_chat.wire import conversation_out, message_out, visitor_out
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _as_chat_errors() -> Iterator[None]:
+    """Handoff's refusals, as the error codes of the wire."""
+    try:
+        yield
+    except UnknownAgent as exc:
+        raise NotFound(str(exc)) from None
+    except (NotAssigned, AgentUnavailable) as exc:
+        raise Conflict(str(exc)) from None
+    except ValueError as exc:
+        raise InvalidPayload(str(exc)) from None
+
+
+class Routing:
+    """Escalations, assignments and queue moves, kept in step with the record.
+
+    ``backend`` is the handoff engine (in-process or Redis), ``store`` the
+    record, ``notifier`` reaches clients. ``hours`` are the business hours, or
+    None for always open.
+    """
+
+    def __init__(self, backend: HandoffBackend, store: Store, notifier: SocketNotifier,
+                 *, hours: BusinessHours | None = None) -> None:
+        self.backend = backend
+        self.store = store
+        self.notifier = notifier
+        self.hours = hours
+
+    # -- what the gateway asks ----------------------------------------------
+
+    async def escalate(self, conversation: Conversation) -> None:
+        """Queue an escalated conversation (already ``queued`` in the record)."""
+        await self.apply(await self.backend.enqueue(
+            conversation.id, conversation.priority, conversation.team
+        ))
+
+    async def release(self, conversation_id: str) -> None:
+        """The conversation left the humans (closed or handed back): free its slot."""
+        await self.apply(await self.backend.release(conversation_id))
+
+    async def dequeue(self, conversation_id: str) -> None:
+        await self.apply(await self.backend.dequeue(conversation_id))
+
+    async def transfer(self, conversation_id: str, *, to_agent_id: str | None,
+                       to_team: str | None) -> None:
+        with _as_chat_errors():
+            changes = await self.backend.transfer(
+                conversation_id, to_agent_id=to_agent_id, to_team=to_team
+            )
+        await self.apply(changes)
+
+    async def agent_connected(self, agent: Agent, connection_id: str) -> str:
+        """Register the agent's socket; one who was offline comes online. Returns the status."""
+        await self.apply(await self.backend.register_agent(
+            agent.id, agent.name, agent.capacity, agent.teams
+        ))
+        await self.apply(await self.backend.agent_connected(agent.id, connection_id))
+        state = await self.backend.agent(agent.id)
+        if state is not None and state.status == AgentStatus.OFFLINE:
+            await self.apply(await self.backend.set_status(agent.id, AgentStatus.ONLINE))
+        return await self.agent_status(agent.id)
+
+    async def agent_disconnected(self, agent_id: str, connection_id: str) -> None:
+        with _as_chat_errors():
+            await self.apply(await self.backend.agent_disconnected(agent_id, connection_id))
+
+    async def set_status(self, agent_id: str, status: str) -> None:
+        with _as_chat_errors():
+            changes = await self.backend.set_status(agent_id, status)
+        await self.apply(changes)
+
+    async def agent_status(self, agent_id: str) -> str:
+        state = await self.backend.agent(agent_id)
+        return "offline" if state is None else str(state.status)
+
+    async def queue_status(self, conversation: Conversation) -> dict[str, Any]:
+        """The visitor-facing snapshot, with queue position, wait and availability when waiting."""
+        if conversation.state != "queued":
+            return conversation_out(conversation)
+        position = await self.backend.position(conversation.id)
+        eta = await self.backend.eta_seconds(position) if position is not None else None
+        snapshot = conversation_out(conversation, queue_position=position, eta_s=eta)
+        return {**snapshot, **await self.availability()}
+
+    async def availability(self) -> dict[str, Any]:
+        """``offline: true`` with a reason when nobody can answer now (leave a message instead)."""
+        now = datetime.now(UTC)
+        if self.hours is not None and not self.hours.is_open(now):
+            opening = self.hours.next_opening(now)
+            return {"offline": True, "offline_reason": "closed",
+                    "opens_at": opening.isoformat() if opening else None}
+        agents = await self.backend.agents()
+        if not any(a.status == "online" and a.connected for a in agents):
+            return {"offline": True, "offline_reason": "no_agents"}
+        return {"offline": False}
+
+    # -- applying what the backend decided ----------------------------------
+
+    async def apply(self, changes: Changes) -> None:
+        """Store and announce one backend result; safe to call with an empty one."""
+        for entry in changes.queued:
+            await self._requeued(entry.conversation_id)
+        for assignment in changes.assigned:
+            await self._assigned(assignment)
+        for ended in changes.unassigned:
+            await self._tell_former_agent(ended)
+        for conversation_id, position in changes.positions.items():
+            await self._position(conversation_id, position)
+
+    async def _assigned(self, assignment: Assignment) -> None:
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(assignment.conversation_id, lock=True)
+            agent = await tx.agent(assignment.agent_id)
+            if conversation is None or agent is None or conversation.state not in (
+                "queued", "assigned"
+            ):
+                stale = True
+            else:
+                stale = False
+                step: Move = "assign" if conversation.state == "queued" else "transfer"
+                await apply_move(tx, conversation, step, actor="handoff", data={
+                    "agent_id": agent.id, "from_agent_id": assignment.previous_agent_id,
+                })
+                conversation.agent_id, conversation.agent_name = agent.id, agent.name
+                messages = await tx.messages_since(conversation.id, 0, limit=10_000)
+                visitor = await tx.visitor(conversation.visitor_id)
+        if stale:
+            # The visitor left (or closed) while the backend assigned it: give the slot back.
+            log.info("releasing stale assignment of %s", assignment.conversation_id)
+            await self.release(assignment.conversation_id)
+            return
+        await self.notifier.to_agent(agent.id, "assigned", {
+            "conversation": conversation_out(conversation),
+            "visitor": visitor_out(visitor) if visitor else None,
+            "messages": [message_out(m, for_agent=True) for m in messages],
+        })
+        await self.notifier.status(conversation, conversation_out(conversation))
+
+    async def _requeued(self, conversation_id: str) -> None:
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id, lock=True)
+            if conversation is None or conversation.state != "assigned":
+                return  # a fresh escalation: the record already says queued
+            await apply_move(tx, conversation, "requeue", actor="handoff")
+
+    async def _tell_former_agent(self, ended: Assignment) -> None:
+        # The console drops a chat whose snapshot no longer names this agent.
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(ended.conversation_id)
+        if conversation is not None:
+            await self.notifier.to_agent(ended.agent_id, "conversation",
+                                         conversation_out(conversation))
+
+    async def _position(self, conversation_id: str, position: int) -> None:
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id)
+        if conversation is None or conversation.state != "queued":
+            return
+        eta = await self.backend.eta_seconds(position)
+        snapshot = conversation_out(conversation, queue_position=position, eta_s=eta)
+        await self.notifier.status(conversation, {**snapshot, **await self.availability()})
+
+    # -- start-up -----------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """Make the backend agree with the record after a start (the memory backend forgets).
+
+        Agents are registered; a conversation the record has waiting but the
+        backend does not know is queued again; one the record has assigned to
+        an agent the backend does not know holds it goes back to the queue.
+        """
+        async with self.store.begin() as tx:
+            agents = await tx.agents()
+            waiting = await tx.conversations_in(("queued", "assigned"))
+        for agent in agents:
+            await self.apply(await self.backend.register_agent(
+                agent.id, agent.name, agent.capacity, agent.teams
+            ))
+        for conversation in waiting:
+            holder = await self.backend.holder(conversation.id)
+            if conversation.state == "assigned" and holder == conversation.agent_id:
+                continue
+            if conversation.state == "queued" and (
+                await self.backend.position(conversation.id) is not None
+            ):
+                continue
+            if conversation.state == "assigned":
+                async with self.store.begin() as tx:
+                    fresh = await tx.conversation(conversation.id, lock=True)
+                    if fresh is None or fresh.state != "assigned":
+                        continue
+                    await apply_move(tx, fresh, "requeue", actor="system",
+                               data={"reason": "restart"})
+                    conversation = fresh
+            await self.escalate(conversation)
