@@ -1,0 +1,222 @@
+"""NLU benchmark on CLINC150: accuracy, out-of-scope recall, training time, latency.
+
+Trains on CLINC150 ``train`` + ``oos_train`` and reports on ``val`` + ``oos_val``
+(Larson et al., 2019; the copy in ``../shared/data/clinc150``):
+
+* in-scope accuracy: an in-scope query counts as right only when its intent is
+  right, so rejecting it as out of scope is wrong;
+* out-of-scope recall: share of ``oos_val`` queries recognised as out of scope;
+* both at the one threshold the engine chose on held-out training data (never
+  on ``val``), plus, for reference, the trade-off if the threshold were tuned
+  on ``val`` itself;
+* training seconds and in-process parse latency (p50/p99 of single calls).
+
+The baseline, measured in the same run, is the same engine with word
+unigrams only (no character n-grams); ratios compare against it because these
+machines are noisy. ``--engine rasa --rasa-url URL`` adds the figures of a
+Rasa server trained on the same data (see docs/bot.md for how to build it).
+
+Run: ``.venv/bin/python bench/nlu.py [--engine builtin|rasa|both] [--rasa-url URL]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.engines.builtin import BuiltinClassifier, BuiltinConfig
+from bot.engines.rasa import RasaClassifier
+from bot.nlu import OUT_OF_SCOPE, Prediction
+
+DEFAULT_DATA = (
+    Path(__file__).resolve().parent.parent.parent / "shared/data/clinc150/clinc150_train_val.json"
+)
+AIM = {"accuracy": 0.93, "oos_recall": 0.75, "train_s": 60.0, "p99_ms": 5.0}
+
+
+@dataclass
+class Row:
+    name: str
+    accuracy: float
+    oos_recall: float
+    train_s: float | None
+    p50_ms: float
+    p99_ms: float
+    threshold: float
+    note: str = ""
+
+
+def load_clinc(path: Path) -> tuple[list[str], list[str], list[str], list[str]]:
+    data = json.loads(path.read_text("utf-8"))
+
+    def split(*names: str) -> tuple[list[str], list[str]]:
+        pairs = [pair for name in names for pair in data[name]]
+        return [t for t, _ in pairs], [OUT_OF_SCOPE if i == "oos" else i for _, i in pairs]
+
+    train_x, train_y = split("train", "oos_train")
+    test_x, test_y = split("val", "oos_val")
+    return train_x, train_y, test_x, test_y
+
+
+def score(predicted: list[str], truth: list[str]) -> tuple[float, float]:
+    p, t = np.asarray(predicted), np.asarray(truth)
+    in_scope = t != OUT_OF_SCOPE
+    return float((p[in_scope] == t[in_scope]).mean()), float((p[~in_scope] == OUT_OF_SCOPE).mean())
+
+
+def latency(parse, texts: list[str], rounds: int = 3) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """p50 and p99 in ms of single calls: the median over ``rounds`` rounds.
+
+    Training leaves garbage behind and other work shares these two CPUs, so
+    collect first and take the median round rather than one noisy pass.
+    """
+    gc.collect()
+    p50s, p99s = [], []
+    for _ in range(rounds):
+        timings = []
+        for text in texts:
+            started = time.perf_counter()
+            parse(text)
+            timings.append((time.perf_counter() - started) * 1000)
+        p50s.append(float(np.percentile(timings, 50)))
+        p99s.append(float(np.percentile(timings, 99)))
+    return float(np.median(p50s)), float(np.median(p99s))
+
+
+def bench_builtin(name: str, config: BuiltinConfig, data, latency_n: int) -> tuple[Row, list]:  # type: ignore[no-untyped-def]
+    train_x, train_y, test_x, test_y = data
+    started = time.perf_counter()
+    model, _ = BuiltinClassifier.train(train_x, train_y, config)
+    train_s = time.perf_counter() - started
+    predictions = model.parse_batch(test_x)
+    accuracy, recall = score([p.intent for p in predictions], test_y)
+    parse_texts = test_x[:latency_n]
+    latency(model.parse, parse_texts[:200])  # warm up caches
+    p50, p99 = latency(model.parse, parse_texts)
+    row = Row(name, accuracy, recall, train_s, p50, p99, model.threshold)
+    return row, predictions
+
+
+def bench_rasa(url: str, data, train_s: float | None, latency_n: int) -> Row:  # type: ignore[no-untyped-def]
+    _, _, test_x, test_y = data
+    threshold = float(os.environ.get("RASA_THRESHOLD", "0.5"))
+    client = RasaClassifier(url, threshold=threshold, timeout=30.0)
+    predictions = [client.parse(text) for text in test_x]
+    accuracy, recall = score([p.intent for p in predictions], test_y)
+    p50, p99 = latency(client.parse, test_x[:latency_n], rounds=1)
+    return Row("rasa DIET (HTTP)", accuracy, recall, train_s, p50, p99, threshold, "incl. HTTP")
+
+
+def tradeoff(predictions: list[Prediction], truth: list[str]) -> str:
+    """What tuning the threshold on val itself would give (reference only)."""
+    confidence = np.asarray([p.confidence for p in predictions])
+    top = np.asarray([p.ranking[0][0] for p in predictions])
+    t = np.asarray(truth)
+    in_scope = t != OUT_OF_SCOPE
+    best_recall_at_acc, best_acc_at_recall = 0.0, 0.0
+    for threshold in np.unique(np.round(confidence, 3)):
+        predicted = np.where(confidence < threshold, OUT_OF_SCOPE, top)
+        accuracy = (predicted[in_scope] == t[in_scope]).mean()
+        recall = (predicted[~in_scope] == OUT_OF_SCOPE).mean()
+        if accuracy >= AIM["accuracy"]:
+            best_recall_at_acc = max(best_recall_at_acc, recall)
+        if recall >= AIM["oos_recall"]:
+            best_acc_at_recall = max(best_acc_at_recall, accuracy)
+    return (
+        f"threshold tuned on val instead (reference, not a result): best OOS recall with "
+        f"accuracy >= {AIM['accuracy']}: {best_recall_at_acc:.3f}; best accuracy with OOS "
+        f"recall >= {AIM['oos_recall']}: {best_acc_at_recall:.3f}"
+    )
+
+
+def print_table(rows: list[Row], baseline: Row | None) -> None:
+    header = (
+        f"{'engine':<34}{'in-scope acc':>13}{'OOS recall':>11}{'train s':>9}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'threshold':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        train = f"{row.train_s:.1f}" if row.train_s is not None else "n/a"
+        print(
+            f"{row.name:<34}{row.accuracy:>13.4f}{row.oos_recall:>11.3f}{train:>9}"
+            f"{row.p50_ms:>9.3f}{row.p99_ms:>9.3f}{row.threshold:>10.3f}  {row.note}"
+        )
+    print(
+        f"{'aim':<34}{'>= ' + str(AIM['accuracy']):>13}{'>= ' + str(AIM['oos_recall']):>11}"
+        f"{'<= 60':>9}{'':>9}{'<= 5':>9}"
+    )
+    if baseline is not None:
+        print()
+        for row in rows:
+            if row is baseline or row.train_s is None or baseline.train_s is None:
+                continue
+            print(
+                f"{row.name} vs baseline: accuracy x{row.accuracy / baseline.accuracy:.3f}, "
+                f"OOS recall x{row.oos_recall / max(baseline.oos_recall, 1e-9):.2f}, "
+                f"train time x{row.train_s / baseline.train_s:.2f}, "
+                f"p99 x{row.p99_ms / baseline.p99_ms:.2f}"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="clinc150_train_val.json")
+    parser.add_argument("--engine", choices=("builtin", "rasa", "both"), default="builtin")
+    parser.add_argument("--rasa-url", default=os.environ.get("RASA_URL"))
+    parser.add_argument(
+        "--rasa-train-seconds", type=float, help="training time of the Rasa model (measured apart)"
+    )
+    parser.add_argument(
+        "--rasa-epochs", type=int, help="DIET epochs the Rasa model was trained for"
+    )
+    parser.add_argument("--latency-n", type=int, default=2000, help="single parses timed")
+    args = parser.parse_args()
+
+    data = load_clinc(args.data)
+    print(
+        f"CLINC150: train {len(data[0])} (incl. oos_train), report on val {len(data[2])} "
+        f"(incl. oos_val); {os.cpu_count()} CPUs"
+    )
+    rows: list[Row] = []
+    baseline = None
+    if args.engine in ("builtin", "both"):
+        baseline, _ = bench_builtin(
+            "baseline: word unigrams + SVM",
+            BuiltinConfig(char_ngrams=None, word_ngrams=(1, 1), word_weight=1.0),
+            data,
+            args.latency_n,
+        )
+        builtin, predictions = bench_builtin(
+            "builtin: char 1-4 + words 1-2", BuiltinConfig(), data, args.latency_n
+        )
+        rows += [baseline, builtin]
+    if args.engine in ("rasa", "both"):
+        if not args.rasa_url:
+            print("--engine rasa needs --rasa-url or RASA_URL", file=sys.stderr)
+            return 2
+        row = bench_rasa(args.rasa_url, data, args.rasa_train_seconds, args.latency_n)
+        if args.rasa_epochs:
+            row.note += f", {args.rasa_epochs} epochs"
+        rows.append(row)
+    print()
+    print_table(rows, baseline)
+    if args.engine in ("builtin", "both"):
+        print()
+        print(tradeoff(predictions, data[3]))
+        print(f"latency: {args.latency_n} single parse() calls in-process, median of 3 rounds")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
