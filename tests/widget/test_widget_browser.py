@@ -33,6 +33,9 @@ class Widget:
     page: Page
     context: BrowserContext
 
+    def __post_init__(self) -> None:
+        self.page.set_default_timeout(WAIT_MS)
+
     @property
     def launcher(self) -> Locator:
         return self.page.locator("tsunagu-chat .launcher")
@@ -556,6 +559,7 @@ class SocketTap:
     """
 
     def __init__(self, page: Page) -> None:
+        page.set_default_timeout(WAIT_MS)
         self.ws: Any = None
         self.upgraded = False
         self.sent: list[str] = []
@@ -686,3 +690,137 @@ def test_agent_events_and_leave_a_message_form(
         assert len(mine) == 1 and "在庫が戻ったら教えてください" in mine[0] and "山田" in mine[0]
     finally:
         context.close()
+
+
+def _add_agent(gateway: Any, email: str, name: str, password: str, capacity: int) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, TEST_SECRET
+
+    env = {
+        **os.environ,
+        "TSUNAGU_DATA_DIR": str(gateway.data_dir),
+        "DATABASE_URL": gateway.database_url,
+        "TSUNAGU_SECRET_KEY": TEST_SECRET,
+    }
+    cmd = [sys.executable, "-m", "live_chat", "agent", "add", "--email", email, "--name", name,
+           "--password", password, "--capacity", str(capacity)]  # fmt: skip
+    run = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _login(url: str, email: str, password: str) -> str:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{url}/api/auth/login",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.loads(response.read())
+    assert body["ok"], body
+    return str(body["token"])
+
+
+def test_person_takes_over_replies_by_name_closes_and_gets_rated(
+    browser: Any, widget_bundle: Any, tmp_path_factory: Any, models_dir: Any, aloop: Any
+) -> None:
+    """Ask for a person → wait in the queue → an agent (python-socketio) takes it → CSAT."""
+    import uuid
+
+    from tests.clients import VisitorClient
+    from tests.conftest import spawn_gateway, stop_gateway
+
+    gateway = spawn_gateway(tmp_path_factory.mktemp("agentflow"), models_dir)
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1100, "height": 760})
+    agent: Any = None
+    other: Any = None
+    try:
+        # One agent with room for one chat, already busy with another visitor,
+        # so the widget's visitor has to wait in the queue first.
+        _add_agent(gateway, "sato@example.com", "佐藤 美咲", "correct-horse-42", capacity=1)
+        token = _login(gateway.url, "sato@example.com", "correct-horse-42")
+
+        async def agent_online() -> Any:
+            client = VisitorClient(gateway.url, namespace="/agent", auth={"token": token})
+            await client.connect()
+            await client.next("hello")
+            return client
+
+        async def busy_visitor() -> tuple[Any, str]:
+            client = await VisitorClient(gateway.url, locale="ja").connect()
+            ack = await client.send("注文について相談したいです", client_id=str(uuid.uuid4()))
+            assert ack["ok"], ack
+            ack = await client.call("request_human", {})
+            assert ack["ok"], ack
+            assigned = await agent.next("assigned")
+            return client, assigned["conversation"]["id"]
+
+        agent = aloop.run(agent_online())
+        other, first_chat = aloop.run(busy_visitor())
+
+        dialogs: list[str] = []
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{gateway.url}/")
+        w = Widget(page, context)
+        w.online()
+        w.open()
+        w.send("こんにちは")
+        expect(w.stored("bot").first).to_be_visible()
+        page.locator("tsunagu-chat .ask-human").click()
+        banner = page.locator("tsunagu-chat .banner.state")
+        expect(banner).to_contain_text("あなたは 1 番目です")
+        expect(page.locator("tsunagu-chat form.offline")).to_be_hidden()
+
+        async def free_the_slot() -> dict[str, Any]:
+            ack = await agent.call("close", {"conversation_id": first_chat})
+            assert ack["ok"], ack
+            return await agent.next_where(
+                "assigned", lambda a: a["conversation"]["id"] != first_chat
+            )
+
+        assigned = aloop.run(free_the_slot())
+        chat = assigned["conversation"]["id"]
+        texts = [m["text"] for m in assigned["messages"]]
+        assert "こんにちは" in texts  # the agent gets the history
+        expect(banner).to_have_text("佐藤 美咲が参加しました")
+
+        aloop.run(agent.call("typing", {"conversation_id": chat, "typing": True}))
+        expect(page.locator("tsunagu-chat .typing")).to_have_text("佐藤 美咲が入力中…")
+
+        reply = "<img src=x onerror=alert(1)>担当の佐藤です。<script>alert(2)</script>"
+        ack = aloop.run(agent.call("message", {
+            "conversation_id": chat, "client_id": str(uuid.uuid4()), "text": reply,
+        }))  # fmt: skip
+        assert ack["ok"], ack
+        row = w.stored("agent")
+        expect(row).to_have_count(1)
+        expect(row.locator(".msg-author")).to_have_text("佐藤 美咲")
+        expect(row.locator(".msg-bubble")).to_have_text(reply)
+        expect(page.locator("tsunagu-chat .log").locator("img, script")).to_have_count(0)
+        expect(page.locator("tsunagu-chat .typing")).to_have_text("")
+
+        w.send("ありがとうございます")
+        heard = aloop.run(agent.next_where("message", lambda m: m.get("sender") == "visitor"))
+        assert heard["text"] == "ありがとうございます"
+
+        ack = aloop.run(agent.call("close", {"conversation_id": chat}))
+        assert ack["ok"], ack
+        csat = page.locator("tsunagu-chat .csat")
+        expect(csat).to_be_visible()
+        csat.locator("button[data-score='5']").click()
+        expect(csat).to_contain_text("ありがとうございました")
+        scores = aloop.run(_csat_scores(gateway.database_url, w.visitor_id()))
+        assert scores == [5]
+        assert dialogs == []
+    finally:
+        context.close()
+        for client in (agent, other):
+            if client is not None:
+                aloop.run(client.disconnect())
+        stop_gateway(gateway)
