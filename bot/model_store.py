@@ -3,7 +3,7 @@
 Layout of ``models_dir``::
 
     ACTIVE                      the name of the active version (one line)
-    20261125-151812-3f9a2c1d/   one folder per version
+    20261125-151812345-3f9a2c1d/  one folder per version
         metadata.json           engine, created, data hash, evaluation figures
         classifier.json         engine settings (see bot.engines.builtin)
         classifier.npz          arrays, read with allow_pickle=False
@@ -32,7 +32,8 @@ from bot.errors import ModelFormatError, ModelNotFoundError
 
 ACTIVE_FILE = "ACTIVE"
 METADATA_FILE = "metadata.json"
-_VERSION_NAME = re.compile(r"^[0-9]{8}-[0-9]{6}(?:-[0-9]+)?-[0-9a-f]{8}$")
+# <date>-<time with milliseconds>[-<n>]-<data hash prefix>: sorts by creation.
+_VERSION_NAME = re.compile(r"^[0-9]{8}-[0-9]{9}(?:-[0-9]+)?-[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class ModelStore:
         return [self.get(name) for name in names]
 
     def _unique_name(self, now: datetime, digest: str) -> str:
-        stamp = now.strftime("%Y%m%d-%H%M%S")
+        stamp = f"{now:%Y%m%d-%H%M%S}{now.microsecond // 1000:03d}"
         name, counter = f"{stamp}-{digest}", 1
         while (self.root / name).exists():
             name, counter = f"{stamp}-{counter}-{digest}", counter + 1
