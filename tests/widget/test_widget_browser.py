@@ -399,11 +399,11 @@ def test_ask_for_a_person_then_end_chat_and_rate_it(
     w.send("hello")
     expect(w.stored("bot").first).to_be_visible()
     w.page.locator("tsunagu-chat .ask-human").click()
-    banner = w.page.locator("tsunagu-chat .banner.state")
-    # No agent is online in this gateway: queued with a position, or "nobody available".
-    # (The demo page fixes data-locale="ja".)
-    expect(banner).to_have_text(re.compile(r"あなたは \d+ 番目です|対応できる担当者がいません"))
-
+    # No agent is online in this gateway: queued, flagged `offline`, so the
+    # leave-a-message form takes the composer's place.
+    form = w.page.locator("tsunagu-chat form.offline")
+    expect(form).to_be_visible()
+    expect(w.input).to_be_hidden()
     expect(w.quick_replies).to_have_count(0)  # the bot's suggestions no longer apply
     w.page.locator("tsunagu-chat .end-chat").click()
     csat = w.page.locator("tsunagu-chat .csat")
@@ -676,8 +676,10 @@ def test_agent_events_and_leave_a_message_form(
         form = page.locator("tsunagu-chat form.offline")
         expect(form).to_be_visible()
         expect(w.input).to_be_hidden()
-        tap.emit("status", {**conv, "state": "offline", "agent": None})
+        tap.emit("status", {**conv, "state": "offline", "agent": None,
+                            "opens_at": "2026-01-05T00:00:00Z"})  # fmt: skip
         expect(form).to_be_visible()
+        expect(form.locator(".opens")).to_contain_text("受付再開は")
         form.locator("input[name=name]").fill("山田")
         form.locator("input[name=email]").fill("yamada@example.com")
         form.locator("textarea[name=message]").fill("在庫が戻ったら教えてください")

@@ -12,8 +12,14 @@ export class OfflineForm {
   private readonly name: HTMLInputElement;
   private readonly email: HTMLInputElement;
   private readonly body: HTMLTextAreaElement;
+  private readonly opens: HTMLElement;
 
-  constructor(t: Strings, onSubmit: (text: string) => void) {
+  constructor(
+    private readonly t: Strings,
+    private readonly locale: string,
+    onSubmit: (text: string) => void,
+  ) {
+    this.opens = h("p", { class: "opens", hidden: true });
     this.name = h("input", { type: "text", name: "name", autocomplete: "name", maxlength: "100" });
     this.email = h("input", { type: "email", name: "email", autocomplete: "email", required: true, maxlength: "200" });
     this.body = h("textarea", { name: "message", required: true, maxlength: "2000" });
@@ -23,6 +29,7 @@ export class OfflineForm {
       {},
       h("h3", {}, t.offlineTitle),
       h("p", {}, t.offlineIntro),
+      this.opens,
       h("label", {}, t.offlineName, this.name),
       h("label", {}, t.offlineEmail, this.email),
       h("label", {}, t.offlineMessage, this.body),
@@ -39,6 +46,17 @@ export class OfflineForm {
       this.fields.hidden = true;
       this.done.hidden = false;
     });
+  }
+
+  /** Outside business hours the gateway says when it opens again. */
+  setOpensAt(iso: string | null | undefined): void {
+    const d = iso ? new Date(iso) : null;
+    const valid = !!d && !Number.isNaN(d.getTime());
+    this.opens.hidden = !valid;
+    if (valid && d) {
+      const when = d.toLocaleString(this.locale, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+      this.opens.textContent = this.t.opensAt(when);
+    }
   }
 
   focus(): void {

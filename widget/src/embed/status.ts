@@ -18,7 +18,8 @@ export interface StatusView {
 
 export function describe(c: Conversation | null, t: Strings): StatusView {
   if (!c) return { banner: null, panel: "chat", canAskHuman: false, canEnd: false };
-  if (isOffline(c)) return { banner: t.offlineTitle, panel: "offline", canAskHuman: false, canEnd: true };
+  // The form's own heading says nobody is available; no banner repeating it.
+  if (isOffline(c)) return { banner: null, panel: "offline", canAskHuman: false, canEnd: true };
   switch (c.state) {
     case "queued": {
       const pos = typeof c.queue_position === "number" ? c.queue_position : null;

@@ -67,7 +67,7 @@ export class Widget {
     this.quick = h("div", { class: "quick", role: "group", "aria-label": t.quickReplies });
     this.csat = new CsatCard(t, (score) => this.sendCsat(score));
     this.csat.element.hidden = true;
-    this.offline = new OfflineForm(t, (text) => this.client.send(text));
+    this.offline = new OfflineForm(t, config.locale, (text) => this.client.send(text));
     this.offline.element.hidden = true;
     this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "2000", enterkeyhint: "send" });
     const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
@@ -268,6 +268,7 @@ export class Widget {
     const showOffline = view.panel === "offline";
     const offlineWasHidden = this.offline.element.hidden;
     this.offline.element.hidden = !showOffline;
+    if (showOffline) this.offline.setOpensAt(c?.opens_at);
     this.composer.hidden = showOffline;
     if (showOffline && offlineWasHidden && this.isOpen()) this.offline.focus();
   }

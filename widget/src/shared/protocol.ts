@@ -39,6 +39,9 @@ export interface Conversation {
   created_at: string;
   /** Not in v1 yet: a gateway may flag "nobody is available" this way instead of a state. */
   offline?: boolean;
+  /** With `offline`: why ("closed" outside business hours, "no_agents"), and when it opens. */
+  offline_reason?: string;
+  opens_at?: string | null;
 }
 
 export interface Session {
