@@ -81,3 +81,12 @@ responses:
   utter_refund_status:
   - text: "Refunds take three days."
 """
+
+
+def free_port_for_tests() -> int:
+    """A TCP port free on loopback right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,107 @@
+"""The train, parse and evaluate commands, run as a real process (``python -m bot``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.model_store import ModelStore, ModelVersion
+
+from .conftest import REPO, SMALL_NLU, SMALL_RESPONSES, write_data
+
+
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_parse_prints_one_json_line_per_utterance(trained: ModelVersion) -> None:
+    result = run(
+        "parse",
+        "--model",
+        str(trained.path),
+        stdin="パスワードを忘れました\n\nwhat's the weather today\n",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["text"] for line in lines] == [
+        "パスワードを忘れました",
+        "what's the weather today",
+    ]
+    assert lines[0]["intent"] == "password_reset" and 0 < lines[0]["confidence"] <= 1
+    assert lines[0]["ranking"][0] == {
+        "intent": "password_reset",
+        "confidence": lines[0]["confidence"],
+    }
+    assert lines[1]["intent"] == "out_of_scope"
+
+
+def test_train_into_the_data_folder_then_parse_uses_it(tmp_path: Path) -> None:
+    data = write_data(
+        tmp_path / "training", {"nlu.yml": SMALL_NLU, "responses.yml": SMALL_RESPONSES}
+    )
+    env = {"TSUNAGU_DATA_DIR": str(tmp_path / "data"), "TSUNAGU_TRAINING_DATA": str(data)}
+    trained = run("train", env=env)
+    assert trained.returncode == 0, trained.stderr
+    active = ModelStore(tmp_path / "data" / "models").active_name()
+    assert active is not None and active in trained.stdout
+    parsed = run("parse", stdin="返金はいつですか\n", env=env)
+    assert json.loads(parsed.stdout)["intent"] == "refund_status"
+
+
+def test_bad_training_data_names_file_and_line_and_keeps_the_active_model(
+    tmp_path: Path,
+) -> None:
+    data = write_data(tmp_path / "training", {"nlu.yml": SMALL_NLU})
+    models = tmp_path / "models"
+    assert run("train", "--data", str(data), "--out", str(models)).returncode == 0
+    active = ModelStore(models).active_name()
+    (data / "nlu.yml").write_text(SMALL_NLU + "- intent: coupon\n  examples: |\n", "utf-8")
+    result = run("train", "--data", str(data), "--out", str(models))
+    assert result.returncode == 2
+    assert f"{data / 'nlu.yml'}:27: intent 'coupon' has no examples" in result.stderr
+    assert ModelStore(models).active_name() == active
+    assert len(ModelStore(models).versions()) == 1
+
+
+def test_evaluate_reports_accuracy_recall_and_confusions(tmp_path: Path) -> None:
+    data = write_data(tmp_path / "training", {"nlu.yml": SMALL_NLU})
+    result = run("evaluate", "--data", str(data), "--folds", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["folds"] == 3 and report["examples"] == 18
+    assert set(report["accuracy_by_language"]) == {"en", "ja"}
+    assert report["oos_recall"] is None
+    assert {row["intent"] for row in report["per_intent"]} == {
+        "greet",
+        "order_status",
+        "refund_status",
+    }
+    text = run("evaluate", "--data", str(data), "--folds", "3")
+    assert "in-scope accuracy" in text.stdout and "precision" in text.stdout
+
+
+def test_register_adds_the_three_commands() -> None:
+    import argparse
+
+    from bot.cli import register, run_evaluate, run_parse, run_train
+
+    parser = argparse.ArgumentParser(prog="tsunagu")
+    register(parser.add_subparsers(dest="command"))
+    assert parser.parse_args(["train"]).func is run_train
+    assert parser.parse_args(["parse", "--model", "x"]).func is run_parse
+    assert parser.parse_args(["evaluate", "--folds", "3"]).folds == 3
+    assert parser.parse_args(["evaluate"]).func is run_evaluate
