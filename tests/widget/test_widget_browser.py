@@ -263,6 +263,46 @@ def test_reload_restores_history_and_offline_messages_arrive_once_in_order(
     assert shown.index(first) < shown.index(second)
 
 
+def test_unsent_message_survives_a_reload(open_page: Any, gateway_process: Any, aloop: Any) -> None:
+    """The outbox lives in localStorage: a reload while the gateway is unreachable keeps it."""
+    w = open_page(locale="ja-JP")
+    w.open()
+    w.send("こんにちは")
+    expect(w.stored("bot").first).to_be_visible()
+    visitor = w.visitor_id()
+
+    # Cut the widget off from the gateway but not from the page and widget.js.
+    blocked = True
+
+    def http(route: Any) -> None:
+        route.abort() if blocked else route.continue_()
+
+    def websocket(ws: Any) -> None:
+        ws.close() if blocked else ws.connect_to_server()
+
+    w.page.route("**/socket.io/**", http)
+    w.page.route_web_socket(re.compile(r"/socket\.io/"), websocket)
+    w.context.set_offline(True)  # drops the open connection
+    expect(w.root).to_have_attribute("data-connection", "offline")
+    w.send("再読み込みをまたぐメッセージ")
+    expect(w.pending).to_have_count(1)
+    w.context.set_offline(False)  # network back, gateway still unreachable
+
+    w.page.reload()
+    expect(w.pending).to_have_count(1)
+    expect(w.pending.locator(".msg-bubble")).to_have_text("再読み込みをまたぐメッセージ")
+    texts = [r["text"] for r in aloop.run(_stored_messages(gateway_process.database_url, visitor))]
+    assert "再読み込みをまたぐメッセージ" not in texts
+
+    blocked = False  # the widget's own reconnect attempts now get through
+    w.online()
+    expect(w.pending).to_have_count(0)
+    expect(w.stored("visitor").filter(has_text="再読み込みをまたぐメッセージ")).to_have_count(1)
+    rows = aloop.run(_stored_messages(gateway_process.database_url, visitor))
+    assert [r["text"] for r in rows].count("再読み込みをまたぐメッセージ") == 1
+    _assert_gapless(rows)
+
+
 XSS = [
     "<img src=x onerror=alert(1)>",
     "<script>alert(2)</script>",
