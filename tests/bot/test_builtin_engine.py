@@ -93,10 +93,12 @@ def test_save_and_load_round_trip_without_pickle(trained: ModelVersion, tmp_path
 
 
 def test_parse_is_fast(bot: Bot) -> None:
+    # CPU time of this thread, not wall time: other test processes share the
+    # two CPUs of this machine and would make a wall-clock bound flaky.
     texts = ["注文した商品がまだ届きません", "how do I change my plan?"] * 200
     timings = []
     for text in texts:
-        started = time.perf_counter()
+        started = time.thread_time()
         bot.respond(text)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.thread_time() - started)
     assert float(np.percentile(timings, 99)) < 0.005
