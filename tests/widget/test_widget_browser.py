@@ -517,27 +517,44 @@ HOST_PAGE = """<!doctype html><html lang="en"><head><title>Another shop</title><
 </body></html>"""
 
 
-def test_embedded_on_another_site_with_options(
-    browser: Any, widget_bundle: Any, tmp_path_factory: Any, models_dir: Any
-) -> None:
-    """One script tag on a page of another origin: the widget finds its gateway from its src."""
+@dataclass
+class Shop:
+    """Another site (a page on its own loopback origin) and a second gateway that allows it."""
+
+    origin: str
+    gateway: Any
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: Any, models_dir: Any) -> Iterator[Shop]:
     from tests.conftest import spawn_gateway, stop_gateway
 
     # The shop is a real server on loopback (a routed page would count as a
     # public one, and Chromium refuses public pages access to loopback).
-    shop_server = _serve_page(lambda: HOST_PAGE.format(gateway=gateway.url))
-    shop = f"http://localhost:{shop_server.server_address[1]}"
+    box: dict[str, Any] = {}
+    server = _serve_page(lambda: HOST_PAGE.format(gateway=box["gateway"].url))
+    origin = f"http://localhost:{server.server_address[1]}"
     try:
-        gateway = spawn_gateway(
-            tmp_path_factory.mktemp("xorigin"), models_dir, TSUNAGU_ALLOWED_ORIGINS=shop
+        box["gateway"] = spawn_gateway(
+            tmp_path_factory.mktemp("shop"), models_dir, TSUNAGU_ALLOWED_ORIGINS=origin
         )
-    except BaseException:
-        shop_server.shutdown()
-        raise
+        yield Shop(origin, box["gateway"])
+    finally:
+        if "gateway" in box:
+            stop_gateway(box["gateway"])
+        server.shutdown()
+        server.server_close()
+
+
+def test_embedded_on_another_site_with_options(
+    browser: Any, widget_bundle: Any, shop: Shop
+) -> None:
+    """One script tag on a page of another origin: the widget finds its gateway from its src."""
+    gateway = shop.gateway
     context = browser.new_context(locale="ja-JP", viewport={"width": 1000, "height": 700})
     try:
         page = context.new_page()
-        page.goto(f"{shop}/")
+        page.goto(f"{shop.origin}/")
         w = Widget(page, context)
         w.online()
         # data-locale="en" wins over the browser's ja-JP.
@@ -562,9 +579,6 @@ def test_embedded_on_another_site_with_options(
         assert page.evaluate("(k) => localStorage.getItem(k) !== null", f"tsunagu:v1:{host}:token")
     finally:
         context.close()
-        stop_gateway(gateway)
-        shop_server.shutdown()
-        shop_server.server_close()
 
 
 def _serve_page(body: Any) -> Any:
@@ -769,15 +783,15 @@ def _login(url: str, email: str, password: str) -> str:
 
 
 def test_person_takes_over_replies_by_name_closes_and_gets_rated(
-    browser: Any, widget_bundle: Any, tmp_path_factory: Any, models_dir: Any, aloop: Any
+    browser: Any, widget_bundle: Any, shop: Shop, aloop: Any
 ) -> None:
     """Ask for a person → wait in the queue → an agent (python-socketio) takes it → CSAT."""
     import uuid
 
     from tests.clients import VisitorClient
-    from tests.conftest import spawn_gateway, stop_gateway
 
-    gateway = spawn_gateway(tmp_path_factory.mktemp("agentflow"), models_dir)
+    # The shop's gateway: its own store, so this agent routes no other test's chats.
+    gateway = shop.gateway
     context = browser.new_context(locale="ja-JP", viewport={"width": 1100, "height": 760})
     agent: Any = None
     other: Any = None
@@ -865,4 +879,3 @@ def test_person_takes_over_replies_by_name_closes_and_gets_rated(
         for client in (agent, other):
             if client is not None:
                 aloop.run(client.disconnect())
-        stop_gateway(gateway)
