@@ -41,5 +41,12 @@ def create_app(settings: Settings) -> web.Application:
     sio.register_namespace(VisitorNamespace(context))
     sio.register_namespace(AgentNamespace(context))
     app.cleanup_ctx.append(chat_resources)
+
+    async def close_sockets(_: web.Application) -> None:
+        # Open websockets would otherwise hold the shutdown for its whole timeout.
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
+
+    app.on_shutdown.append(close_sockets)
     http.setup_routes(app)
     return app

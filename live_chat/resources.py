@@ -100,6 +100,6 @@ async def _sweep_grace(routing: Routing) -> None:
     while True:
         await asyncio.sleep(GRACE_SWEEP_S)
         try:
-            await routing.apply(await routing.backend.expire_grace())
+            await routing.expire_grace()
         except Exception:
             log.exception("grace sweep failed; retrying")

@@ -103,7 +103,11 @@ class Routing:
     async def set_status(self, agent_id: str, status: str) -> None:
         with _as_chat_errors():
             changes = await self.backend.set_status(agent_id, status)
-        await self.apply(changes)
+        await self.apply(changes, returned=status == AgentStatus.OFFLINE)
+
+    async def expire_grace(self) -> None:
+        """Give the chats of agents who stayed away past their grace period to others."""
+        await self.apply(await self.backend.expire_grace(), returned=True)
 
     async def agent_status(self, agent_id: str) -> str:
         state = await self.backend.agent(agent_id)
@@ -132,18 +136,23 @@ class Routing:
 
     # -- applying what the backend decided ----------------------------------
 
-    async def apply(self, changes: Changes) -> None:
-        """Store and announce one backend result; safe to call with an empty one."""
+    async def apply(self, changes: Changes, *, returned: bool = False) -> None:
+        """Store and announce one backend result; safe to call with an empty one.
+
+        ``returned``: the call took chats away from an agent who left (grace
+        expired, signed off); a chat that went straight to another agent is
+        then recorded as requeued and assigned, not as a transfer.
+        """
         for entry in changes.queued:
             await self._requeued(entry.conversation_id)
         for assignment in changes.assigned:
-            await self._assigned(assignment)
+            await self._assigned(assignment, returned=returned)
         for ended in changes.unassigned:
             await self._tell_former_agent(ended)
         for conversation_id, position in changes.positions.items():
             await self._position(conversation_id, position)
 
-    async def _assigned(self, assignment: Assignment) -> None:
+    async def _assigned(self, assignment: Assignment, *, returned: bool = False) -> None:
         async with self.store.begin() as tx:
             conversation = await tx.conversation(assignment.conversation_id, lock=True)
             agent = await tx.agent(assignment.agent_id)
@@ -153,6 +162,8 @@ class Routing:
                 stale = True
             else:
                 stale = False
+                if returned and conversation.state == "assigned":
+                    await apply_move(tx, conversation, "requeue", actor="handoff")
                 step: Move = "assign" if conversation.state == "queued" else "transfer"
                 await apply_move(tx, conversation, step, actor="handoff", data={
                     "agent_id": agent.id, "from_agent_id": assignment.previous_agent_id,

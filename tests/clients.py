@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
+import aiohttp
 import socketio
 
 EVENT_TIMEOUT = 10.0
@@ -80,3 +81,31 @@ class VisitorClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.disconnect()
+
+
+async def login(url: str, email: str, password: str) -> tuple[int, dict[str, Any], Any]:
+    """POST /api/auth/login; returns (status, body, cookies)."""
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{url}/api/auth/login", json={"email": email, "password": password}
+    ) as response:
+        return response.status, await response.json(), response.cookies
+
+
+class AgentClient(VisitorClient):
+    """An agent's console as a python-socketio client on ``/agent``."""
+
+    def __init__(self, url: str, token: str, **kwargs: Any) -> None:
+        super().__init__(url, auth={"token": token}, namespace="/agent", **kwargs)
+        self.token = token
+        self.hello: dict[str, Any] = {}
+        for name in ("note", "session_ended"):
+            self.sio.on(name, self._recorder(name), namespace="/agent")
+
+    @classmethod
+    async def signed_in(cls, url: str, email: str, password: str) -> AgentClient:
+        status, body, _ = await login(url, email, password)
+        assert status == 200, body
+        client = cls(url, body["token"])
+        await client.connect()
+        client.hello = await client.next("hello")
+        return client
