@@ -303,6 +303,21 @@ def test_unsent_message_survives_a_reload(open_page: Any, gateway_process: Any, 
     _assert_gapless(rows)
 
 
+def test_a_refused_message_is_shown_and_does_not_block_the_next(open_page: Any) -> None:
+    w = open_page(locale="ja-JP")
+    w.open()
+    # Longer than the gateway's TSUNAGU_MAX_TEXT (2000); set directly, past maxlength.
+    w.input.evaluate("(el) => { el.value = 'あ'.repeat(2001); }")
+    w.input.press("Enter")
+    failed = w.page.locator("tsunagu-chat .msg.failed")
+    expect(failed).to_have_count(1)
+    expect(failed.locator(".msg-meta")).to_contain_text("送信できませんでした")
+    assert w.storage(":outbox") is None  # a final refusal is not retried forever
+    w.send("短いメッセージ")
+    expect(w.stored("visitor").filter(has_text="短いメッセージ")).to_have_count(1)
+    expect(w.pending).to_have_count(0)
+
+
 XSS = [
     "<img src=x onerror=alert(1)>",
     "<script>alert(2)</script>",

@@ -29,6 +29,7 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflo
 .tools button{border:1px solid var(--line);background:#fff;border-radius:16px;padding:3px 12px;font-size:13px}
 .tools button:hover{border-color:var(--accent)}
 .banner{padding:8px 14px;font-size:13px;background:var(--sys);color:#5c4700;border-bottom:1px solid #f0e2b6}
+.banner.alert{background:#fdecea;color:#8c1d18;border-color:#f5c6c2}
 .banner.info{background:#eaf4f1;color:#1d4b3f;border-color:#cfe5de}
 .log{flex:1;overflow-y:auto;padding:14px 12px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
 .msg{display:flex;flex-direction:column;max-width:82%;align-self:flex-start}

@@ -31,6 +31,8 @@ export class Widget {
   private readonly list: MessageList;
   private readonly banner: HTMLElement;
   private readonly netBanner: HTMLElement;
+  private readonly alert: HTMLElement;
+  private alertTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly typingEl: HTMLElement;
   private readonly quick: HTMLElement;
   private readonly askHuman: HTMLButtonElement;
@@ -60,6 +62,7 @@ export class Widget {
     this.endChat = h("button", { type: "button", class: "end-chat" }, t.endChat);
     this.tools = h("div", { class: "tools" }, this.askHuman, this.endChat);
     this.netBanner = h("div", { class: "banner net", role: "status", hidden: true });
+    this.alert = h("div", { class: "banner alert", role: "alert", hidden: true });
     this.banner = h("div", { class: "banner info state", role: "status", "aria-live": "polite", hidden: true });
     const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
     this.list = new MessageList(log, t, config.locale, config.greeting);
@@ -78,6 +81,7 @@ export class Widget {
       h("header", {}, h("h2", {}, title), minimize),
       this.tools,
       this.netBanner,
+      this.alert,
       this.banner,
       log,
       this.typingEl,
@@ -120,8 +124,8 @@ export class Widget {
         this.close();
       }
     });
-    this.askHuman.addEventListener("click", () => void this.client.requestHuman());
-    this.endChat.addEventListener("click", () => void this.client.closeConversation());
+    this.askHuman.addEventListener("click", () => void this.client.requestHuman().then((a) => this.report(a)));
+    this.endChat.addEventListener("click", () => void this.client.closeConversation().then((a) => this.report(a)));
     this.composer.addEventListener("submit", (e) => {
       e.preventDefault();
       this.submit();
@@ -199,7 +203,17 @@ export class Widget {
     // "conflict" means it was already answered (another tab): thank anyway.
     const ok = ack.ok || ack.error === "conflict";
     if (ok && this.csatFor) local.set(this.keys.csat, this.csatFor);
+    else this.report(ack);
     return ok;
+  }
+
+  /** A refused request is said, not swallowed: the gateway's sentence, for a few seconds. */
+  private report(ack: { ok: boolean; message?: string }): void {
+    if (ack.ok) return;
+    clearTimeout(this.alertTimer);
+    this.alert.textContent = this.t.refused + (ack.message ?? "");
+    this.alert.hidden = false;
+    this.alertTimer = setTimeout(() => (this.alert.hidden = true), 8_000);
   }
 
   private onLocalTyping(): void {

@@ -43,6 +43,7 @@ const en = {
   offlineSent: "Thank you — we received your message.",
   offlineHeader: "[Message left while nobody was available]",
   errorPrefix: "Could not send: ",
+  refused: "That did not work: ",
 };
 
 export type Strings = typeof en;
@@ -87,6 +88,7 @@ const ja: Strings = {
   offlineSent: "ありがとうございます。メッセージを受け付けました。",
   offlineHeader: "【不在時のメッセージ】",
   errorPrefix: "送信できませんでした: ",
+  refused: "処理できませんでした: ",
 };
 
 const tables: Record<Locale, Strings> = { ja, en };
