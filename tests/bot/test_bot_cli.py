@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.assistant import Bot
+from bot.cli import main
 from bot.model_store import ModelStore, ModelVersion
+from bot.training import train_model
 
 from .conftest import REPO, SMALL_NLU, SMALL_RESPONSES, write_data
 
@@ -58,8 +63,8 @@ def test_train_into_the_data_folder_then_parse_uses_it(tmp_path: Path) -> None:
     assert trained.returncode == 0, trained.stderr
     active = ModelStore(tmp_path / "data" / "models").active_name()
     assert active is not None and active in trained.stdout
-    parsed = run("parse", stdin="返金はいつですか\n", env=env)
-    assert json.loads(parsed.stdout)["intent"] == "refund_status"
+    bot = Bot.load_active(tmp_path / "data" / "models")
+    assert bot.version == active and bot.parse("返金はいつですか").intent == "refund_status"
 
 
 def test_bad_training_data_names_file_and_line_and_keeps_the_active_model(
@@ -67,8 +72,7 @@ def test_bad_training_data_names_file_and_line_and_keeps_the_active_model(
 ) -> None:
     data = write_data(tmp_path / "training", {"nlu.yml": SMALL_NLU})
     models = tmp_path / "models"
-    assert run("train", "--data", str(data), "--out", str(models)).returncode == 0
-    active = ModelStore(models).active_name()
+    active = train_model(data, models).name
     (data / "nlu.yml").write_text(SMALL_NLU + "- intent: coupon\n  examples: |\n", "utf-8")
     result = run("train", "--data", str(data), "--out", str(models))
     assert result.returncode == 2
@@ -90,8 +94,6 @@ def test_evaluate_reports_accuracy_recall_and_confusions(tmp_path: Path) -> None
         "order_status",
         "refund_status",
     }
-    text = run("evaluate", "--data", str(data), "--folds", "3")
-    assert "in-scope accuracy" in text.stdout and "precision" in text.stdout
 
 
 def test_register_adds_the_three_commands() -> None:
@@ -105,3 +107,14 @@ def test_register_adds_the_three_commands() -> None:
     assert parser.parse_args(["parse", "--model", "x"]).func is run_parse
     assert parser.parse_args(["evaluate", "--folds", "3"]).folds == 3
     assert parser.parse_args(["evaluate"]).func is run_evaluate
+
+
+def test_evaluate_prints_a_readable_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_data(tmp_path / "training", {"nlu.yml": SMALL_NLU})
+    assert main(["evaluate", "--data", str(data), "--folds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "cross-validation: 3 folds, 18 examples" in out
+    assert "in-scope accuracy" in out and "precision" in out
+    assert main(["evaluate", "--data", str(data), "--folds", "1"]) == 2

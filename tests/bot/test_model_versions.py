@@ -74,3 +74,11 @@ def test_load_or_train_does_not_retrain_when_a_model_exists(
     existing = train_model(small_data, models)
     bot = Bot.load_or_train(models, small_data)
     assert bot.version == existing.name and len(ModelStore(models).versions()) == 1
+
+
+def test_load_or_train_trains_and_activates_when_no_model_exists(
+    tmp_path: Path, small_data: Path
+) -> None:
+    bot = Bot.load_or_train(tmp_path / "models", small_data)
+    assert ModelStore(tmp_path / "models").active_name() == bot.version
+    assert bot.respond("返金はいつですか").intent == "refund_status"
