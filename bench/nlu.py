@@ -68,6 +68,19 @@ def load_clinc(path: Path) -> tuple[list[str], list[str], list[str], list[str]]:
     return train_x, train_y, test_x, test_y
 
 
+def export_rasa(texts: list[str], intents: list[str], path: Path) -> None:
+    """Write training examples as a Rasa 3.x NLU file (to train the Rasa side on the same data)."""
+    by_intent: dict[str, list[str]] = {}
+    for text, intent in zip(texts, intents, strict=True):
+        by_intent.setdefault(intent, []).append(text)
+    lines = ['version: "3.1"', "nlu:"]
+    for intent, examples in sorted(by_intent.items()):
+        lines += [f"- intent: {intent}", "  examples: |"]
+        lines += [f"    - {' '.join(text.split())}" for text in dict.fromkeys(examples)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
 def score(predicted: list[str], truth: list[str]) -> tuple[float, float]:
     p, t = np.asarray(predicted), np.asarray(truth)
     in_scope = t != OUT_OF_SCOPE
@@ -181,9 +194,19 @@ def main() -> int:
         "--rasa-epochs", type=int, help="DIET epochs the Rasa model was trained for"
     )
     parser.add_argument("--latency-n", type=int, default=2000, help="single parses timed")
+    parser.add_argument(
+        "--export-rasa",
+        type=Path,
+        metavar="FILE",
+        help="write the CLINC150 training split as Rasa NLU YAML to FILE and exit",
+    )
     args = parser.parse_args()
 
     data = load_clinc(args.data)
+    if args.export_rasa:
+        export_rasa(data[0], data[1], args.export_rasa)
+        print(f"wrote {len(data[0])} examples to {args.export_rasa}")
+        return 0
     print(
         f"CLINC150: train {len(data[0])} (incl. oos_train), report on val {len(data[2])} "
         f"(incl. oos_val); {os.cpu_count()} CPUs"
