@@ -84,7 +84,8 @@ class HeldOut:
     ``in_scope_accuracy`` counts an in-scope example as correct only when its
     intent is right *and* it is above the threshold; ``oos_recall`` is the
     share of ``out_of_scope`` examples recognised as such (``None`` without
-    any). ``intents``/``predicted`` are the raw out-of-fold results.
+    any). ``predicted`` is the out-of-fold intent of each training example,
+    in input order (``out_of_scope`` when rejected).
     """
 
     in_scope_accuracy: float
@@ -209,8 +210,8 @@ class BuiltinClassifier:
         config = config or BuiltinConfig()
         labels = np.asarray(intents)
         folds = _usable_folds(labels, config.calibration_folds)
-        scores = np.zeros((len(texts), len(np.unique(labels))))
         classes = np.unique(labels)
+        scores = np.zeros((len(texts), len(classes)))
         if folds >= 2:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
             for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
