@@ -547,7 +547,17 @@ def shop(tmp_path_factory: Any, models_dir: Any) -> Iterator[Shop]:
     # The shop is a real server on loopback (a routed page would count as a
     # public one, and Chromium refuses public pages access to loopback).
     box: dict[str, Any] = {}
-    server = _serve_page(lambda: HOST_PAGE.format(gateway=box["gateway"].url))
+
+    def headers(path: str) -> dict[str, str]:
+        if not path.startswith("/strict"):
+            return {}
+        # A strict shop: no inline styles or scripts, only its gateway to talk to.
+        gw = box["gateway"].url
+        ws = gw.replace("http://", "ws://")
+        return {"Content-Security-Policy": f"default-src 'self'; script-src {gw}; "
+                f"connect-src {gw} {ws}; style-src 'self'; img-src 'self'"}  # fmt: skip
+
+    server = _serve_page(lambda: HOST_PAGE.format(gateway=box["gateway"].url), headers)
     origin = f"http://localhost:{server.server_address[1]}"
     try:
         box["gateway"] = spawn_gateway(
@@ -596,17 +606,22 @@ def test_embedded_on_another_site_with_options(
         context.close()
 
 
-def _serve_page(body: Any) -> Any:
-    """A one-page HTTP server on a free loopback port, in a thread."""
+def _serve_page(body: Any, headers: Any = dict) -> Any:
+    """A one-page HTTP server on a free loopback port, in a thread.
+
+    ``headers(path)`` gives extra response headers; any path serves the page.
+    """
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             data = body().encode()
-            self.send_response(200 if self.path == "/" else 404)
+            self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in headers(self.path).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -759,6 +774,30 @@ def test_agent_events_and_leave_a_message_form(
         stored = aloop.run(_stored_messages(gateway_process.database_url, w.visitor_id()))
         mine = [r["text"] for r in stored if "yamada@example.com" in r["text"]]
         assert len(mine) == 1 and "在庫が戻ったら教えてください" in mine[0] and "山田" in mine[0]
+    finally:
+        context.close()
+
+
+def test_works_under_a_strict_content_security_policy(
+    browser: Any, widget_bundle: Any, shop: Shop
+) -> None:
+    """No inline <style> or script needed: the widget keeps its looks under style-src 'self'."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 700})
+    try:
+        page = context.new_page()
+        violations: list[str] = []
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+        )
+        page.goto(f"{shop.origin}/strict")
+        w = Widget(page, context)
+        w.online()
+        box = w.launcher.bounding_box()
+        assert box and round(box["width"]) == 60 and round(box["height"]) == 60
+        w.open()
+        w.send("hello")
+        expect(w.stored("bot").first).to_be_visible()
+        assert violations == []
     finally:
         context.close()
 

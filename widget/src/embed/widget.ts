@@ -94,9 +94,18 @@ export class Widget {
     this.root.style.setProperty("--accent", config.color);
 
     const shadow = host.attachShadow({ mode: "open" });
-    const style = document.createElement("style");
-    style.textContent = CSS_TEXT;
-    shadow.append(style, this.root);
+    // A constructed stylesheet is not subject to the host page's CSP
+    // style-src (a <style> element is, on sites without 'unsafe-inline').
+    if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet.prototype.replaceSync === "function") {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS_TEXT);
+      shadow.adoptedStyleSheets = [sheet];
+    } else {
+      const style = document.createElement("style");
+      style.textContent = CSS_TEXT;
+      shadow.append(style);
+    }
+    shadow.append(this.root);
 
     this.client = new ChatClient({
       origin: config.origin,
