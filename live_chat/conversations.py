@@ -162,16 +162,20 @@ class ConversationService:
             await self._answer(conversation_id, message, locale)
 
     async def _answer(self, conversation_id: str, message: Message, locale: str | None) -> None:
-        bot = self._bot()
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id)
+        if conversation is None or conversation.state != "bot":
+            return  # a person took over (or it ended) while this turn waited
+        state = conversation.bot_state or {}
+        # Outside any transaction: with TSUNAGU_NLU=rasa this is an HTTP call.
+        decision = await self._bot().respond_async(
+            message.text, payload=message.payload,
+            locale=conversation.locale or locale or "en", state=state,
+        )
         async with self.store.begin() as tx:
             conversation = await tx.conversation(conversation_id, lock=True)
             if conversation is None or conversation.state != "bot":
-                return  # a person took over (or it ended) while this turn waited
-            decision = bot.respond(
-                message.text, payload=message.payload,
-                locale=conversation.locale or locale or "en",
-                state=conversation.bot_state or {},
-            )
+                return
             await tx.classify(message.id, decision.intent, decision.confidence)
             conversation.bot_state = dict(decision.state)
             reply = None

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import socketio
 from aiohttp import web
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # How often each process looks for agents whose grace period ended.
 GRACE_SWEEP_S = 1.0
+# How often each process looks for a newly activated bot model (``tsunagu train``).
+MODEL_WATCH_S = 5.0
 
 
 async def chat_resources(app: web.Application) -> AsyncIterator[None]:
@@ -75,11 +78,15 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         desk=AgentDesk(store, routing, notifier, max_text=settings.max_text),
     )
     await routing.reconcile()
-    sweeper = asyncio.create_task(_sweep_grace(routing))
+    background = [asyncio.create_task(_sweep_grace(routing))]
+    if not bot.version.startswith("rasa:"):
+        background.append(asyncio.create_task(_watch_model(holder, settings.models_dir)))
     yield
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
+    for task in background:
+        task.cancel()
+    for task in background:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await conversations.stop()
     await sio.shutdown()
     if redis is not None:
@@ -103,3 +110,22 @@ async def _sweep_grace(routing: Routing) -> None:
             await routing.expire_grace()
         except Exception:
             log.exception("grace sweep failed; retrying")
+
+
+async def _watch_model(holder: BotHolder, models_dir: Path) -> None:
+    """Swap in the bot of a newly activated model version, without a restart.
+
+    ``tsunagu train`` (or the admin) activates a version in the models folder;
+    every process sharing that folder picks it up within MODEL_WATCH_S.
+    """
+    while True:
+        await asyncio.sleep(MODEL_WATCH_S)
+        try:
+            fresh = await asyncio.to_thread(holder.current.reload, models_dir)
+        except Exception:
+            log.exception("could not load the active bot model; keeping %s",
+                          holder.current.version)
+            continue
+        if fresh is not holder.current:
+            log.info("bot model %s replaces %s", fresh.version, holder.current.version)
+            holder.swap(fresh)
