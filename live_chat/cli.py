@@ -1,4 +1,4 @@
-"""The ``tsunagu`` command: serve, metrics, agent, and the bot's train / parse / evaluate."""
+"""The ``tsunagu`` command: serve, metrics, agent, canned; train, parse, evaluate (bot)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     listing = agent_sub.add_parser("list", help="list agents")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=_agent_list)
+
+    canned = sub.add_parser("canned", help="manage canned responses")
+    canned_sub = canned.add_subparsers(dest="canned_command", required=True)
+    canned_add = canned_sub.add_parser("add", help="add a canned response")
+    canned_add.add_argument("--shortcut", required=True, help="keyword agents type after /")
+    canned_add.add_argument("--locale", required=True, choices=["ja", "en"])
+    canned_add.add_argument("--title", default="")
+    canned_add.add_argument("--text", required=True,
+                            help="may use {visitor_name} and {agent_name}")
+    canned_add.set_defaults(func=_canned_add)
+    canned_list = canned_sub.add_parser("list", help="list canned responses")
+    canned_list.add_argument("--locale", choices=["ja", "en"])
+    canned_list.set_defaults(func=_canned_list)
 
     _register_bot_commands(sub)
 
@@ -152,6 +165,36 @@ def _agent_list(args: argparse.Namespace) -> int:
     for a in agents:
         print(f"{a.id}  {a.role:<10} {a.capacity:>2}  {a.email:<30} {a.name}  "
               f"{','.join(a.teams) or '-'}")
+    return 0
+
+
+def _canned_add(args: argparse.Namespace) -> int:
+    from live_chat.canned import CannedIn, CannedResponses
+    from live_chat.errors import ChatError
+    from live_chat.wire import parse
+
+    async def add(store: Store) -> dict[str, Any]:
+        data = parse(CannedIn, {"shortcut": args.shortcut, "locale": args.locale,
+                                "title": args.title, "text": args.text})
+        return await CannedResponses(store).add(data)
+
+    try:
+        row = _with_store(add)
+    except ChatError as exc:
+        print(f"tsunagu: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"added /{row['shortcut']} ({row['locale']}) id={row['id']}")
+    return 0
+
+
+def _canned_list(args: argparse.Namespace) -> int:
+    from live_chat.canned import CannedResponses
+
+    async def rows(store: Store) -> list[dict[str, Any]]:
+        return await CannedResponses(store).search(locale=args.locale)
+
+    for row in _with_store(rows):
+        print(f"{row['id']:>4}  /{row['shortcut']:<16} {row['locale']}  {row['text']}")
     return 0
 
 

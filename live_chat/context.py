@@ -18,6 +18,7 @@ from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import VisitorTokens
 from live_chat.broadcast import SocketNotifier
+from live_chat.canned import CannedResponses
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
 from live_chat.rate_limit import RateLimiter
@@ -54,6 +55,7 @@ class ChatContext:
     routing: Routing
     agents: AgentDirectory
     desk: AgentDesk
+    canned: CannedResponses
 
 
 ContextGetter = Callable[[], ChatContext]

@@ -7,6 +7,9 @@ Definitions, for conversations created in ``[since, until)``:
   the bot's first message after it; p50 and p90 in seconds.
 - ``deflection``: of those now closed, the share never escalated to a person
   (no ``escalated`` event).
+- ``human_frt``: per escalated conversation, the time from its first
+  ``escalated`` event to its ``first_agent_reply`` event; p50 and p90.
+- ``abandoned``: how many ended while waiting for a person.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ class Summary:
     closed: int
     closed_without_human: int
     deflection: float | None
+    human_frt_p50_s: float | None
+    human_frt_p90_s: float | None
+    human_frt_samples: int
+    abandoned: int
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,6 +76,8 @@ async def summary(store: Store, since: datetime, until: datetime) -> Summary:
     escalated = select(ConversationEvent.conversation_id).where(
         ConversationEvent.type == "escalated"
     )
+    first_escalation = _first_event("escalated", in_window)
+    first_agent_reply = _first_event("first_agent_reply", in_window)
     async with store.begin() as tx:
         session = tx.session
         total = await session.scalar(select(func.count()).select_from(Conversation)
@@ -82,18 +91,43 @@ async def summary(store: Store, since: datetime, until: datetime) -> Summary:
             select(func.count()).select_from(Conversation)
             .where(in_window, Conversation.state == "closed")
         )
+        human_pairs = (await session.execute(
+            select(first_escalation.c.at, first_agent_reply.c.at).join(
+                first_agent_reply,
+                first_agent_reply.c.conversation_id == first_escalation.c.conversation_id,
+            )
+        )).all()
+        abandoned = await session.scalar(
+            select(func.count()).select_from(Conversation)
+            .where(in_window, Conversation.state == "abandoned")
+        )
         deflected = await session.scalar(
             select(func.count()).select_from(Conversation).where(
                 in_window, Conversation.state == "closed", Conversation.id.not_in(escalated)
             )
         )
     frts = [(_aware(bot_at) - _aware(visitor_at)).total_seconds() for visitor_at, bot_at in pairs]
+    human = [(_aware(reply) - _aware(asked)).total_seconds() for asked, reply in human_pairs]
     return Summary(
         since=since, until=until, conversations=int(total or 0),
         bot_frt_p50_s=percentile(frts, 0.5), bot_frt_p90_s=percentile(frts, 0.9),
         bot_frt_samples=len(frts), closed=int(closed or 0),
         closed_without_human=int(deflected or 0),
         deflection=(deflected or 0) / closed if closed else None,
+        human_frt_p50_s=percentile(human, 0.5), human_frt_p90_s=percentile(human, 0.9),
+        human_frt_samples=len(human), abandoned=int(abandoned or 0),
+    )
+
+
+def _first_event(type_: str, in_window: Any) -> Any:
+    """Per conversation created in the window, the time of its first event of ``type_``."""
+    return (
+        select(ConversationEvent.conversation_id,
+               func.min(ConversationEvent.created_at).label("at"))
+        .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
+        .where(in_window, ConversationEvent.type == type_)
+        .group_by(ConversationEvent.conversation_id)
+        .subquery()
     )
 
 

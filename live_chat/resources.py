@@ -22,6 +22,7 @@ from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import AgentTokens, VisitorTokens
 from live_chat.broadcast import SocketNotifier
+from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
@@ -76,6 +77,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         routing=routing,
         agents=agents,
         desk=AgentDesk(store, routing, notifier, max_text=settings.max_text),
+        canned=CannedResponses(store),
     )
     await routing.reconcile()
     background = [asyncio.create_task(_sweep_grace(routing))]

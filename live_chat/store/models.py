@@ -193,3 +193,21 @@ class Note(Base):
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedResponse(Base):
+    """A ready answer agents insert with ``/`` + its shortcut, per language."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (
+        UniqueConstraint("shortcut", "locale", name="uq_canned_shortcut_locale"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shortcut: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    # May hold {visitor_name} and {agent_name}, filled in when inserted.
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

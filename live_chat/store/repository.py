@@ -20,6 +20,7 @@ from live_chat.store.models import (
     OPEN_STATES,
     Agent,
     AgentSession,
+    CannedResponse,
     Conversation,
     ConversationEvent,
     Csat,
@@ -339,3 +340,34 @@ class Transaction:
             select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id)
         )
         return result.all()
+
+    # -- canned responses ---------------------------------------------------
+
+    async def canned_responses(
+        self, *, query: str | None = None, locale: str | None = None
+    ) -> Sequence[CannedResponse]:
+        statement = select(CannedResponse).order_by(CannedResponse.shortcut,
+                                                    CannedResponse.locale)
+        if locale:
+            statement = statement.where(CannedResponse.locale == locale)
+        if query:
+            pattern = f"%{query.lower()}%"
+            statement = statement.where(or_(
+                func.lower(CannedResponse.shortcut).like(pattern),
+                func.lower(CannedResponse.title).like(pattern),
+                func.lower(CannedResponse.text).like(pattern),
+            ))
+        return (await self.session.scalars(statement)).all()
+
+    async def canned_response(self, canned_id: int) -> CannedResponse | None:
+        return await self.session.get(CannedResponse, canned_id)
+
+    async def add_canned_response(self, **fields: Any) -> CannedResponse:
+        row = CannedResponse(**fields)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def delete_canned_response(self, row: CannedResponse) -> None:
+        await self.session.delete(row)
+        await self.session.flush()

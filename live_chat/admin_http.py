@@ -1,0 +1,90 @@
+"""HTTP APIs for the console: agents for transfer, canned responses, the supervisor view.
+
+Every route checks who is calling (:func:`~live_chat.auth_http.authenticate`)
+and, for changes, the CSRF header; roles gate what each may do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from live_chat.agents import SignedIn
+from live_chat.auth_http import authenticate, error
+from live_chat.canned import CannedIn
+from live_chat.context import CONTEXT
+from live_chat.errors import ChatError, Forbidden, InvalidPayload
+from live_chat.supervision import agent_view, overview
+from live_chat.wire import parse
+
+Handler = Callable[[web.Request, SignedIn], Awaitable[Any]]
+_STATUS = {"invalid": 400, "too_long": 400, "forbidden": 403, "not_found": 404,
+           "conflict": 409, "rate_limited": 429, "unavailable": 503}
+
+
+def setup_admin_routes(app: web.Application) -> None:
+    app.router.add_get("/api/agents", _route(list_agents))
+    app.router.add_get("/api/canned", _route(list_canned))
+    app.router.add_post("/api/canned", _route(add_canned, roles=("admin",)))
+    app.router.add_put("/api/canned/{id:\\d+}", _route(update_canned, roles=("admin",)))
+    app.router.add_delete("/api/canned/{id:\\d+}", _route(delete_canned, roles=("admin",)))
+    app.router.add_get("/api/supervisor/overview",
+                       _route(supervisor_overview, roles=("supervisor", "admin")))
+
+
+def _route(handler: Handler, *, roles: tuple[str, ...] | None = None
+           ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def wrapped(request: web.Request) -> web.Response:
+        signed_in = await authenticate(request, csrf_required=request.method != "GET")
+        if signed_in is None:
+            return error(401, "forbidden", "sign in first (and send X-CSRF-Token with changes)")
+        try:
+            if roles is not None and signed_in.agent.role not in roles:
+                raise Forbidden(f"this needs the role {' or '.join(roles)}")
+            result = await handler(request, signed_in)
+        except ChatError as exc:
+            return web.json_response(exc.to_ack(), status=_STATUS.get(exc.code, 400))
+        return web.json_response({"ok": True, **result})
+
+    return wrapped
+
+
+async def _body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise InvalidPayload("send a JSON object") from None
+
+
+async def list_agents(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    ctx = request.app[CONTEXT]
+    return {"agents": await agent_view(ctx.store, ctx.routing)}
+
+
+async def list_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    query = request.query.get("q") or None
+    locale = request.query.get("locale") or None
+    return {"canned": await request.app[CONTEXT].canned.search(query, locale)}
+
+
+async def add_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(CannedIn, await _body(request))
+    return {"canned": await request.app[CONTEXT].canned.add(data)}
+
+
+async def update_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(CannedIn, await _body(request))
+    canned_id = int(request.match_info["id"])
+    return {"canned": await request.app[CONTEXT].canned.update(canned_id, data)}
+
+
+async def delete_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    await request.app[CONTEXT].canned.delete(int(request.match_info["id"]))
+    return {}
+
+
+async def supervisor_overview(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    ctx = request.app[CONTEXT]
+    return await overview(ctx.store, ctx.routing, ctx.settings.timezone)

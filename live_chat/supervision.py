@@ -1,0 +1,76 @@
+"""What a supervisor watches: the waiting queue, each agent's load, and today's figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from live_chat.metrics import summary
+from live_chat.routing import Routing
+from live_chat.store.models import utcnow
+from live_chat.store.repository import Store
+
+
+async def overview(store: Store, routing: Routing, timezone: str) -> dict[str, Any]:
+    """The queue with wait times, agents with status and load, and today's counts."""
+    return {
+        "queue": await queue_view(store, routing),
+        "agents": await agent_view(store, routing),
+        "today": await today_view(store, timezone),
+    }
+
+
+async def queue_view(store: Store, routing: Routing) -> list[dict[str, Any]]:
+    """Waiting conversations in serving order, each with how long it has waited."""
+    now = utcnow()
+    entries = await routing.backend.queue()
+    async with store.begin() as tx:
+        waiting = {c.id: c for c in await tx.conversations_in(("queued",))}
+    rows = []
+    for position, entry in enumerate(entries, start=1):
+        conversation = waiting.get(entry.conversation_id)
+        if conversation is None:
+            continue
+        queued_at = conversation.queued_at or conversation.created_at
+        rows.append({
+            "conversation_id": conversation.id, "position": position,
+            "priority": entry.priority, "team": entry.team, "locale": conversation.locale,
+            "queued_at": queued_at.isoformat(),
+            "wait_s": round((now - queued_at).total_seconds(), 1),
+        })
+    return rows
+
+
+async def agent_view(store: Store, routing: Routing) -> list[dict[str, Any]]:
+    """Every agent with status, connection and load (chats held / capacity)."""
+    states = {a.agent_id: a for a in await routing.backend.agents()}
+    async with store.begin() as tx:
+        agents = await tx.agents()
+    rows = []
+    for agent in agents:
+        state = states.get(agent.id)
+        rows.append({
+            "id": agent.id, "name": agent.name, "role": agent.role,
+            "teams": list(agent.teams or []), "capacity": agent.capacity,
+            "status": str(state.status) if state else "offline",
+            "connected": bool(state and state.connected),
+            "load": state.load if state else 0,
+        })
+    return rows
+
+
+async def today_view(store: Store, timezone: str) -> dict[str, Any]:
+    """Today's figures; "today" starts at midnight in ``timezone`` (the business hours' zone)."""
+    now = utcnow()
+    zone = ZoneInfo(timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    today = await summary(store, midnight.astimezone(UTC), now + timedelta(seconds=1))
+    return {
+        "since": midnight.isoformat(),
+        "conversations": today.conversations,
+        "bot_resolved_share": today.deflection,
+        "bot_frt_p50_s": today.bot_frt_p50_s,
+        "human_frt_p50_s": today.human_frt_p50_s,
+        "abandoned": today.abandoned,
+    }
