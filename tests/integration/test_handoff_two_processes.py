@@ -1,0 +1,84 @@
+"""A whole handoff across two gateway processes sharing Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from tests.clients import AgentClient, VisitorClient
+from tests.conftest import REPO, spawn_gateway, stop_gateway
+
+PASSWORD = "correct horse battery"
+
+
+def add_agent(env: dict[str, str], name: str, capacity: int) -> str:
+    email = f"{name.lower()}@example.com"
+    subprocess.run(
+        [sys.executable, "-m", "live_chat", "agent", "add", "--email", email, "--name", name,
+         "--password", PASSWORD, "--capacity", str(capacity)],
+        env={**os.environ, **env}, cwd=REPO, check=True, capture_output=True, timeout=60,
+    )
+    return email
+
+
+async def test_visitor_on_one_process_agents_on_the_other(
+    tmp_path: Path, models_dir: Path, pg_url: str, redis_url: str
+) -> None:
+    unique = uuid.uuid4().hex
+    env = {"DATABASE_URL": pg_url, "REDIS_URL": redis_url,
+           "TSUNAGU_REDIS_CHANNEL": f"tsunagu-test-{unique}",
+           "TSUNAGU_HANDOFF_PREFIX": f"tsunagu-test-{unique}:",
+           "TSUNAGU_DATA_DIR": str(tmp_path / "cli")}
+    one = await asyncio.to_thread(spawn_gateway, tmp_path / "one", models_dir, **env)
+    two = await asyncio.to_thread(spawn_gateway, tmp_path / "two", models_dir, **env)
+    clients: list[VisitorClient] = []
+    try:
+        hanako_email = await asyncio.to_thread(add_agent, env, "Hanako", 3)
+        taro_email = await asyncio.to_thread(add_agent, env, "Taro", 3)
+        hanako = await AgentClient.signed_in(two.url, hanako_email, PASSWORD)
+        clients.append(hanako)
+        visitor = await VisitorClient(one.url).connect()
+        clients.append(visitor)
+        await visitor.send("I want to talk to a person about my invoice", uuid.uuid4().hex)
+        await visitor.call("request_human", {})
+
+        # Escalated on process one, assigned to the agent connected to process two.
+        assigned = await hanako.next("assigned")
+        conversation_id = assigned["conversation"]["id"]
+        status = await visitor.next_where("status", lambda s: s["state"] == "assigned")
+        assert status["agent"]["name"] == "Hanako"
+
+        reply = await hanako.call("message", {"conversation_id": conversation_id,
+                                              "client_id": "h1", "text": "Hello, Hanako here."})
+        assert reply["ok"]
+        seen = await visitor.next_where("message", lambda m: m["sender"] == "agent")
+        assert seen["text"] == "Hello, Hanako here."
+        await visitor.send("Thanks!", uuid.uuid4().hex)
+        await hanako.next_where("message", lambda m: m["text"] == "Thanks!")
+
+        # Transfer to an agent on process one; the history follows.
+        taro = await AgentClient.signed_in(one.url, taro_email, PASSWORD)
+        clients.append(taro)
+        ack = await hanako.call("transfer", {"conversation_id": conversation_id,
+                                             "to_agent_id": taro.hello["agent"]["id"]})
+        assert ack["ok"], ack
+        moved = await taro.next("assigned")
+        assert moved["conversation"]["id"] == conversation_id
+        assert "Hello, Hanako here." in [m["text"] for m in moved["messages"]]
+        await visitor.next_where("status", lambda s: (s.get("agent") or {}).get("name") == "Taro")
+
+        # Close on process one: the visitor (also on one) and Redis state agree.
+        closed = await taro.call("close", {"conversation_id": conversation_id})
+        assert closed["ok"] and closed["conversation"]["state"] == "closed"
+        await visitor.next_where("status", lambda s: s["state"] == "closed")
+        csat = await visitor.call("csat", {"score": 4})
+        assert csat == {"ok": True}
+    finally:
+        for client in clients:
+            await client.disconnect()
+        await asyncio.to_thread(stop_gateway, one)
+        await asyncio.to_thread(stop_gateway, two)
