@@ -1,10 +1,10 @@
-"""Plain HTTP routes: health, readiness, the widget bundle and the demo page."""
+"""Plain HTTP routes: health, readiness, the browser bundles and pages."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -13,6 +13,8 @@ from live_chat.auth_http import setup_auth_routes
 from live_chat.context import CONTEXT, REDIS, SETTINGS
 
 log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _PAGE_SECURITY = {
     "X-Content-Type-Options": "nosniff",
@@ -30,8 +32,11 @@ def setup_routes(app: web.Application) -> None:
     setup_admin_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/widget.js", widget_js)
-    app.router.add_get("/", demo_page)
+    app.router.add_get("/widget.js", bundle("widget.js"))
+    app.router.add_get("/console.js", bundle("console.js"))
+    app.router.add_get("/", page("demo/index.html"))
+    app.router.add_get("/login", page("console/login.html"))
+    app.router.add_get("/console", page("console/index.html"))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -56,36 +61,43 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-async def widget_js(request: web.Request) -> web.StreamResponse:
-    path = request.app[SETTINGS].widget_dir / "dist" / "widget.js"
-    if not path.is_file():
-        return web.Response(
-            status=503, text="// the widget is not built: run `make widget`\n",
-            content_type="application/javascript",
-        )
-    body = path.read_bytes()
-    etag = hashlib.sha256(body).hexdigest()[:16]
-    headers = {
-        "ETag": f'"{etag}"',
-        # Versioned URLs (?v=<etag>) may be cached for a year; the bare URL briefly.
-        "Cache-Control": "public, max-age=31536000, immutable"
-        if request.query.get("v") == etag
-        else "public, max-age=300",
-        "X-Content-Type-Options": "nosniff",
-        "Access-Control-Allow-Origin": "*",
-    }
-    if request.headers.get("If-None-Match") == f'"{etag}"':
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, content_type="application/javascript", charset="utf-8",
-                        headers=headers)
+def bundle(name: str) -> Handler:
+    """Serve ``widget/dist/<name>``: cacheable, with an ETag, versioned by ``?v=<etag>``."""
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        path = request.app[SETTINGS].widget_dir / "dist" / name
+        if not path.is_file():
+            return web.Response(
+                status=503, text=f"// {name} is not built: run `make widget`\n",
+                content_type="application/javascript",
+            )
+        body = path.read_bytes()
+        etag = hashlib.sha256(body).hexdigest()[:16]
+        headers = {
+            "ETag": f'"{etag}"',
+            # Versioned URLs (?v=<etag>) may be cached for a year; the bare URL briefly.
+            "Cache-Control": "public, max-age=31536000, immutable"
+            if request.query.get("v") == etag
+            else "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+            "Access-Control-Allow-Origin": "*",
+        }
+        if request.headers.get("If-None-Match") == f'"{etag}"':
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=body, content_type="application/javascript",
+                            charset="utf-8", headers=headers)
+
+    return serve
 
 
-async def demo_page(request: web.Request) -> web.Response:
-    return _page(request.app[SETTINGS].widget_dir / "demo" / "index.html")
+def page(relative: str) -> Handler:
+    """Serve an HTML page of ``widget/`` with strict security headers."""
 
+    async def serve(request: web.Request) -> web.StreamResponse:
+        path = request.app[SETTINGS].widget_dir / relative
+        if not path.is_file():
+            return web.Response(status=404, text="page not built")
+        return web.Response(body=path.read_bytes(), content_type="text/html",
+                            charset="utf-8", headers=_PAGE_SECURITY)
 
-def _page(path: Path) -> web.Response:
-    if not path.is_file():
-        return web.Response(status=404, text="page not built")
-    return web.Response(body=path.read_bytes(), content_type="text/html", charset="utf-8",
-                        headers=_PAGE_SECURITY)
+    return serve
