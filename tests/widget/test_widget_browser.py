@@ -606,7 +606,7 @@ def test_embedded_on_another_site_with_options(
         context.close()
 
 
-def _serve_page(body: Any, headers: Any = dict) -> Any:
+def _serve_page(body: Any, headers: Any = lambda _path: {}) -> Any:
     """A one-page HTTP server on a free loopback port, in a thread.
 
     ``headers(path)`` gives extra response headers; any path serves the page.
@@ -800,6 +800,37 @@ def test_works_under_a_strict_content_security_policy(
         assert violations == []
     finally:
         context.close()
+
+
+def test_a_site_not_on_the_allow_list_is_refused_and_loses_nothing(
+    browser: Any, widget_bundle: Any, gateway_process: Any
+) -> None:
+    """The gateway refuses the connection; the widget keeps asking and keeps what was typed."""
+    server = _serve_page(lambda: HOST_PAGE.format(gateway=gateway_process.url))
+    context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 700})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        # The gateway refuses the Engine.IO handshake (CORS): count the tries.
+        attempts: list[str] = []
+        page.on("request", lambda r: attempts.append(r.url) if "/socket.io/" in r.url else None)
+        page.goto(f"http://localhost:{server.server_address[1]}/")
+        w = Widget(page, context)
+        w.open()
+        expect(page.locator("tsunagu-chat .banner.net")).to_have_text("Connecting…")
+        w.send("is anyone there?")
+        expect(w.pending).to_have_count(1)
+        first = len(attempts)
+        page.wait_for_timeout(2_500)  # retries start at 0.5 s and back off to 5 s
+        assert len(attempts) > first, "the widget gave up after the gateway refused it"
+        expect(w.root).not_to_have_attribute("data-connection", "online")
+        assert json.loads(w.storage(":outbox") or "[]")[0]["text"] == "is anyone there?"
+        assert errors == []
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
 
 
 def _add_agent(gateway: Any, email: str, name: str, password: str, capacity: int) -> None:

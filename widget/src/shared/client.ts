@@ -109,8 +109,17 @@ export class ChatClient {
       this.ready = false;
       this.opts.listener.connection(navigator.onLine ? "connecting" : "offline");
     });
+    let refusals = 0;
+    socket.on("connect", () => (refusals = 0));
     socket.on("connect_error", () => {
       this.opts.listener.connection(navigator.onLine ? "connecting" : "offline");
+      // Socket.IO retries transport failures by itself, but not a refusal by
+      // the gateway's connect handler (it may be a passing database error):
+      // try again, slower each time, up to every 30 s.
+      if (!socket.active) {
+        refusals += 1;
+        setTimeout(() => socket.connect(), Math.min(30_000, 1_000 * 2 ** refusals));
+      }
     });
 
     // Browsers know about a lost network long before a heartbeat times out:
