@@ -16,7 +16,9 @@ unigrams only (no character n-grams); ratios compare against it because these
 machines are noisy. ``--engine rasa --rasa-url URL`` adds the figures of a
 Rasa server trained on the same data (see docs/bot.md for how to build it).
 
-Run: ``.venv/bin/python bench/nlu.py [--engine builtin|rasa|both] [--rasa-url URL]``
+Run: ``.venv/bin/python bench/nlu.py [--engine builtin|rasa|both] [--rasa-url URL]``;
+for the Rasa side first ``--export-rasa DIR --rasa-epochs N`` and train a server
+on it (docs/bot.md, "Benchmark").
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -38,9 +41,8 @@ from bot.engines.builtin import BuiltinClassifier, BuiltinConfig
 from bot.engines.rasa import RasaClassifier
 from bot.nlu import OUT_OF_SCOPE, Prediction
 
-DEFAULT_DATA = (
-    Path(__file__).resolve().parent.parent.parent / "shared/data/clinc150/clinc150_train_val.json"
-)
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared/data/clinc150/clinc150_train_val.json"
 AIM = {"accuracy": 0.93, "oos_recall": 0.75, "train_s": 60.0, "p99_ms": 5.0}
 
 
@@ -68,8 +70,12 @@ def load_clinc(path: Path) -> tuple[list[str], list[str], list[str], list[str]]:
     return train_x, train_y, test_x, test_y
 
 
-def export_rasa(texts: list[str], intents: list[str], path: Path) -> None:
-    """Write training examples as a Rasa 3.x NLU file (to train the Rasa side on the same data)."""
+def export_rasa(texts: list[str], intents: list[str], folder: Path, epochs: int) -> None:
+    """Write CLINC150's training split as Rasa 3.x NLU data plus a pipeline config.
+
+    ``folder/nlu.yml`` holds the examples; ``folder/config.yml`` is our Rasa
+    pipeline (``bot/engines/rasa_config.yml``) with DIET set to ``epochs``.
+    """
     by_intent: dict[str, list[str]] = {}
     for text, intent in zip(texts, intents, strict=True):
         by_intent.setdefault(intent, []).append(text)
@@ -77,8 +83,11 @@ def export_rasa(texts: list[str], intents: list[str], path: Path) -> None:
     for intent, examples in sorted(by_intent.items()):
         lines += [f"- intent: {intent}", "  examples: |"]
         lines += [f"    - {' '.join(text.split())}" for text in dict.fromkeys(examples)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", "utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nlu.yml").write_text("\n".join(lines) + "\n", "utf-8")
+    config = (REPO / "bot/engines/rasa_config.yml").read_text("utf-8")
+    config = re.sub(r"epochs: \d+", f"epochs: {epochs}", config)
+    (folder / "config.yml").write_text(config, "utf-8")
 
 
 def score(predicted: list[str], truth: list[str]) -> tuple[float, float]:
@@ -197,15 +206,16 @@ def main() -> int:
     parser.add_argument(
         "--export-rasa",
         type=Path,
-        metavar="FILE",
-        help="write the CLINC150 training split as Rasa NLU YAML to FILE and exit",
+        metavar="DIR",
+        help="write the training split as Rasa NLU data (DIR/nlu.yml) and a pipeline with "
+        "--rasa-epochs epochs (DIR/config.yml), then exit",
     )
     args = parser.parse_args()
 
     data = load_clinc(args.data)
     if args.export_rasa:
-        export_rasa(data[0], data[1], args.export_rasa)
-        print(f"wrote {len(data[0])} examples to {args.export_rasa}")
+        export_rasa(data[0], data[1], args.export_rasa, args.rasa_epochs or 10)
+        print(f"wrote {len(data[0])} examples and config.yml to {args.export_rasa}")
         return 0
     print(
         f"CLINC150: train {len(data[0])} (incl. oos_train), report on val {len(data[2])} "
