@@ -115,10 +115,7 @@ class AgentDesk:
             conversation = await self._authorized(tx, agent, conversation_id, lock=True)
             conversation.bot_state = {}
             await apply_move(tx, conversation, "handback", actor=agent.id)
-        await self.notifier.status(conversation, conversation_out(conversation))
-        await self.notifier.to_agent(agent.id, "conversation", conversation_out(conversation))
-        await self.routing.release(conversation.id)
-        return conversation_out(conversation)
+        return await self._let_go(agent, conversation)
 
     async def close(self, agent: Agent, data: AgentCloseIn) -> dict[str, Any]:
         async with self.store.begin() as tx:
@@ -126,10 +123,7 @@ class AgentDesk:
             conversation.resolution = data.resolution
             await apply_move(tx, conversation, "close", actor=agent.id,
                              data={"resolution": data.resolution})
-        await self.notifier.status(conversation, conversation_out(conversation))
-        await self.notifier.to_agent(agent.id, "conversation", conversation_out(conversation))
-        await self.routing.release(conversation.id)
-        return conversation_out(conversation)
+        return await self._let_go(agent, conversation)
 
     async def sync(self, agent: Agent, data: AgentSyncIn) -> dict[str, Any]:
         async with self.store.begin() as tx:
@@ -140,6 +134,14 @@ class AgentDesk:
                 "messages": [message_out(m, for_agent=True) for m in messages]}
 
     # -- shared steps -------------------------------------------------------
+
+    async def _let_go(self, agent: Agent, conversation: Conversation) -> dict[str, Any]:
+        """Announce that the agent no longer holds it, and offer the freed slot to the queue."""
+        snapshot = conversation_out(conversation)
+        await self.notifier.status(conversation, snapshot)
+        await self.notifier.to_agent(agent.id, "conversation", snapshot)
+        await self.routing.release(conversation.id)
+        return snapshot
 
     def _text(self, raw: str) -> str:
         if len(raw) > self.max_text:

@@ -11,12 +11,10 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-import socketio
-
 from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.boundary import acked, first_arg, refused
 from live_chat.broadcast import AGENT_NS, SUPERVISORS_ROOM, agent_room
-from live_chat.context import ChatContext, ContextGetter
+from live_chat.context import ContextGetter, ServiceNamespace
 from live_chat.errors import Forbidden
 from live_chat.origins import same_origin
 from live_chat.wire import (
@@ -34,16 +32,11 @@ from live_chat.wire import (
 log = logging.getLogger(__name__)
 
 
-class AgentNamespace(socketio.AsyncNamespace):
+class AgentNamespace(ServiceNamespace):
     """Handlers of ``/agent`` (PROTOCOL.md). ``context`` returns the running services."""
 
     def __init__(self, context: ContextGetter) -> None:
-        super().__init__(AGENT_NS)
-        self._context = context
-
-    @property
-    def ctx(self) -> ChatContext:
-        return self._context()
+        super().__init__(AGENT_NS, context)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         ctx = self.ctx

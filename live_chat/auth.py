@@ -2,7 +2,8 @@
 
 A visitor token is an itsdangerous signature over the visitor id with a
 timestamp; it expires after ``ttl_s`` and is the only thing that ties a socket
-to a visitor (ids sent by the client are never trusted).
+to a visitor (ids sent by the client are never trusted). An agent token signs
+a session id the same way; the session row decides whether it still counts.
 """
 
 from __future__ import annotations
@@ -14,33 +15,56 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-_VISITOR_SALT = "tsunagu.visitor"
 
-
-class VisitorTokens:
-    """Issue and check visitor tokens.
+class SignedIds:
+    """Sign an id with a timestamp, and read it back while it is younger than ``ttl_s``.
 
     ``secret`` is the deployment's signing key (shared by all processes);
-    ``ttl_s`` is how long a token stays valid after it was issued.
+    ``salt`` keeps tokens of one kind from being accepted as another.
     """
 
-    def __init__(self, secret: str, ttl_s: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt=_VISITOR_SALT)
-        self._ttl_s = ttl_s
+    def __init__(self, secret: str, ttl_s: int, *, salt: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt=salt)
+        self.ttl_s = ttl_s
 
-    def issue(self, visitor_id: str) -> str:
-        return self._serializer.dumps({"v": visitor_id})
+    def issue(self, id_: str) -> str:
+        return self._serializer.dumps({"id": id_})
 
-    def visitor_id(self, token: object) -> str | None:
-        """The visitor id in ``token``, or None when it is missing, forged or expired."""
+    def read(self, token: object) -> str | None:
+        """The id in ``token``, or None when it is missing, forged or expired."""
         if not isinstance(token, str) or not token or len(token) > 512:
             return None
         try:
-            data = self._serializer.loads(token, max_age=self._ttl_s)
+            data = self._serializer.loads(token, max_age=self.ttl_s)
         except (SignatureExpired, BadSignature):
             return None
-        visitor_id = data.get("v") if isinstance(data, dict) else None
-        return visitor_id if isinstance(visitor_id, str) else None
+        id_ = data.get("id") if isinstance(data, dict) else None
+        return id_ if isinstance(id_, str) else None
+
+
+class VisitorTokens(SignedIds):
+    """Visitor tokens: the signed visitor id."""
+
+    def __init__(self, secret: str, ttl_s: int) -> None:
+        super().__init__(secret, ttl_s, salt="tsunagu.visitor")
+
+    def visitor_id(self, token: object) -> str | None:
+        return self.read(token)
+
+
+class AgentTokens(SignedIds):
+    """Agent tokens: the signed session id, plus the session's anti-forgery value."""
+
+    def __init__(self, secret: str, ttl_s: int) -> None:
+        super().__init__(secret, ttl_s, salt="tsunagu.agent-session")
+        self._secret = secret.encode()
+
+    def session_id(self, token: object) -> str | None:
+        return self.read(token)
+
+    def csrf(self, session_id: str) -> str:
+        """The value a cookie-authenticated request must echo in X-CSRF-Token."""
+        return hmac.new(self._secret, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
 def identity_matches(secret: str, user_id: str, given_hmac: str) -> bool:
@@ -49,7 +73,6 @@ def identity_matches(secret: str, user_id: str, given_hmac: str) -> bool:
     return hmac.compare_digest(expected, given_hmac.lower())
 
 
-_AGENT_SALT = "tsunagu.agent-session"
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a wrong address costs as
 # long as a wrong password and does not reveal which addresses exist.
@@ -66,29 +89,3 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-class AgentTokens:
-    """Sign agent session ids; the session row decides whether the token still counts."""
-
-    def __init__(self, secret: str, ttl_s: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt=_AGENT_SALT)
-        self._secret = secret.encode()
-        self.ttl_s = ttl_s
-
-    def issue(self, session_id: str) -> str:
-        return self._serializer.dumps({"s": session_id})
-
-    def csrf(self, session_id: str) -> str:
-        """The anti-forgery value a cookie-authenticated request must echo in X-CSRF-Token."""
-        return hmac.new(self._secret, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
-
-    def session_id(self, token: object) -> str | None:
-        if not isinstance(token, str) or not token or len(token) > 512:
-            return None
-        try:
-            data = self._serializer.loads(token, max_age=self.ttl_s)
-        except (SignatureExpired, BadSignature):
-            return None
-        session_id = data.get("s") if isinstance(data, dict) else None
-        return session_id if isinstance(session_id, str) else None

@@ -65,3 +65,19 @@ SETTINGS = web.AppKey("tsunagu.settings", Settings)
 SIO = web.AppKey("tsunagu.sio", socketio.AsyncServer)
 # None when the deployment runs without Redis (one process).
 REDIS = web.AppKey("tsunagu.redis", Redis | None)  # type: ignore[arg-type]
+
+
+class ServiceNamespace(socketio.AsyncNamespace):
+    """A Socket.IO namespace whose handlers reach the running services as ``self.ctx``.
+
+    ``context`` returns them; it is called at event time because the services
+    open when the app starts, after the namespaces are registered.
+    """
+
+    def __init__(self, namespace: str, context: ContextGetter) -> None:
+        super().__init__(namespace)
+        self._context = context
+
+    @property
+    def ctx(self) -> ChatContext:
+        return self._context()

@@ -10,12 +10,10 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-import socketio
-
 from live_chat.auth import identity_matches
 from live_chat.boundary import acked, first_arg, refused
 from live_chat.broadcast import VISITOR_NS, visitor_room
-from live_chat.context import ChatContext, ContextGetter
+from live_chat.context import ChatContext, ContextGetter, ServiceNamespace
 from live_chat.errors import RateLimited
 from live_chat.wire import (
     CsatIn,
@@ -30,16 +28,11 @@ from live_chat.wire import (
 log = logging.getLogger(__name__)
 
 
-class VisitorNamespace(socketio.AsyncNamespace):
+class VisitorNamespace(ServiceNamespace):
     """Handlers of ``/visitor`` (PROTOCOL.md). ``context`` returns the running services."""
 
     def __init__(self, context: ContextGetter) -> None:
-        super().__init__(VISITOR_NS)
-        self._context = context
-
-    @property
-    def ctx(self) -> ChatContext:
-        return self._context()
+        super().__init__(VISITOR_NS, context)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         ctx = self.ctx

@@ -133,9 +133,9 @@ async def test_invalid_or_expired_token_makes_a_new_visitor(start_gateway) -> No
     async with gateway.visitor(token="forged.token.value") as visitor:
         first_id = visitor.session["visitor_id"]
     short = await start_gateway(data_dir=gateway.ctx.settings.data_dir, visitor_token_ttl_s=60)
-    expired = short.ctx.tokens._serializer.dumps({"v": first_id})
-    # Rewind the signature clock: a token older than the TTL must not open the visitor.
-    short.ctx.tokens._ttl_s = -1
+    expired = short.ctx.tokens.issue(first_id)
+    # A TTL below the token's age: it must no longer open the visitor.
+    short.ctx.tokens.ttl_s = -1
     async with short.visitor(token=expired) as visitor:
         assert visitor.session["visitor_id"] != first_id
 
