@@ -21,6 +21,7 @@ use ``await bot.respond_async(...)`` instead, which works with both engines.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,14 +29,16 @@ from typing import Any
 
 from bot.decision import Decision
 from bot.engines.rasa import RasaClassifier
-from bot.errors import ModelNotFoundError
+from bot.errors import ModelNotFoundError, NLUEngineError
 from bot.language import detect_language
 from bot.model_store import ModelStore, ModelVersion, read_version
-from bot.nlu import IntentClassifier, Prediction
+from bot.nlu import OUT_OF_SCOPE, IntentClassifier, Prediction
 from bot.policy import DialogueState, Policy, PolicyConfig
 from bot.responses import ResponseCatalog
 from bot.training import load_model, train_model
 from bot.training_data import load_training_data
+
+log = logging.getLogger(__name__)
 
 
 class Bot:
@@ -154,9 +157,16 @@ class Bot:
         previous answer in this conversation (``None`` for the first).
 
         Pure computation with the built-in engine: no I/O, about 0.1 ms.
+        If a remote engine (Rasa) is unreachable the message is treated as
+        not understood (a fallback, logged as a warning) rather than raising.
         """
         dialogue, language = self._context(text, locale, state)
-        prediction = Policy.prediction_from_payload(payload) or self.classifier.parse(text)
+        prediction = Policy.prediction_from_payload(payload)
+        if prediction is None:
+            try:
+                prediction = self.classifier.parse(text)
+            except NLUEngineError as exc:
+                prediction = _unavailable(exc)
         return self.policy.decide(prediction, language, dialogue, payload=payload)
 
     async def respond_async(
@@ -171,7 +181,10 @@ class Bot:
         dialogue, language = self._context(text, locale, state)
         prediction = Policy.prediction_from_payload(payload)
         if prediction is None:
-            prediction = await self._parse_async(text)
+            try:
+                prediction = await self._parse_async(text)
+            except NLUEngineError as exc:
+                prediction = _unavailable(exc)
         return self.policy.decide(prediction, language, dialogue, payload=payload)
 
     def parse(self, text: str) -> Prediction:
@@ -193,6 +206,14 @@ class Bot:
         # conversation's language, then the widget's locale.
         language = detect_language(text, fallback=dialogue.language or locale)
         return dialogue, language
+
+
+def _unavailable(exc: NLUEngineError) -> Prediction:
+    # A remote engine that is down must not leave the visitor without an
+    # answer: treat the message as not understood, so the visitor gets a
+    # fallback with "talk to a person" (and a person after the second one).
+    log.warning("NLU engine unavailable, answering with a fallback: %s", exc)
+    return Prediction(OUT_OF_SCOPE, 0.0)
 
 
 def _env_float(name: str, default: float) -> float:

@@ -111,6 +111,14 @@ def test_unreachable_server_is_an_engine_error() -> None:
         prediction_from_rasa({"intent": {"name": "x", "confidence": "high"}}, 0.5)
 
 
+def test_bot_falls_back_when_rasa_is_down() -> None:
+    bot = Bot.with_rasa(TRAINING_DIR, url=f"http://127.0.0.1:{free_port_for_tests()}")
+    first = bot.respond("where is my order")
+    assert first.action is Action.FALLBACK and first.intent == OUT_OF_SCOPE
+    second = asyncio.run(bot.respond_async("where is my order", state=first.state))
+    assert second.action is Action.ESCALATE
+
+
 @pytest.mark.skipif(
     not os.environ.get("RASA_URL"), reason="set RASA_URL to a Rasa server trained on training_data/"
 )
