@@ -31,11 +31,13 @@ widget:
 	npm --prefix widget ci --no-audit --no-fund --loglevel=error
 	npm --prefix widget run build
 
-# Debian's Chromium for the browser tests (test tools may not download a browser).
+# Debian's Chromium for the browser tests (test tools may not download a browser),
+# with a CJK font so that screenshots of Japanese text are legible.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
+	  echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 # PostgreSQL and Redis on this machine: start them if they are down.
 services:
