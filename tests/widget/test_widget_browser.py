@@ -162,6 +162,21 @@ async def _csat_scores(database_url: str, visitor_id: str) -> list[int]:
         await engine.dispose()
 
 
+async def _offline_contact(database_url: str, conversation_id: str) -> Any:
+    """The contact stored with the `offline_message` event of a conversation."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text(
+                "SELECT data FROM conversation_events WHERE conversation_id = :c "
+                "AND type = 'offline_message'"), {"c": conversation_id})).all()
+    finally:
+        await engine.dispose()
+    assert len(rows) == 1, rows
+    data = rows[0][0]
+    return json.loads(data) if isinstance(data, str) else data
+
+
 def _assert_gapless(rows: list[dict[str, Any]]) -> None:
     by_conv: dict[str, list[int]] = {}
     for r in rows:
@@ -769,11 +784,20 @@ def test_agent_events_and_leave_a_message_form(
         form.locator("textarea[name=message]").fill("在庫が戻ったら教えてください")
         form.locator("button[type=submit]").click()
         expect(form.locator("[role=status]")).to_be_visible()
-        left = w.stored("visitor").filter(has_text="yamada@example.com")
+        # The form is the protocol's own event, not a chat message.
+        sent = tap.emitted("leave_message")
+        assert len(sent) == 1 and sent[0]["client_id"]
+        assert {k: sent[0][k] for k in ("text", "email", "name")} == {
+            "text": "在庫が戻ったら教えてください", "email": "yamada@example.com", "name": "山田"}
+        left = w.stored("visitor").filter(has_text="在庫が戻ったら教えてください")
         expect(left).to_have_count(1)
         stored = aloop.run(_stored_messages(gateway_process.database_url, w.visitor_id()))
-        mine = [r["text"] for r in stored if "yamada@example.com" in r["text"]]
-        assert len(mine) == 1 and "在庫が戻ったら教えてください" in mine[0] and "山田" in mine[0]
+        assert [r["text"] for r in stored if "在庫" in r["text"]] == ["在庫が戻ったら教えてください"]
+        contact = aloop.run(_offline_contact(gateway_process.database_url, conv_id))
+        assert contact == {"name": "山田", "email": "yamada@example.com"}
+        # The wait is over (closed as offline_message): thanks, not a rating.
+        expect(page.locator("tsunagu-chat .card.csat")).to_be_hidden()
+        expect(form.locator("[role=status]")).to_be_visible()
     finally:
         context.close()
 

@@ -1,9 +1,19 @@
-// "Nobody is available" form. The protocol has no leave-a-message event yet,
-// so the form is delivered as an ordinary visitor message through the outbox
-// (which means it survives reloads and flaky networks like any message).
+// "Nobody is available" form. It is sent as the protocol's own
+// `leave_message {client_id, text, email, name?}` event: the gateway stores
+// the text as a visitor message, the contact apart from it, and closes the
+// wait. The form says "received" only after the gateway's ack; a refusal is
+// shown with the gateway's sentence and the fields stay filled for another try.
 
 import { h } from "../shared/dom";
 import type { Strings } from "../shared/i18n";
+
+export interface LeftMessage {
+  text: string;
+  email: string;
+  name?: string;
+}
+
+export type SubmitResult = { ok: true } | { ok: false; message?: string };
 
 export class OfflineForm {
   readonly element: HTMLFormElement;
@@ -13,17 +23,21 @@ export class OfflineForm {
   private readonly email: HTMLInputElement;
   private readonly body: HTMLTextAreaElement;
   private readonly opens: HTMLElement;
+  private readonly error: HTMLElement;
+  private readonly submit: HTMLButtonElement;
 
   constructor(
     private readonly t: Strings,
     private readonly locale: string,
-    onSubmit: (text: string) => void,
+    onSubmit: (form: LeftMessage) => Promise<SubmitResult>,
   ) {
     this.opens = h("p", { class: "opens", hidden: true });
     this.name = h("input", { type: "text", name: "name", autocomplete: "name", maxlength: "100" });
     this.email = h("input", { type: "email", name: "email", autocomplete: "email", required: true, maxlength: "200" });
     this.body = h("textarea", { name: "message", required: true, maxlength: "2000" });
     this.done = h("p", { role: "status", hidden: true }, t.offlineSent);
+    this.error = h("p", { class: "form-error", role: "alert", hidden: true });
+    this.submit = h("button", { type: "submit", class: "primary" }, t.offlineSend);
     this.fields = h(
       "div",
       {},
@@ -33,18 +47,27 @@ export class OfflineForm {
       h("label", {}, t.offlineName, this.name),
       h("label", {}, t.offlineEmail, this.email),
       h("label", {}, t.offlineMessage, this.body),
-      h("button", { type: "submit", class: "primary" }, t.offlineSend),
+      this.error,
+      this.submit,
     );
     this.element = h("form", { class: "card offline", novalidate: false }, this.fields, this.done);
     this.element.addEventListener("submit", (e) => {
       e.preventDefault();
-      if (!this.element.reportValidity()) return;
-      const lines = [t.offlineHeader];
-      if (this.name.value.trim()) lines.push(`${t.offlineName}: ${this.name.value.trim()}`);
-      lines.push(`${t.offlineEmail}: ${this.email.value.trim()}`, "", this.body.value.trim());
-      onSubmit(lines.join("\n"));
-      this.fields.hidden = true;
-      this.done.hidden = false;
+      if (!this.element.reportValidity() || this.submit.disabled) return;
+      const form: LeftMessage = { text: this.body.value.trim(), email: this.email.value.trim() };
+      if (this.name.value.trim()) form.name = this.name.value.trim();
+      this.submit.disabled = true;
+      this.error.hidden = true;
+      void onSubmit(form).then((result) => {
+        this.submit.disabled = false;
+        if (result.ok) {
+          this.fields.hidden = true;
+          this.done.hidden = false;
+        } else {
+          this.error.textContent = t.errorPrefix + (result.message ?? "");
+          this.error.hidden = false;
+        }
+      });
     });
   }
 

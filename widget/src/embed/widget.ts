@@ -11,7 +11,7 @@ import { local, readJson, scopedKeys, session, type StorageKeys } from "../share
 import type { WidgetConfig } from "./config";
 import { CsatCard } from "./csat";
 import { MessageList } from "./message-list";
-import { OfflineForm } from "./offline-form";
+import { type LeftMessage, OfflineForm, type SubmitResult } from "./offline-form";
 import { describe } from "./status";
 import { CSS_TEXT } from "./styles";
 
@@ -45,6 +45,8 @@ export class Widget {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private remoteTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private csatFor: string | null = null;
+  /** The conversation the visitor closed by leaving a message: no rating asked for it. */
+  private leftMessageIn: string | null = null;
 
   constructor(
     private readonly host: HTMLElement,
@@ -70,7 +72,7 @@ export class Widget {
     this.quick = h("div", { class: "quick", role: "group", "aria-label": t.quickReplies });
     this.csat = new CsatCard(t, (score) => this.sendCsat(score));
     this.csat.element.hidden = true;
-    this.offline = new OfflineForm(t, config.locale, (text) => this.client.send(text));
+    this.offline = new OfflineForm(t, config.locale, (form) => this.leaveMessage(form));
     this.offline.element.hidden = true;
     this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "2000", enterkeyhint: "send" });
     const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
@@ -207,6 +209,14 @@ export class Widget {
     this.input.focus();
   }
 
+  private async leaveMessage(form: LeftMessage): Promise<SubmitResult> {
+    const ack = await this.client.leaveMessage(form);
+    if (!ack.ok) return { ok: false, message: ack.message || ack.error };
+    this.leftMessageIn = ack.conversation?.id ?? null;
+    if (ack.conversation) this.renderStatus(ack.conversation);
+    return { ok: true };
+  }
+
   private async sendCsat(score: number): Promise<boolean> {
     const ack = await this.client.csat(score);
     // "conflict" means it was already answered (another tab): thank anyway.
@@ -276,6 +286,8 @@ export class Widget {
 
   private renderStatus(c: Conversation | null): void {
     const view = describe(c, this.t);
+    // Leaving a message closes the wait; the thank-you stays instead of a rating.
+    if (c && c.state === "closed" && c.id === this.leftMessageIn) view.panel = "offline";
     this.banner.hidden = view.banner === null;
     if (this.banner.textContent !== (view.banner ?? "")) this.banner.textContent = view.banner ?? "";
     this.askHuman.hidden = !view.canAskHuman;

@@ -11,12 +11,13 @@
 //    missed while away comes from the store, not from best-effort delivery.
 
 import { io, type Socket } from "socket.io-client";
-import { Outbox, type PendingMessage } from "./outbox";
+import { newClientId, Outbox, type PendingMessage } from "./outbox";
 import {
   type Ack,
   type AckError,
   type Conversation,
   isPermanentError,
+  type LeaveMessage,
   type Message,
   type OutgoingMessage,
   type Session,
@@ -160,6 +161,27 @@ export class ChatClient {
     const ack = await this.call<{ conversation: Conversation }>("close", {});
     if (ack.ok && ack.conversation) this.onStatus(ack.conversation);
     return ack;
+  }
+
+  /**
+   * The leave-a-message form. One client_id for every try, so a retry after
+   * a lost ack is stored once; transient refusals are retried a few times
+   * here, and a final answer (ok or a permanent error) goes back to the form.
+   */
+  async leaveMessage(form: { text: string; email: string; name?: string }): Promise<Ack<{ conversation: Conversation }>> {
+    const body: LeaveMessage = { client_id: newClientId(), text: form.text, email: form.email };
+    if (form.name) body.name = form.name;
+    for (let attempt = 0; ; attempt++) {
+      const ack = await this.call<{ conversation: Conversation }>("leave_message", body);
+      if (ack.ok) {
+        if (ack.conversation) this.onStatus(ack.conversation);
+        // The stored text is part of the transcript: fetch it from the store.
+        void this.resync();
+        return ack;
+      }
+      if (isPermanentError(ack.error) || attempt >= 4) return ack;
+      await sleep(RETRY_DELAY_MS);
+    }
   }
 
   async csat(score: number, comment?: string): Promise<Ack<object>> {

@@ -14,7 +14,8 @@ export interface PendingMessage {
   created: number;
 }
 
-function newClientId(): string {
+/** A client_id for an idempotent request (messages, left messages). */
+export function newClientId(): string {
   const c = globalThis.crypto;
   if (c && typeof c.randomUUID === "function") return c.randomUUID();
   // randomUUID needs a secure context; plain-http intranet sites still get

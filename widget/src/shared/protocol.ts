@@ -79,6 +79,14 @@ export interface OutgoingMessage {
   payload?: string;
 }
 
+/** The leave-a-message form (`leave_message`), when nobody can answer now. */
+export interface LeaveMessage {
+  client_id: string;
+  text: string;
+  email: string;
+  name?: string;
+}
+
 export interface SyncResult {
   conversation: Conversation | null;
   messages: Message[];
