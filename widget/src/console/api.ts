@@ -1,0 +1,51 @@
+// The console's HTTP calls. The session is the HttpOnly cookie (the page
+// never sees the token); every state-changing call carries the CSRF value the
+// gateway gave at login or in GET /api/auth/session, which another site's
+// page cannot read. Errors come back as the gateway's {error, message}.
+
+import type { AgentInfo, AgentRow, Canned, Overview } from "./types";
+
+export type ApiResult<T> = ({ ok: true } & T) | { ok: false; status: number; error: string; message: string };
+
+let csrf = "";
+
+/** Remembers the CSRF value for later state-changing calls. */
+export function useCsrf(value: string): void {
+  csrf = value;
+}
+
+async function request<T extends object>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+  try {
+    const init: RequestInit = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const response = await fetch(path, init);
+    const data = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+    if (response.ok && data && data.ok) return data as { ok: true } & T;
+    return {
+      ok: false,
+      status: response.status,
+      error: String(data?.error ?? "unavailable"),
+      message: String(data?.message ?? response.statusText),
+    };
+  } catch (e) {
+    return { ok: false, status: 0, error: "unavailable", message: e instanceof Error ? e.message : "network error" };
+  }
+}
+
+export const api = {
+  login: (email: string, password: string) =>
+    request<{ agent: AgentInfo; csrf: string }>("POST", "/api/auth/login", { email, password }),
+  session: () => request<{ agent: AgentInfo; csrf: string }>("GET", "/api/auth/session"),
+  logout: () => request<object>("POST", "/api/auth/logout"),
+  agents: () => request<{ agents: AgentRow[] }>("GET", "/api/agents"),
+  canned: (q: string, locale?: string) => {
+    const params = new URLSearchParams();
+    if (q) params.set("q", q);
+    if (locale) params.set("locale", locale);
+    return request<{ canned: Canned[] }>("GET", `/api/canned?${params.toString()}`);
+  },
+  overview: () => request<Overview>("GET", "/api/supervisor/overview"),
+};

@@ -1,0 +1,328 @@
+// The console page: top bar (who, load, presence, language, sign out),
+// the chats side by side (tabs with unread counts above them; on a narrow
+// screen only the chosen one shows), the supervisor panel for supervisors
+// and admins, and the keyboard shortcuts. A new chat is announced (title,
+// chime, screen-reader status) and highlighted, but focus stays wherever
+// the agent is typing.
+
+import type { Locale } from "../shared/i18n";
+import { h } from "../shared/dom";
+import { api, useCsrf } from "./api";
+import type { Chat } from "./chat";
+import { ChatView, visitorLabel } from "./chat-view";
+import { Desk, type DeskConnection } from "./desk";
+import { type ConsoleStrings, setConsoleLocale } from "./i18n";
+import { armSound, chime, pageTitle } from "./notify";
+import { SupervisorPanel } from "./supervisor";
+import type { AgentInfo, AgentRow, Canned } from "./types";
+
+const CANNED_REFRESH_MS = 60_000;
+
+export class ConsoleApp {
+  private readonly desk: Desk;
+  private readonly views = new Map<string, ChatView>();
+  private readonly tabs = new Map<string, HTMLButtonElement>();
+  private active: string | null = null;
+  private canned: Canned[] = [];
+  private agent: AgentInfo;
+
+  private readonly tabBar: HTMLElement;
+  private readonly grid: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly me: HTMLElement;
+  private readonly load: HTMLElement;
+  private readonly presence: HTMLSelectElement;
+  private readonly net: HTMLElement;
+  private readonly alert: HTMLElement;
+  private readonly announcer: HTMLElement;
+  private readonly supervisor: SupervisorPanel | null;
+  private readonly body: HTMLElement;
+
+  constructor(
+    root: HTMLElement,
+    agent: AgentInfo,
+    private readonly t: ConsoleStrings,
+    private readonly locale: Locale,
+  ) {
+    this.agent = agent;
+    this.me = h("span", { class: "me" });
+    this.load = h("span", { class: "load", "aria-live": "polite" });
+    this.presence = h(
+      "select",
+      { class: "presence", "aria-label": t.presence },
+      h("option", { value: "online" }, t.online),
+      h("option", { value: "away" }, t.away),
+    );
+    const lang = h(
+      "select",
+      { class: "lang", "aria-label": t.language },
+      h("option", { value: "ja" }, "日本語"),
+      h("option", { value: "en" }, "English"),
+    );
+    lang.value = locale;
+    const supervising = agent.role === "supervisor" || agent.role === "admin";
+    const supToggle = supervising ? h("button", { type: "button", class: "sup-toggle", "aria-pressed": "false" }, t.supervisor) : null;
+    const signOut = h("button", { type: "button", class: "sign-out" }, t.signOut);
+    this.net = h("div", { class: "net", role: "status", hidden: true }, t.connecting);
+    this.alert = h("div", { class: "alert", role: "alert", hidden: true });
+    this.announcer = h("div", { class: "sr-only announcer", role: "status", "aria-live": "polite" });
+    this.tabBar = h("div", { class: "tabs", role: "tablist", "aria-label": t.chats });
+    this.empty = h("p", { class: "empty" }, t.noChats);
+    this.grid = h("div", { class: "chats" }, this.empty);
+    this.supervisor = supervising ? new SupervisorPanel(t) : null;
+    this.body = h(
+      "div",
+      { class: "body" },
+      h("main", { class: "desk" }, this.tabBar, this.grid, h("p", { class: "shortcuts" }, t.shortcuts)),
+      this.supervisor?.element ?? null,
+    );
+    root.replaceChildren(
+      h(
+        "div",
+        { class: "app", lang: locale },
+        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, supToggle, signOut),
+        this.net,
+        this.alert,
+        this.announcer,
+        this.body,
+      ),
+    );
+
+    this.desk = new Desk(agent, {
+      agent: (a) => this.onAgent(a),
+      added: (chat, announce) => this.onAdded(chat, announce),
+      updated: (chat) => this.onUpdated(chat),
+      removed: (id) => this.onRemoved(id),
+      connection: (s) => this.onConnection(s),
+      ended: () => this.toLogin(),
+    });
+
+    this.presence.addEventListener("change", () => {
+      const wanted = this.presence.value === "away" ? "away" : "online";
+      void this.desk.presence(wanted).then((ack) => {
+        if (!ack.ok) {
+          this.showAlert(ack.message);
+          this.presence.value = this.agent.status === "away" ? "away" : "online";
+        }
+      });
+    });
+    lang.addEventListener("change", () => {
+      setConsoleLocale(lang.value === "ja" ? "ja" : "en");
+      location.reload();
+    });
+    supToggle?.addEventListener("click", () => {
+      const on = supToggle.getAttribute("aria-pressed") !== "true";
+      supToggle.setAttribute("aria-pressed", String(on));
+      this.body.classList.toggle("show-supervisor", on);
+      if (on) this.supervisor?.start();
+      else this.supervisor?.stop();
+    });
+    signOut.addEventListener("click", () => void this.signOut());
+    document.addEventListener("keydown", (e) => this.onShortcut(e));
+    window.addEventListener("focus", () => this.renderTitle());
+    armSound();
+  }
+
+  start(): void {
+    this.onAgent(this.agent);
+    this.desk.start();
+    void this.loadCanned();
+    setInterval(() => void this.loadCanned(), CANNED_REFRESH_MS);
+  }
+
+  // ---- desk events --------------------------------------------------------
+
+  private onAgent(a: AgentInfo): void {
+    this.agent = a;
+    this.me.textContent = a.name;
+    this.presence.value = a.status === "away" ? "away" : "online";
+    this.presence.dataset.status = a.status;
+    this.renderLoad();
+  }
+
+  private onAdded(chat: Chat, announce: boolean): void {
+    const view = new ChatView(chat, this.t, this.locale, this.agent.id, {
+      reply: (text) => this.desk.send(chat, text),
+      note: (text) => this.desk.note(chat, text),
+      typing: (on) => this.desk.setTyping(chat, on),
+      canned: () => this.canned,
+      agentName: () => this.agent.name,
+      transferTargets: () => this.transferTargets(),
+      transfer: (target) => this.desk.transfer(chat, target),
+      handback: () => this.desk.handback(chat),
+      close: (resolution) => this.desk.close(chat, resolution),
+      seen: () => this.seen(chat),
+    });
+    view.element.addEventListener("focusin", () => this.activate(chat.id));
+    this.views.set(chat.id, view);
+    const tab = h("button", { type: "button", class: "tab", role: "tab", "aria-controls": view.element.id, "data-conversation": chat.id });
+    tab.addEventListener("click", () => {
+      this.activate(chat.id);
+      this.views.get(chat.id)?.composer.focus();
+    });
+    this.tabs.set(chat.id, tab);
+    this.tabBar.append(tab);
+    this.empty.remove();
+    this.grid.append(view.element);
+    // The agent may be mid-sentence in another chat: only take the visible
+    // slot (narrow screens) when no composer is being written in.
+    if (this.active === null || !this.isTyping()) this.activate(chat.id);
+    if (announce) {
+      chime();
+      this.announcer.textContent = this.t.newChatAnnounce(visitorLabel(chat, this.t));
+    }
+    this.renderTab(chat);
+    this.renderLoad();
+    this.renderTitle();
+  }
+
+  private onUpdated(chat: Chat): void {
+    this.views.get(chat.id)?.render();
+    this.renderTab(chat);
+    this.renderTitle();
+  }
+
+  private onRemoved(id: string): void {
+    const view = this.views.get(id);
+    const hadFocus = !!view && view.element.contains(document.activeElement);
+    view?.element.remove();
+    this.tabs.get(id)?.remove();
+    this.views.delete(id);
+    this.tabs.delete(id);
+    if (this.views.size === 0) this.grid.append(this.empty);
+    if (this.active === id) {
+      this.active = null;
+      const next = [...this.views.keys()][0];
+      if (next) {
+        this.activate(next);
+        if (hadFocus) this.views.get(next)?.composer.focus();
+      }
+    }
+    this.renderLoad();
+    this.renderTitle();
+  }
+
+  private onConnection(s: DeskConnection): void {
+    this.net.hidden = s === "online";
+    this.net.textContent = s === "connecting" && this.views.size > 0 ? this.t.reconnecting : this.t.connecting;
+    document.body.dataset.connection = s;
+  }
+
+  // ---- helpers ------------------------------------------------------------
+
+  private activate(id: string): void {
+    if (this.active === id) return;
+    this.active = id;
+    for (const [cid, view] of this.views) {
+      view.setActive(cid === id);
+      this.tabs.get(cid)?.setAttribute("aria-selected", String(cid === id));
+    }
+  }
+
+  private seen(chat: Chat): void {
+    if (chat.markSeen()) this.onUpdated(chat);
+  }
+
+  private isTyping(): boolean {
+    const el = document.activeElement;
+    return el instanceof HTMLTextAreaElement && el.value.trim().length > 0;
+  }
+
+  private renderTab(chat: Chat): void {
+    const tab = this.tabs.get(chat.id);
+    if (!tab) return;
+    const unread = chat.unread();
+    const label = visitorLabel(chat, this.t);
+    const parts: (HTMLElement | string)[] = [label];
+    if (unread > 0) parts.push(h("span", { class: "count", "aria-label": this.t.unread(unread) }, String(unread)));
+    tab.replaceChildren(...parts);
+    tab.classList.toggle("fresh", chat.fresh);
+    tab.dataset.unread = String(unread);
+  }
+
+  private renderLoad(): void {
+    this.load.textContent = this.t.capacity(this.views.size, this.agent.capacity);
+  }
+
+  private renderTitle(): void {
+    let fresh = 0;
+    let unread = 0;
+    for (const chat of this.desk.chats.values()) {
+      if (chat.fresh) fresh++;
+      unread += chat.unread();
+    }
+    document.title = pageTitle(this.t.appTitle, this.t.newChat, fresh, unread);
+  }
+
+  private showAlert(message: string): void {
+    this.alert.textContent = this.t.refused + message;
+    this.alert.hidden = false;
+    setTimeout(() => (this.alert.hidden = true), 8_000);
+  }
+
+  private async loadCanned(): Promise<void> {
+    const r = await api.canned("");
+    if (r.ok) this.canned = r.canned;
+  }
+
+  private async transferTargets(): Promise<AgentRow[]> {
+    const r = await api.agents();
+    if (!r.ok) {
+      this.showAlert(r.message);
+      return [];
+    }
+    return r.agents.filter((a) => a.id !== this.agent.id);
+  }
+
+  private onShortcut(e: KeyboardEvent): void {
+    if (!e.altKey || e.ctrlKey || e.metaKey) return;
+    // e.code, not e.key: Alt+N types "˜" on a Mac keyboard and a JIS layout differs.
+    const ids = [...this.views.keys()];
+    const at = this.active ? ids.indexOf(this.active) : -1;
+    const view = this.active ? this.views.get(this.active) : undefined;
+    switch (e.code) {
+      case "KeyN":
+      case "KeyP": {
+        if (ids.length === 0) return;
+        e.preventDefault();
+        const step = e.code === "KeyN" ? 1 : -1;
+        const next = ids[(at + step + ids.length) % ids.length]!;
+        this.activate(next);
+        this.views.get(next)?.composer.focus();
+        return;
+      }
+      case "KeyM":
+        if (!view) return;
+        e.preventDefault();
+        view.composer.toggleMode();
+        view.composer.focus();
+        return;
+      case "KeyK":
+        if (!view) return;
+        e.preventDefault();
+        view.openClose();
+        return;
+    }
+  }
+
+  private async signOut(): Promise<void> {
+    await api.logout();
+    this.toLogin();
+  }
+
+  private toLogin(): void {
+    this.desk.stop();
+    location.assign("/login");
+  }
+}
+
+/** Reads the session (cookie) and starts the console, or sends the agent to the login page. */
+export async function startConsole(root: HTMLElement, t: ConsoleStrings, locale: Locale): Promise<void> {
+  const session = await api.session();
+  if (!session.ok) {
+    location.assign("/login");
+    return;
+  }
+  useCsrf(session.csrf);
+  new ConsoleApp(root, session.agent, t, locale).start();
+}

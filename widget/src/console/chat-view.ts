@@ -1,0 +1,208 @@
+// One chat panel: who the visitor is (context), what they and the bot said,
+// the agent's tools (transfer, hand back, close with a resolution) and the
+// composer. It renders a Chat and reports the agent's actions; it holds no
+// state that the server does not also have.
+
+import { h } from "../shared/dom";
+import { renderText } from "../shared/render";
+import type { Chat } from "./chat";
+import { Composer, type ComposerHooks } from "./composer";
+import type { ConsoleStrings } from "./i18n";
+import { TranscriptView } from "./transcript-view";
+import type { AgentRow } from "./types";
+
+export interface ChatActions extends Omit<ComposerHooks, "locale" | "placeholders"> {
+  agentName(): string;
+  transferTargets(): Promise<AgentRow[]>;
+  transfer(target: { to_agent_id?: string; to_team?: string }): Promise<{ ok: boolean; message?: string }>;
+  handback(): Promise<{ ok: boolean; message?: string }>;
+  close(resolution: string): Promise<{ ok: boolean; message?: string }>;
+  /** The agent looked at or typed in this chat. */
+  seen(): void;
+}
+
+/** How the console names a visitor: the site's customer id, else a short visitor id. */
+export function visitorLabel(chat: Chat, t: ConsoleStrings): string {
+  const v = chat.visitor;
+  if (v?.user_id) return v.user_id;
+  return t.visitorLabel((v?.id ?? chat.id).slice(-6));
+}
+
+function when(iso: string | null | undefined, locale: string): string {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toLocaleString(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "—";
+}
+
+export class ChatView {
+  readonly element: HTMLElement;
+  readonly composer: Composer;
+  private readonly transcript: TranscriptView;
+  private readonly title: HTMLElement;
+  private readonly count: HTMLElement;
+  private readonly context: HTMLElement;
+  private readonly typing: HTMLElement;
+  private readonly alert: HTMLElement;
+  private readonly transferForm: HTMLFormElement;
+  private readonly transferSelect: HTMLSelectElement;
+  private readonly closeForm: HTMLFormElement;
+  private readonly resolution: HTMLSelectElement;
+
+  constructor(
+    private readonly chat: Chat,
+    private readonly t: ConsoleStrings,
+    private readonly locale: string,
+    myId: string,
+    private readonly actions: ChatActions,
+  ) {
+    const id = `chat-${chat.id}`;
+    this.title = h("span", { class: "who" });
+    this.count = h("span", { class: "count", hidden: true });
+    this.context = h("dl", { class: "context" });
+    this.alert = h("div", { class: "error", role: "alert", hidden: true });
+
+    const transferBtn = h("button", { type: "button", class: "transfer" }, t.transfer);
+    this.transferSelect = h("select", { "aria-label": t.transferTo, name: "target" });
+    this.transferForm = h(
+      "form",
+      { class: "transfer-form", hidden: true },
+      this.transferSelect,
+      h("button", { type: "submit" }, t.confirm),
+      h("button", { type: "button", class: "cancel" }, t.cancel),
+    );
+    const handbackBtn = h("button", { type: "button", class: "handback" }, t.handback);
+    const closeBtn = h("button", { type: "button", class: "close danger" }, t.close);
+    this.resolution = h(
+      "select",
+      { "aria-label": t.resolution, name: "resolution" },
+      ...Object.entries(t.resolutions).map(([value, label]) => h("option", { value }, label)),
+    );
+    this.closeForm = h(
+      "form",
+      { class: "close-form", hidden: true },
+      this.resolution,
+      h("button", { type: "submit", class: "danger" }, t.close),
+      h("button", { type: "button", class: "cancel" }, t.cancel),
+    );
+    const tools = h("div", { class: "actions" }, transferBtn, handbackBtn, closeBtn, this.transferForm, this.closeForm);
+
+    this.transcript = new TranscriptView(t, locale, myId, t.chatWith(visitorLabel(chat, t)));
+    this.typing = h("div", { class: "typing", "aria-live": "polite" });
+    this.composer = new Composer(
+      t,
+      {
+        ...actions,
+        placeholders: () => ({ agent_name: actions.agentName(), visitor_name: null, locale: chat.visitor?.locale ?? locale }),
+        locale: () => chat.visitor?.locale ?? null,
+      },
+      id,
+    );
+    this.element = h(
+      "section",
+      { class: "chat", id, "data-conversation": chat.id, "aria-labelledby": `${id}-title` },
+      h("header", {}, h("h2", { id: `${id}-title` }, this.title, this.count), this.context, tools, this.alert),
+      this.transcript.element,
+      this.typing,
+      this.composer.element,
+    );
+
+    transferBtn.addEventListener("click", () => void this.openTransfer());
+    this.transferForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const [kind, value] = this.transferSelect.value.split(":", 2);
+      if (!value) return;
+      void this.run(actions.transfer(kind === "team" ? { to_team: value } : { to_agent_id: value }));
+    });
+    handbackBtn.addEventListener("click", () => void this.run(actions.handback()));
+    closeBtn.addEventListener("click", () => this.openClose());
+    this.closeForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.run(actions.close(this.resolution.value));
+    });
+    for (const form of [this.transferForm, this.closeForm]) {
+      form.querySelector(".cancel")?.addEventListener("click", () => {
+        form.hidden = true;
+        this.composer.focus();
+      });
+    }
+    // Looking at a chat (focus or click inside it) clears its unread count.
+    this.element.addEventListener("focusin", () => actions.seen());
+    this.element.addEventListener("pointerdown", () => actions.seen());
+    this.render();
+  }
+
+  get id(): string {
+    return this.chat.id;
+  }
+
+  /** Opens the close form with its resolution list focused (Alt+K). */
+  openClose(): void {
+    this.transferForm.hidden = true;
+    this.closeForm.hidden = false;
+    this.resolution.focus();
+  }
+
+  private async openTransfer(): Promise<void> {
+    this.closeForm.hidden = true;
+    const agents = await this.actions.transferTargets();
+    const teams = [...new Set(agents.flatMap((a) => a.teams ?? []))].sort();
+    const options: HTMLOptionElement[] = [];
+    for (const a of agents) {
+      const free = a.status === "online" && a.connected && a.load < a.capacity;
+      const label = `${a.name} — ${a.load}/${a.capacity}, ${a.status === "online" && a.connected ? this.t.online : this.t.away}`;
+      options.push(h("option", { value: `agent:${a.id}`, disabled: !free, "data-name": a.name }, label));
+    }
+    for (const team of teams) options.push(h("option", { value: `team:${team}` }, this.t.team(team)));
+    this.transferSelect.replaceChildren(...options);
+    const firstFree = options.find((o) => !o.disabled);
+    if (firstFree) this.transferSelect.value = firstFree.value;
+    this.transferForm.hidden = false;
+    this.transferSelect.focus();
+  }
+
+  private async run(p: Promise<{ ok: boolean; message?: string }>): Promise<void> {
+    const ack = await p;
+    if (ack.ok) {
+      this.transferForm.hidden = true;
+      this.closeForm.hidden = true;
+      this.alert.hidden = true;
+      return;
+    }
+    this.alert.textContent = this.t.refused + (ack.message ?? "");
+    this.alert.hidden = false;
+  }
+
+  setActive(active: boolean): void {
+    this.element.classList.toggle("active", active);
+  }
+
+  render(): void {
+    const { chat, t } = this;
+    this.title.textContent = visitorLabel(chat, t);
+    const unread = chat.unread();
+    this.count.hidden = unread === 0;
+    this.count.textContent = String(unread);
+    this.count.setAttribute("aria-label", t.unread(unread));
+    this.element.classList.toggle("fresh", chat.fresh);
+    this.renderContext();
+    this.transcript.update(chat);
+    this.typing.textContent = chat.visitorTyping ? t.typing : "";
+  }
+
+  private renderContext(): void {
+    const { chat, t, locale } = this;
+    const v = chat.visitor;
+    const waited = chat.waitedSeconds();
+    const rows: [string, Node | string][] = [];
+    if (v?.user_id) rows.push([t.userId, v.user_id]);
+    if (v?.page_url) rows.push([t.page, renderText(document, v.page_url)]);
+    rows.push([t.locale, v?.locale ?? "—"]);
+    rows.push([t.firstSeen, when(v?.first_seen, locale)]);
+    rows.push([t.started, when(chat.conversation.created_at, locale)]);
+    rows.push([t.waited, waited === null ? t.waitedUnknown : `≈ ${t.seconds(waited)}`]);
+    rows.push([t.earlier, t.earlierMissing]);
+    const key = JSON.stringify(rows.map(([k, v]) => [k, typeof v === "string" ? v : (v.textContent ?? "")]));
+    if (this.context.dataset.key === key) return;
+    this.context.dataset.key = key;
+    this.context.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  }
+}

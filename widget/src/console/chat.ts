@@ -1,0 +1,130 @@
+// One chat the agent holds: its conversation snapshot, visitor, transcript
+// (merged by seq, shared with the widget), notes, and the agent's own
+// unsent replies. Local bookkeeping that the server does not keep (what the
+// agent has read, when the chat arrived) is in localStorage so a reload or a
+// second tab of the same browser agrees.
+
+import { Outbox, type PendingMessage } from "../shared/outbox";
+import type { Conversation, Message } from "../shared/protocol";
+import { local, readJson } from "../shared/storage";
+import { type Entry, Transcript } from "../shared/transcript";
+import type { AgentMessage, Note, VisitorInfo } from "./types";
+
+interface LocalMarks {
+  /** Highest seq the agent has had in front of them. */
+  seen?: number;
+  /** ms epoch when this browser saw the assignment arrive (for the wait time). */
+  assignedAt?: number;
+  /** ts of the newest message when it arrived: roughly when the visitor started waiting. */
+  waitFrom?: string;
+}
+
+export class Chat {
+  readonly transcript = new Transcript();
+  readonly notes = new Map<string, Note>();
+  readonly outbox: Outbox;
+  /** Replies the gateway refused for good, with its sentence. */
+  readonly failed = new Map<string, { item: PendingMessage; reason: string }>();
+  visitorTyping = false;
+  /** Announced and not yet looked at: highlighted, counted in the page title. */
+  fresh = false;
+  pumping = false;
+  private readonly marksKey: string;
+
+  constructor(
+    agentId: string,
+    public conversation: Conversation,
+    public visitor: VisitorInfo | null,
+  ) {
+    this.outbox = new Outbox(local, `tsunagu:console:${agentId}:outbox:${conversation.id}`);
+    this.marksKey = `tsunagu:console:${agentId}:chat:${conversation.id}`;
+    this.transcript.useConversation(conversation.id, false);
+  }
+
+  get id(): string {
+    return this.conversation.id;
+  }
+
+  messages(): AgentMessage[] {
+    return this.transcript.messages() as AgentMessage[];
+  }
+
+  merge(messages: readonly Message[]): boolean {
+    const changed = this.transcript.merge(messages.filter((m) => m.conversation_id === this.id));
+    for (const m of messages) if (m.client_id) this.outbox.remove(m.client_id);
+    return changed;
+  }
+
+  addNotes(notes: readonly Note[]): void {
+    for (const n of notes) this.notes.set(String(n.id), n);
+  }
+
+  entries(): Entry[] {
+    const pending = [...this.outbox.list(), ...[...this.failed.values()].map((f) => f.item)];
+    const reasons = new Map([...this.failed].map(([id, f]) => [id, f.reason] as const));
+    return this.transcript.entries(pending, reasons);
+  }
+
+  // ---- local marks ------------------------------------------------------
+
+  private marks(): LocalMarks {
+    return readJson<LocalMarks>(local, this.marksKey, {});
+  }
+
+  private saveMarks(m: LocalMarks): void {
+    local.set(this.marksKey, JSON.stringify(m));
+  }
+
+  /** Visitor messages the agent has not had in front of them. */
+  unread(): number {
+    const seen = this.marks().seen ?? 0;
+    return this.messages().filter((m) => m.sender === "visitor" && m.seq > seen).length;
+  }
+
+  markSeen(): boolean {
+    const m = this.marks();
+    const last = this.transcript.lastSeq;
+    const was = this.fresh;
+    this.fresh = false;
+    if ((m.seen ?? 0) >= last) return was;
+    this.saveMarks({ ...m, seen: last });
+    return true;
+  }
+
+  /** A chat that arrived live: everything up to now is history the agent must still read. */
+  noteArrival(): void {
+    const m = this.marks();
+    if (m.assignedAt) return;
+    const all = this.messages();
+    const last = all[all.length - 1];
+    const next: LocalMarks = { ...m, assignedAt: Date.now() };
+    if (last) next.waitFrom = last.ts;
+    this.saveMarks(next);
+  }
+
+  /** A chat already held when the console (re)loaded, first seen in this browser: nothing new. */
+  adoptAsSeen(): void {
+    const m = this.marks();
+    if (m.seen === undefined) this.saveMarks({ ...m, seen: this.transcript.lastSeq });
+  }
+
+  /**
+   * Seconds the visitor waited for a person, or null. The gateway sends no
+   * escalation or assignment time, so this is the time from the newest
+   * message before the assignment (the bot's hand-off line, or the visitor's
+   * last words) to the moment this browser received the assignment.
+   */
+  waitedSeconds(): number | null {
+    const m = this.marks();
+    if (!m.assignedAt || !m.waitFrom) return null;
+    const from = Date.parse(m.waitFrom);
+    if (Number.isNaN(from)) return null;
+    return Math.max(0, (m.assignedAt - from) / 1000);
+  }
+
+  /** Forgets this chat's local state once it has left the console. */
+  forget(): void {
+    for (const p of this.outbox.list()) this.outbox.remove(p.client_id);
+    local.remove(this.marksKey);
+  }
+}

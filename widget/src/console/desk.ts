@@ -1,0 +1,321 @@
+// The agent's connection to the gateway (/agent) and the chats it holds.
+// Everything shown comes from the server: `hello` (after every connect,
+// with each held chat's whole history and notes) replaces what we hold,
+// `assigned` adds a chat, `conversation` removes one that no longer names
+// this agent, and live `message`/`note`/`typing` events fill the rest. A
+// gap in seq asks `sync` for what was missed. Replies go through a
+// per-chat outbox (localStorage) with a fixed client_id, so a retry after a
+// lost ack is stored once and a reload does not lose a reply being sent.
+
+import { io, type Socket } from "socket.io-client";
+import { type Ack, type AckError, type Conversation, isPermanentError, type Message } from "../shared/protocol";
+import { Chat } from "./chat";
+import type { AgentInfo, AgentTyping, Assigned, Hello, Note, Presence } from "./types";
+
+export type DeskConnection = "connecting" | "online" | "offline";
+
+export interface DeskListener {
+  /** The agent (name, role, capacity, presence) as the gateway said it. */
+  agent(agent: AgentInfo): void;
+  /** A chat joined the console; `announce` when it was assigned live (not on load). */
+  added(chat: Chat, announce: boolean): void;
+  /** Something in a chat changed (messages, notes, typing, state). */
+  updated(chat: Chat): void;
+  removed(conversationId: string): void;
+  connection(state: DeskConnection): void;
+  /** The session is over (signed out here or elsewhere, or expired). */
+  ended(): void;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+const RETRY_DELAY_MS = 1_500;
+const TYPING_MAX_MS = 8_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Whether a conversation snapshot still belongs in this agent's console. */
+export function heldBy(c: Conversation, agentId: string): boolean {
+  return c.state === "assigned" && c.agent?.id === agentId;
+}
+
+export class Desk {
+  agent: AgentInfo | null = null;
+  readonly chats = new Map<string, Chat>();
+  private socket: Socket | null = null;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly typingSent = new Map<string, boolean>();
+
+  constructor(
+    private readonly me: AgentInfo,
+    private readonly listener: DeskListener,
+  ) {
+    this.agent = me;
+  }
+
+  start(): void {
+    // Same origin: the HttpOnly session cookie authenticates the socket.
+    const socket = io("/agent", { path: "/socket.io/", withCredentials: true, reconnectionDelay: 500, reconnectionDelayMax: 5_000 });
+    this.socket = socket;
+    this.listener.connection("connecting");
+    socket.on("hello", (h: Hello) => this.onHello(h));
+    socket.on("assigned", (a: Assigned) => this.onAssigned(a));
+    socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("conversation", (c: Conversation) => this.onConversation(c));
+    socket.on("note", (n: Note) => this.onNote(n));
+    socket.on("typing", (ev: AgentTyping) => this.onTyping(ev));
+    socket.on("session_ended", () => this.end());
+    socket.on("disconnect", (reason) => {
+      this.listener.connection(navigator.onLine ? "connecting" : "offline");
+      // The server closed us on purpose (signed out elsewhere): do not come back.
+      if (reason === "io server disconnect") void this.checkSession(socket);
+    });
+    socket.on("connect_error", () => {
+      this.listener.connection(navigator.onLine ? "connecting" : "offline");
+      // A refusal by the gateway (session gone) is not retried by Socket.IO.
+      if (!socket.active) void this.checkSession(socket);
+    });
+  }
+
+  stop(): void {
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+
+  /** After a refusal: signed out → end; otherwise try again a little later. */
+  private async checkSession(socket: Socket): Promise<void> {
+    const response = await fetch("/api/auth/session", { credentials: "same-origin" }).catch(() => null);
+    if (response && response.status === 401) {
+      this.end();
+      return;
+    }
+    await sleep(2_000);
+    if (this.socket === socket && !socket.connected) socket.connect();
+  }
+
+  private end(): void {
+    this.stop();
+    this.listener.ended();
+  }
+
+  // ---- server events ---------------------------------------------------
+
+  private onHello(h: Hello): void {
+    if (!h?.agent) return;
+    this.agent = h.agent;
+    this.listener.agent(h.agent);
+    const held = new Set<string>();
+    for (const c of h.conversations ?? []) {
+      if (!heldBy(c, h.agent.id)) continue;
+      held.add(c.id);
+      let chat = this.chats.get(c.id);
+      const isNew = !chat;
+      if (!chat) chat = new Chat(h.agent.id, c, c.visitor ?? null);
+      chat.conversation = c;
+      if (c.visitor) chat.visitor = c.visitor;
+      chat.merge(c.messages ?? []);
+      chat.addNotes(c.notes ?? []);
+      if (isNew) {
+        chat.adoptAsSeen();
+        this.chats.set(c.id, chat);
+        this.listener.added(chat, false);
+      } else this.listener.updated(chat);
+      void this.pump(chat);
+    }
+    for (const id of [...this.chats.keys()]) if (!held.has(id)) this.drop(id);
+    this.listener.connection("online");
+  }
+
+  private onAssigned(a: Assigned): void {
+    const me = this.agent?.id;
+    if (!a?.conversation || !me || !heldBy(a.conversation, me)) return;
+    const existing = this.chats.get(a.conversation.id);
+    const chat = existing ?? new Chat(me, a.conversation, a.visitor);
+    chat.conversation = a.conversation;
+    if (a.visitor) chat.visitor = a.visitor;
+    chat.merge(a.messages ?? []);
+    if (existing) {
+      this.listener.updated(chat);
+      return;
+    }
+    chat.noteArrival();
+    chat.fresh = true;
+    this.chats.set(chat.id, chat);
+    this.listener.added(chat, true);
+    void this.catchUp(chat);
+  }
+
+  private onMessage(m: Message): void {
+    const chat = m && this.chats.get(m.conversation_id);
+    if (!chat || typeof m.seq !== "number") return;
+    const gap = m.seq > chat.transcript.lastSeq + 1;
+    chat.merge([m]);
+    if (m.sender === "visitor") this.setVisitorTyping(chat, false);
+    this.listener.updated(chat);
+    if (gap) void this.sync(chat);
+  }
+
+  private onConversation(c: Conversation): void {
+    const chat = c && this.chats.get(c.id);
+    if (!chat) return;
+    if (!this.agent || !heldBy(c, this.agent.id)) {
+      this.drop(c.id);
+      return;
+    }
+    chat.conversation = c;
+    this.listener.updated(chat);
+  }
+
+  private onNote(n: Note): void {
+    const chat = n && this.chats.get(n.conversation_id);
+    if (!chat) return;
+    chat.addNotes([n]);
+    this.listener.updated(chat);
+  }
+
+  private onTyping(ev: AgentTyping): void {
+    const chat = ev && this.chats.get(ev.conversation_id);
+    if (!chat || (ev.sender && ev.sender !== "visitor")) return;
+    this.setVisitorTyping(chat, !!ev.typing);
+  }
+
+  private setVisitorTyping(chat: Chat, typing: boolean): void {
+    clearTimeout(this.typingTimers.get(chat.id));
+    if (chat.visitorTyping === typing) return;
+    chat.visitorTyping = typing;
+    // A lost "typing: false" must not leave the indicator up forever.
+    if (typing) this.typingTimers.set(chat.id, setTimeout(() => this.setVisitorTyping(chat, false), TYPING_MAX_MS));
+    this.listener.updated(chat);
+  }
+
+  private drop(id: string): void {
+    const chat = this.chats.get(id);
+    if (!chat) return;
+    this.chats.delete(id);
+    clearTimeout(this.typingTimers.get(id));
+    chat.forget();
+    this.listener.removed(id);
+  }
+
+  private async sync(chat: Chat): Promise<void> {
+    const ack = await this.call<{ conversation: Conversation; messages: Message[] }>("sync", {
+      conversation_id: chat.id,
+      since_seq: chat.transcript.lastSeq,
+    });
+    if (ack.ok && this.chats.get(chat.id) === chat) {
+      chat.merge(ack.messages ?? []);
+      this.listener.updated(chat);
+    }
+  }
+
+  /**
+   * A message stored between the assignment snapshot and our joining the
+   * live stream would otherwise wait for the next one to reveal the gap.
+   * (`assigned` carries no notes — a transferred chat's earlier notes only
+   * show after the next `hello`; see the report.)
+   */
+  private async catchUp(chat: Chat): Promise<void> {
+    if (chat.conversation.last_seq > chat.transcript.lastSeq) await this.sync(chat);
+  }
+
+  // ---- agent actions ------------------------------------------------------
+
+  send(chat: Chat, text: string): void {
+    const clean = text.replace(/\s+$/u, "");
+    if (!clean.trim()) return;
+    this.setTyping(chat, false);
+    chat.outbox.add(clean);
+    chat.markSeen();
+    this.listener.updated(chat);
+    void this.pump(chat);
+  }
+
+  async note(chat: Chat, text: string): Promise<Ack<{ note: Note }>> {
+    const ack = await this.call<{ note: Note }>("note", { conversation_id: chat.id, text: text.trim() });
+    if (ack.ok && ack.note) {
+      chat.addNotes([ack.note]);
+      this.listener.updated(chat);
+    }
+    return ack;
+  }
+
+  async transfer(chat: Chat, target: { to_agent_id?: string; to_team?: string }): Promise<Ack<{ conversation: Conversation }>> {
+    const ack = await this.call<{ conversation: Conversation }>("transfer", { conversation_id: chat.id, ...target });
+    if (ack.ok && ack.conversation) this.onConversation(ack.conversation);
+    return ack;
+  }
+
+  async handback(chat: Chat): Promise<Ack<{ conversation: Conversation }>> {
+    const ack = await this.call<{ conversation: Conversation }>("handback", { conversation_id: chat.id });
+    if (ack.ok && ack.conversation) this.onConversation(ack.conversation);
+    return ack;
+  }
+
+  async close(chat: Chat, resolution: string): Promise<Ack<{ conversation: Conversation }>> {
+    const body: { conversation_id: string; resolution?: string } = { conversation_id: chat.id };
+    if (resolution) body.resolution = resolution;
+    const ack = await this.call<{ conversation: Conversation }>("close", body);
+    if (ack.ok && ack.conversation) this.onConversation(ack.conversation);
+    return ack;
+  }
+
+  async presence(status: Exclude<Presence, "offline">): Promise<Ack<{ status: string }>> {
+    const ack = await this.call<{ status: string }>("presence", { status });
+    if (ack.ok && this.agent) {
+      this.agent = { ...this.agent, status };
+      this.listener.agent(this.agent);
+    }
+    return ack;
+  }
+
+  /** Typing on/off transitions only; volatile, because stale typing is worthless. */
+  setTyping(chat: Chat, typing: boolean): void {
+    if ((this.typingSent.get(chat.id) ?? false) === typing) return;
+    this.typingSent.set(chat.id, typing);
+    if (this.socket?.connected) this.socket.volatile.emit("typing", { conversation_id: chat.id, typing });
+  }
+
+  /** Sends the chat's outbox one reply at a time, oldest first. */
+  private async pump(chat: Chat): Promise<void> {
+    if (chat.pumping) return;
+    chat.pumping = true;
+    try {
+      while (this.socket?.connected && this.chats.get(chat.id) === chat) {
+        const next = chat.outbox.list()[0];
+        if (!next) break;
+        const ack = await this.call<{ message: Message }>("message", {
+          conversation_id: chat.id,
+          client_id: next.client_id,
+          text: next.text,
+        });
+        if (ack.ok) {
+          chat.outbox.remove(next.client_id);
+          if (ack.message) chat.merge([ack.message]);
+          chat.markSeen();
+        } else if (isPermanentError(ack.error)) {
+          chat.outbox.remove(next.client_id);
+          chat.failed.set(next.client_id, { item: next, reason: ack.message || ack.error });
+        } else {
+          await sleep(RETRY_DELAY_MS);
+          continue;
+        }
+        this.listener.updated(chat);
+      }
+    } finally {
+      chat.pumping = false;
+    }
+  }
+
+  /** An acked emit that never throws: timeouts and disconnects become `unavailable`. */
+  private async call<T extends object>(event: string, body: object): Promise<Ack<T>> {
+    const socket = this.socket;
+    const unavailable = (message: string): AckError => ({ ok: false, error: "unavailable", message });
+    // Never let Socket.IO buffer an emit for later: the outbox is our buffer.
+    if (!socket?.connected) return unavailable("not connected");
+    try {
+      const ack = (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, body)) as Ack<T> | null;
+      return ack && typeof ack === "object" ? ack : unavailable("empty ack");
+    } catch {
+      return unavailable("no answer in time");
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// The sign-in page. POST /api/auth/login sets the HttpOnly session cookie;
+// the page keeps nothing itself (the console asks /api/auth/session for the
+// CSRF value), so there is no token for a script to steal.
+
+import { h } from "../shared/dom";
+import { api } from "./api";
+import type { ConsoleStrings } from "./i18n";
+
+export async function startLogin(root: HTMLElement, t: ConsoleStrings): Promise<void> {
+  // Already signed in (a second tab, the back button): straight to work.
+  const current = await api.session();
+  if (current.ok) {
+    location.replace("/console");
+    return;
+  }
+  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
+  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const error = h("p", { class: "error", role: "alert" });
+  const submit = h("button", { type: "submit" }, t.signIn);
+  const form = h(
+    "form",
+    { class: "login" },
+    h("h1", {}, t.signInTitle),
+    h("label", {}, t.email, email),
+    h("label", {}, t.password, password),
+    error,
+    submit,
+  );
+  root.replaceChildren(form);
+  document.title = `${t.signIn} — ${t.appTitle}`;
+  email.focus();
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    submit.textContent = t.signingIn;
+    error.textContent = "";
+    void api.login(email.value.trim(), password.value).then((r) => {
+      if (r.ok) {
+        location.assign("/console");
+        return;
+      }
+      submit.disabled = false;
+      submit.textContent = t.signIn;
+      error.textContent = r.message;
+      password.select();
+    });
+  });
+}

@@ -1,0 +1,142 @@
+// One chat's transcript for the agent: the whole conversation (bot part
+// included), each visitor message with the bot's intent and confidence,
+// internal notes in between (amber, tagged "agents only"), and the agent's
+// replies still being sent. Text only: renderText makes text nodes and
+// http(s) links, never HTML. Nodes are kept by key so an update appends
+// instead of rebuilding, and the view stays pinned to the bottom only if the
+// agent was already there (reading back is not interrupted).
+
+import { h } from "../shared/dom";
+import { formatTime, renderText } from "../shared/render";
+import type { Entry } from "../shared/transcript";
+import type { Chat } from "./chat";
+import type { ConsoleStrings } from "./i18n";
+import type { AgentMessage, Note } from "./types";
+
+/** Below this the bot was guessing: the chip says so with a warmer colour. */
+const LOW_CONFIDENCE = 0.5;
+
+type Item = { key: string; sig: string; build: () => HTMLElement };
+
+export class TranscriptView {
+  readonly element: HTMLElement;
+  private readonly nodes = new Map<string, { sig: string; el: HTMLElement }>();
+
+  constructor(
+    private readonly t: ConsoleStrings,
+    private readonly locale: string,
+    private readonly myId: string,
+    label: string,
+  ) {
+    this.element = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": label, tabindex: "0" });
+  }
+
+  update(chat: Chat): void {
+    const items = this.items(chat);
+    const log = this.element;
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    const wanted: HTMLElement[] = [];
+    const keep = new Set<string>();
+    for (const item of items) {
+      keep.add(item.key);
+      let node = this.nodes.get(item.key);
+      if (!node || node.sig !== item.sig) {
+        node = { sig: item.sig, el: item.build() };
+        this.nodes.set(item.key, node);
+      }
+      wanted.push(node.el);
+    }
+    for (const key of [...this.nodes.keys()]) if (!keep.has(key)) this.nodes.delete(key);
+    const current = [...log.children];
+    const prefix = current.length <= wanted.length && current.every((el, i) => el === wanted[i]);
+    if (prefix) log.append(...wanted.slice(current.length));
+    else log.replaceChildren(...wanted);
+    if (atBottom || !prefix) log.scrollTop = log.scrollHeight;
+  }
+
+  scrollToEnd(): void {
+    this.element.scrollTop = this.element.scrollHeight;
+  }
+
+  /** Stored messages by seq with notes placed by time, then pending replies. */
+  private items(chat: Chat): Item[] {
+    const notes = [...chat.notes.values()].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+    const out: Item[] = [];
+    let n = 0;
+    const pushNotesUpTo = (ts: number) => {
+      while (n < notes.length && Date.parse(notes[n]!.ts) <= ts) {
+        const note = notes[n++]!;
+        out.push({ key: `n:${note.id}`, sig: note.text, build: () => this.note(note) });
+      }
+    };
+    for (const e of chat.entries()) {
+      if (e.kind === "stored") {
+        pushNotesUpTo(Date.parse(e.message.ts) - 1);
+        const m = e.message as AgentMessage;
+        out.push({ key: e.key, sig: `s|${m.seq}|${m.text}|${m.intent ?? ""}`, build: () => this.message(m) });
+      } else {
+        pushNotesUpTo(Number.POSITIVE_INFINITY);
+        out.push({ key: e.key, sig: `p|${e.failed ?? ""}`, build: () => this.pending(e) });
+      }
+    }
+    pushNotesUpTo(Number.POSITIVE_INFINITY);
+    return out;
+  }
+
+  private author(m: AgentMessage): string {
+    switch (m.sender) {
+      case "visitor":
+        return this.t.visitor;
+      case "bot":
+        return this.t.bot;
+      case "agent":
+        return m.author?.id === this.myId ? `${m.author?.name ?? ""} (${this.t.you})` : (m.author?.name ?? "");
+      default:
+        return this.t.system;
+    }
+  }
+
+  private message(m: AgentMessage): HTMLElement {
+    const meta = h("div", { class: "msg-meta" }, h("time", { datetime: m.ts }, formatTime(m.ts, this.locale)));
+    if (m.sender === "visitor" && m.intent) {
+      const pct = Math.round((m.confidence ?? 0) * 100);
+      const low = (m.confidence ?? 0) < LOW_CONFIDENCE;
+      meta.append(
+        h("span", { class: low ? "intent low" : "intent", "data-intent": m.intent, "data-confidence": String(m.confidence ?? "") }, this.t.intent(m.intent, pct)),
+      );
+    }
+    const bubble = h("div", { class: "msg-bubble" });
+    bubble.append(renderText(document, m.text));
+    return h(
+      "div",
+      { class: `msg msg-${m.sender}`, "data-sender": m.sender, "data-seq": String(m.seq) },
+      h("div", { class: "msg-author" }, this.author(m)),
+      bubble,
+      meta,
+    );
+  }
+
+  private pending(e: Extract<Entry, { kind: "pending" }>): HTMLElement {
+    const bubble = h("div", { class: "msg-bubble" });
+    bubble.append(renderText(document, e.pending.text));
+    const status = e.failed !== undefined ? this.t.notSent + e.failed : this.t.sending;
+    return h(
+      "div",
+      { class: `msg msg-agent pending${e.failed !== undefined ? " failed" : ""}`, "data-sender": "agent" },
+      bubble,
+      h("div", { class: "msg-meta" }, status),
+    );
+  }
+
+  private note(note: Note): HTMLElement {
+    const bubble = h("div", { class: "msg-bubble" });
+    bubble.append(renderText(document, note.text));
+    return h(
+      "div",
+      { class: "note", "data-note": String(note.id), role: "note" },
+      h("div", { class: "note-tag" }, `${this.t.noteTag} · ${note.author?.name ?? ""}`),
+      bubble,
+      h("div", { class: "msg-meta" }, formatTime(note.ts, this.locale)),
+    );
+  }
+}

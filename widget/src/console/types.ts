@@ -1,0 +1,108 @@
+// Shapes the console receives on /agent and from the console HTTP APIs, as
+// docs/protocol.md ("/agent as implemented") and the API handlers define them.
+// Fields the gateway may add later are optional so the console keeps working.
+
+import type { Author, Conversation, Message } from "../shared/protocol";
+
+export type Role = "agent" | "supervisor" | "admin";
+export type Presence = "online" | "away" | "offline";
+
+export interface AgentInfo {
+  id: string;
+  name: string;
+  email?: string;
+  role: Role | string;
+  capacity: number;
+  teams?: string[];
+  status: Presence | string;
+}
+
+/** Agents also get the bot's classification of each visitor message. */
+export interface AgentMessage extends Message {
+  intent?: string | null;
+  confidence?: number | null;
+}
+
+export interface VisitorInfo {
+  id: string;
+  user_id: string | null;
+  locale: string | null;
+  page_url: string | null;
+  first_seen: string;
+  last_seen: string;
+}
+
+export interface Note {
+  id: string | number;
+  conversation_id: string;
+  author: Author;
+  text: string;
+  ts: string;
+}
+
+/** One chat of `hello.conversations`. */
+export interface HeldConversation extends Conversation {
+  visitor?: VisitorInfo | null;
+  messages?: AgentMessage[];
+  notes?: Note[];
+}
+
+export interface Hello {
+  agent: AgentInfo;
+  conversations: HeldConversation[];
+}
+
+export interface Assigned {
+  conversation: Conversation;
+  visitor: VisitorInfo | null;
+  messages: AgentMessage[];
+}
+
+export interface AgentTyping {
+  conversation_id: string;
+  typing: boolean;
+  sender?: string;
+}
+
+export interface Canned {
+  id: number;
+  shortcut: string;
+  locale: string;
+  title: string;
+  text: string;
+  placeholders: string[];
+}
+
+/** A transfer target from GET /api/agents. */
+export interface AgentRow {
+  id: string;
+  name: string;
+  role: string;
+  teams: string[];
+  capacity: number;
+  status: string;
+  connected: boolean;
+  load: number;
+}
+
+export interface QueueRow {
+  conversation_id: string;
+  position: number;
+  priority: number | string;
+  team: string | null;
+  locale: string | null;
+  queued_at: string;
+  wait_s: number;
+}
+
+export interface Overview {
+  queue: QueueRow[];
+  agents: AgentRow[];
+  today: {
+    conversations: number;
+    bot_resolved_share: number | null;
+    bot_frt_p50_s: number | null;
+    human_frt_p50_s: number | null;
+    abandoned: number;
+  };
+}
