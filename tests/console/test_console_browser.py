@@ -289,6 +289,20 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     aoi.online()
     expect(aoi.chats).to_have_count(2)
 
+    # -- a narrow screen: one chat at a time, tabs with unread counts ----------------
+    aoi.page.set_viewport_size({"width": 600, "height": 800})
+    expect(aoi.page.locator(".chat:visible")).to_have_count(1)
+    shown = aoi.page.locator(".chat.active").get_attribute("data-conversation")
+    other = next(c for c in aoi.ids() if c != shown)
+    aloop.run(visitors[other].send("are you still there?", uuid.uuid4().hex))
+    tab = aoi.page.locator(f'.tab[data-conversation="{other}"]')
+    expect(tab.locator(".count")).to_have_text("1")
+    expect(aoi.chat(other)).to_be_hidden()
+    tab.click()
+    expect(aoi.chat(other)).to_be_visible()
+    expect(aoi.composer(other)).to_be_focused()
+    expect(tab.locator(".count")).to_have_count(0)
+
     ARTIFACTS.mkdir(exist_ok=True)
     ren.page.locator(".chat .log").first.wait_for()
     ren.page.screenshot(path=str(ARTIFACTS / "console-four-chats.png"))

@@ -177,7 +177,10 @@ export class ConsoleApp {
   }
 
   private onUpdated(chat: Chat): void {
-    this.views.get(chat.id)?.render();
+    const view = this.views.get(chat.id);
+    // What arrives in the chat the agent is working in is read as it comes.
+    if (view && document.hasFocus() && view.element.contains(document.activeElement)) chat.markSeen();
+    view?.render();
     this.renderTab(chat);
     this.renderTitle();
   }

@@ -10,6 +10,11 @@ import { local, readJson } from "../shared/storage";
 import { type Entry, Transcript } from "../shared/transcript";
 import type { AgentMessage, Note, VisitorInfo } from "./types";
 
+/** Whether a conversation snapshot still belongs in this agent's console. */
+export function heldBy(c: Conversation, agentId: string): boolean {
+  return c.state === "assigned" && c.agent?.id === agentId;
+}
+
 interface LocalMarks {
   /** Highest seq the agent has had in front of them. */
   seen?: number;
@@ -98,7 +103,9 @@ export class Chat {
     const all = this.messages();
     const last = all[all.length - 1];
     const next: LocalMarks = { ...m, assignedAt: Date.now() };
-    if (last) next.waitFrom = last.ts;
+    // With an agent already in the history this is a transfer or a requeue:
+    // the visitor's first wait is over and cannot be told from here.
+    if (last && !all.some((x) => x.sender === "agent")) next.waitFrom = last.ts;
     this.saveMarks(next);
   }
 

@@ -9,7 +9,7 @@
 
 import { io, type Socket } from "socket.io-client";
 import { type Ack, type AckError, type Conversation, isPermanentError, type Message } from "../shared/protocol";
-import { Chat } from "./chat";
+import { Chat, heldBy } from "./chat";
 import type { AgentInfo, AgentTyping, Assigned, Hello, Note, Presence } from "./types";
 
 export type DeskConnection = "connecting" | "online" | "offline";
@@ -32,11 +32,6 @@ const RETRY_DELAY_MS = 1_500;
 const TYPING_MAX_MS = 8_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Whether a conversation snapshot still belongs in this agent's console. */
-export function heldBy(c: Conversation, agentId: string): boolean {
-  return c.state === "assigned" && c.agent?.id === agentId;
-}
 
 export class Desk {
   agent: AgentInfo | null = null;

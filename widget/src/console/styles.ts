@@ -5,7 +5,9 @@
 
 export const CONSOLE_CSS = `
 * { box-sizing: border-box; }
-html, body { height: 100%; margin: 0; }
+/* Author display rules (e.g. .actions form { display: flex }) must not un-hide. */
+[hidden] { display: none !important; }
+html, body, #app { height: 100%; margin: 0; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans CJK JP", "Noto Sans JP", sans-serif; color: #1f2a2a; background: #eef1f0; }
 button, select, input, textarea { font: inherit; }
 button { cursor: pointer; }
@@ -74,7 +76,7 @@ button { cursor: pointer; }
 .intent { font-size: 11px; border-radius: 8px; padding: 0 6px; background: #e0ecff; color: #1d3f7a; }
 .intent.low { background: #fff1d6; color: #7a4b00; }
 .note { align-self: stretch; background: #fff8db; border: 1px dashed #d4a72c; border-radius: 8px; padding: 5px 8px; }
-.note .note-tag { font-size: 11px; font-weight: 700; color: #8a6100; text-transform: uppercase; letter-spacing: .03em; }
+.note .note-tag { font-size: 11px; font-weight: 700; color: #8a6100; letter-spacing: .03em; }
 .note .msg-bubble { padding: 2px 0; background: none; }
 .typing { min-height: 18px; padding: 0 10px; font-size: 12px; color: #5a6b66; font-style: italic; }
 .composer { border-top: 1px solid #e3e9e7; padding: 6px 8px 8px; position: relative; }
