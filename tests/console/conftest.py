@@ -42,13 +42,14 @@ class Desk:
     gateway: GatewayProcess
     aoi: Account
     ren: Account
+    mio: Account
 
     @property
     def url(self) -> str:
         return self.gateway.url
 
 
-async def _seed(database_url: str) -> tuple[Account, Account]:
+async def _seed(database_url: str) -> list[Account]:
     """Agents and canned responses, written the way `tsunagu agent/canned add` write them."""
     from live_chat.agents import AgentDirectory
     from live_chat.auth import AgentTokens
@@ -63,7 +64,8 @@ async def _seed(database_url: str) -> tuple[Account, Account]:
         directory = AgentDirectory(store, AgentTokens("unused-for-creating-agents", 60))
         made = []
         for email, name, capacity, role in (("aoi@example.com", "Aoi", 3, "agent"),
-                                            ("ren@example.com", "Ren", 4, "supervisor")):
+                                            ("ren@example.com", "Ren", 4, "supervisor"),
+                                            ("mio@example.com", "Mio", 1, "admin")):
             agent = await directory.create(email=email, name=name, password=PASSWORD,
                                            capacity=capacity, role=role, teams=())
             made.append(Account(agent.id, email, name, capacity, role))
@@ -79,7 +81,7 @@ async def _seed(database_url: str) -> tuple[Account, Account]:
             await canned.add(CannedIn.model_validate(entry))
     finally:
         await engine.dispose()
-    return made[0], made[1]
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +97,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, models_dir: Path,
          aloop: BackgroundLoop, console_bundle: Path) -> Iterator[Desk]:
     gateway = spawn_gateway(tmp_path_factory.mktemp("console"), models_dir)
     try:
-        aoi, ren = aloop.run(_seed(gateway.database_url))
-        yield Desk(gateway, aoi, ren)
+        aoi, ren, mio = aloop.run(_seed(gateway.database_url))
+        yield Desk(gateway, aoi, ren, mio)
     finally:
         stop_gateway(gateway)

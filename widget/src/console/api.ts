@@ -7,6 +7,14 @@ import type { AgentInfo, AgentRow, Canned, Overview } from "./types";
 
 export type ApiResult<T> = ({ ok: true } & T) | { ok: false; status: number; error: string; message: string };
 
+/** What an admin writes for a canned response. */
+export interface CannedDraft {
+  shortcut: string;
+  locale: string;
+  title: string;
+  text: string;
+}
+
 let csrf = "";
 
 /** Remembers the CSRF value for later state-changing calls. */
@@ -47,5 +55,9 @@ export const api = {
     if (locale) params.set("locale", locale);
     return request<{ canned: Canned[] }>("GET", `/api/canned?${params.toString()}`);
   },
+  /** Admins only (the gateway answers 403 otherwise). */
+  cannedAdd: (body: CannedDraft) => request<{ canned: Canned }>("POST", "/api/canned", body),
+  cannedUpdate: (id: number, body: CannedDraft) => request<{ canned: Canned }>("PUT", `/api/canned/${id}`, body),
+  cannedDelete: (id: number) => request<object>("DELETE", `/api/canned/${id}`),
   overview: () => request<Overview>("GET", "/api/supervisor/overview"),
 };

@@ -13,6 +13,7 @@ import { ChatView, visitorLabel } from "./chat-view";
 import { Desk, type DeskConnection } from "./desk";
 import { type ConsoleStrings, setConsoleLocale } from "./i18n";
 import { armSound, chime, pageTitle } from "./notify";
+import { CannedAdmin } from "./canned-admin";
 import { SupervisorPanel } from "./supervisor";
 import type { AgentInfo, AgentRow, Canned } from "./types";
 
@@ -36,6 +37,7 @@ export class ConsoleApp {
   private readonly alert: HTMLElement;
   private readonly announcer: HTMLElement;
   private readonly supervisor: SupervisorPanel | null;
+  private readonly cannedAdmin: CannedAdmin | null;
   private readonly body: HTMLElement;
 
   constructor(
@@ -62,6 +64,7 @@ export class ConsoleApp {
     lang.value = locale;
     const supervising = agent.role === "supervisor" || agent.role === "admin";
     const supToggle = supervising ? h("button", { type: "button", class: "sup-toggle", "aria-pressed": "false" }, t.supervisor) : null;
+    const cannedToggle = agent.role === "admin" ? h("button", { type: "button", class: "canned-toggle", "aria-pressed": "false" }, t.manageCanned) : null;
     const signOut = h("button", { type: "button", class: "sign-out" }, t.signOut);
     this.net = h("div", { class: "net", role: "status", hidden: true }, t.connecting);
     this.alert = h("div", { class: "alert", role: "alert", hidden: true });
@@ -70,17 +73,19 @@ export class ConsoleApp {
     this.empty = h("p", { class: "empty" }, t.noChats);
     this.grid = h("div", { class: "chats" }, this.empty);
     this.supervisor = supervising ? new SupervisorPanel(t) : null;
+    this.cannedAdmin = cannedToggle ? new CannedAdmin(t, (list) => (this.canned = list)) : null;
     this.body = h(
       "div",
       { class: "body" },
       h("main", { class: "desk" }, this.tabBar, this.grid, h("p", { class: "shortcuts" }, t.shortcuts)),
       this.supervisor?.element ?? null,
+      this.cannedAdmin?.element ?? null,
     );
     root.replaceChildren(
       h(
         "div",
         { class: "app", lang: locale },
-        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, supToggle, signOut),
+        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, supToggle, cannedToggle, signOut),
         this.net,
         this.alert,
         this.announcer,
@@ -110,13 +115,20 @@ export class ConsoleApp {
       setConsoleLocale(lang.value === "ja" ? "ja" : "en");
       location.reload();
     });
-    supToggle?.addEventListener("click", () => {
-      const on = supToggle.getAttribute("aria-pressed") !== "true";
-      supToggle.setAttribute("aria-pressed", String(on));
-      this.body.classList.toggle("show-supervisor", on);
-      if (on) this.supervisor?.start();
-      else this.supervisor?.stop();
-    });
+    // Side panels: on a narrow screen an open one takes the place of the chats.
+    const toggles: [HTMLButtonElement | null, { start(): void; stop(): void } | null][] = [
+      [supToggle, this.supervisor],
+      [cannedToggle, this.cannedAdmin && { start: () => void this.cannedAdmin?.open(), stop: () => this.cannedAdmin?.close() }],
+    ];
+    for (const [button, panel] of toggles) {
+      button?.addEventListener("click", () => {
+        const on = button.getAttribute("aria-pressed") !== "true";
+        button.setAttribute("aria-pressed", String(on));
+        if (on) panel?.start();
+        else panel?.stop();
+        this.body.classList.toggle("show-side", toggles.some(([b]) => b?.getAttribute("aria-pressed") === "true"));
+      });
+    }
     signOut.addEventListener("click", () => void this.signOut());
     document.addEventListener("keydown", (e) => this.onShortcut(e));
     window.addEventListener("focus", () => this.renderTitle());
@@ -164,6 +176,7 @@ export class ConsoleApp {
     this.tabBar.append(tab);
     this.empty.remove();
     this.grid.append(view.element);
+    view.scrollToEnd();
     // The agent may be mid-sentence in another chat: only take the visible
     // slot (narrow screens) when no composer is being written in.
     if (this.active === null || !this.isTyping()) this.activate(chat.id);

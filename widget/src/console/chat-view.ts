@@ -134,6 +134,11 @@ export class ChatView {
     return this.chat.id;
   }
 
+  /** Shows the newest message (once the panel is in the page and has a height). */
+  scrollToEnd(): void {
+    this.transcript.scrollToEnd();
+  }
+
   /** Opens the close form with its resolution list focused (Alt+K). */
   openClose(): void {
     this.transferForm.hidden = true;

@@ -107,13 +107,20 @@ button { cursor: pointer; }
 .supervisor .figures { display: grid; grid-template-columns: 1fr auto; gap: 2px 8px; font-size: 12px; margin: 0; }
 .supervisor .figures dd { margin: 0; font-weight: 700; text-align: right; }
 
+.canned-item { border-top: 1px solid #eef1f0; padding: 8px 0; display: grid; gap: 4px; font-size: 12px; }
+.canned-item label { display: grid; gap: 2px; font-weight: 600; }
+.canned-item input, .canned-item textarea, .canned-item select { font-weight: 400; padding: 3px 6px; border: 1px solid #b8c4c0; border-radius: 6px; }
+.canned-item .row { display: flex; gap: 6px; }
+.canned-item button { border: 1px solid #b8c4c0; background: #fff; border-radius: 6px; padding: 2px 10px; }
+.canned-item .danger { border-color: #d9a39c; color: #8c2a1f; }
+
 /* narrow screens: one chat at a time, chosen with the tabs */
 @media (max-width: 899px) {
   .chats { grid-template-columns: 1fr; }
   .chat:not(.active) { display: none; }
   .supervisor { display: none; }
-  .body.show-supervisor .supervisor { display: block; width: 100%; }
-  .body.show-supervisor .desk { display: none; }
+  .body.show-side .supervisor:not([hidden]) { display: block; width: 100%; }
+  .body.show-side .desk { display: none; }
 }
 `;
 
