@@ -126,9 +126,15 @@ class AgentDesk:
         return await self._let_go(agent, conversation)
 
     async def sync(self, agent: Agent, data: AgentSyncIn) -> dict[str, Any]:
+        """Messages after ``since_seq``: of a chat the agent may act on, or an earlier
+        conversation of a visitor the agent is talking to now (history, read-only)."""
         async with self.store.begin() as tx:
-            conversation = await self._authorized(tx, agent, data.conversation_id,
-                                                  supervisor_ok=True)
+            try:
+                conversation = await self._authorized(tx, agent, data.conversation_id,
+                                                      supervisor_ok=True)
+            except Forbidden:
+                conversation = await self._earlier_of_held_visitor(tx, agent,
+                                                                   data.conversation_id)
             messages = await tx.messages_since(conversation.id, data.since_seq)
         return {"conversation": await self.routing.queue_status(conversation),
                 "messages": [message_out(m, for_agent=True) for m in messages]}
@@ -163,14 +169,26 @@ class AgentDesk:
             return conversation
         raise Forbidden("you do not hold this conversation")
 
+    async def _earlier_of_held_visitor(self, tx: Transaction, agent: Agent,
+                                       conversation_id: str) -> Conversation:
+        conversation = await tx.conversation(conversation_id)
+        if conversation is not None:
+            current = await tx.open_conversation(conversation.visitor_id)
+            if current is not None and current.state == "assigned" and (
+                current.agent_id == agent.id
+            ):
+                return conversation
+        raise Forbidden("you do not hold this conversation")
+
     async def _full(self, tx: Transaction, conversation: Conversation) -> dict[str, Any]:
         messages = await tx.messages_since(conversation.id, 0, limit=10_000)
         visitor = await tx.visitor(conversation.visitor_id)
+        earlier = await tx.visitor_conversations(conversation.visitor_id, exclude=conversation.id)
         notes = await tx.notes(conversation.id)
         names = {a.id: a.name for a in await tx.agents()} if notes else {}
         return {
             **conversation_out(conversation),
-            "visitor": visitor_out(visitor) if visitor else None,
+            "visitor": visitor_out(visitor, earlier) if visitor else None,
             "messages": [message_out(m, for_agent=True) for m in messages],
             "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
         }

@@ -171,6 +171,8 @@ class Routing:
                 conversation.agent_id, conversation.agent_name = agent.id, agent.name
                 messages = await tx.messages_since(conversation.id, 0, limit=10_000)
                 visitor = await tx.visitor(conversation.visitor_id)
+                earlier = await tx.visitor_conversations(conversation.visitor_id,
+                                                         exclude=conversation.id)
         if stale:
             # The visitor left (or closed) while the backend assigned it: give the slot back.
             log.info("releasing stale assignment of %s", assignment.conversation_id)
@@ -178,7 +180,7 @@ class Routing:
             return
         await self.notifier.to_agent(agent.id, "assigned", {
             "conversation": conversation_out(conversation),
-            "visitor": visitor_out(visitor) if visitor else None,
+            "visitor": visitor_out(visitor, earlier) if visitor else None,
             "messages": [message_out(m, for_agent=True) for m in messages],
         })
         await self.notifier.status(conversation, conversation_out(conversation))

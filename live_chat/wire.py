@@ -8,6 +8,8 @@ what a client sees of a row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -141,6 +143,12 @@ def conversation_out(
         if conversation.agent_id is not None and conversation.state == "assigned"
         else None
     )
+    waited = (
+        (conversation.assigned_at - conversation.queued_at).total_seconds()
+        if conversation.assigned_at and conversation.queued_at
+        and conversation.assigned_at >= conversation.queued_at
+        else None
+    )
     return {
         "id": conversation.id,
         "state": conversation.state,
@@ -149,11 +157,19 @@ def conversation_out(
         "agent": agent,
         "last_seq": conversation.last_seq,
         "created_at": conversation.created_at.isoformat(),
+        "queued_at": _iso(conversation.queued_at),
+        "assigned_at": _iso(conversation.assigned_at),
+        "wait_s": round(waited, 1) if waited is not None else None,
+        "resolution": conversation.resolution,
     }
 
 
-def visitor_out(visitor: Visitor) -> dict[str, Any]:
-    """What an agent sees of a visitor."""
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def visitor_out(visitor: Visitor, earlier: Sequence[Conversation] = ()) -> dict[str, Any]:
+    """What an agent sees of a visitor, with their ``earlier`` conversations (newest first)."""
     return {
         "id": visitor.id,
         "user_id": visitor.user_id,
@@ -161,6 +177,11 @@ def visitor_out(visitor: Visitor) -> dict[str, Any]:
         "page_url": visitor.page_url,
         "first_seen": visitor.created_at.isoformat(),
         "last_seen": visitor.last_seen_at.isoformat(),
+        "earlier": [
+            {"id": c.id, "state": c.state, "created_at": c.created_at.isoformat(),
+             "resolution": c.resolution, "last_seq": c.last_seq}
+            for c in earlier
+        ],
     }
 
 

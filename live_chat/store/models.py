@@ -98,6 +98,8 @@ class Conversation(Base):
     resolution: Mapped[str | None] = mapped_column(String(64))
     # When it last entered the queue: with priority, the queue order.
     queued_at: Mapped[datetime | None] = mapped_column()
+    # When an agent last took it from the queue (assigned_at - queued_at is the wait).
+    assigned_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()

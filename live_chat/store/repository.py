@@ -134,6 +134,8 @@ class Transaction:
         conversation.updated_at = now
         if to_state == "queued":
             conversation.queued_at = now
+        if to_state == "assigned" and from_state == "queued":
+            conversation.assigned_at = now
         if to_state in ("closed", "abandoned"):
             conversation.closed_at = now
         return await self.add_event(
@@ -313,6 +315,18 @@ class Transaction:
             .where(AgentSession.id == session_id, AgentSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+
+    async def visitor_conversations(
+        self, visitor_id: str, *, exclude: str | None = None, limit: int = 10
+    ) -> Sequence[Conversation]:
+        """The visitor's conversations, newest first (``exclude``: leave this one out)."""
+        statement = (
+            select(Conversation).where(Conversation.visitor_id == visitor_id)
+            .order_by(Conversation.created_at.desc()).limit(limit)
+        )
+        if exclude is not None:
+            statement = statement.where(Conversation.id != exclude)
+        return (await self.session.scalars(statement)).all()
 
     async def conversations_held_by(self, agent_id: str) -> Sequence[Conversation]:
         result = await self.session.scalars(

@@ -314,3 +314,32 @@ async def test_logout_closes_the_agent_socket_and_ends_the_token(gateway: Gatewa
     assert not hanako.sio.connected
     with pytest.raises(socketio.exceptions.ConnectionError):
         await AgentClient(gateway.url, hanako.token).connect()
+
+
+async def test_agent_sees_wait_and_may_read_the_visitors_earlier_conversations(
+    gateway: Gateway,
+) -> None:
+    visitor = await gateway.visitor().connect()
+    first = await visitor.send("an old question", cid())
+    old_id = first["message"]["conversation_id"]
+    await visitor.call("close", {})
+    await visitor.send("I need a person now", cid())
+    await visitor.next_where("message", lambda m: m["sender"] == "bot"
+                             and m["conversation_id"] != old_id)
+    await visitor.call("request_human", {})
+    hanako = await agent(gateway, "Hanako")
+    assigned = await hanako.next("assigned")
+    assert assigned["conversation"]["wait_s"] is not None
+    assert assigned["conversation"]["wait_s"] >= 0
+    assert [c["id"] for c in assigned["visitor"]["earlier"]] == [old_id]
+    history = await hanako.call("sync", {"conversation_id": old_id, "since_seq": 0})
+    assert history["ok"] and history["messages"][0]["text"] == "an old question"
+    # Someone else's past conversation stays closed to her.
+    stranger = await gateway.visitor().connect()
+    other = await stranger.send("private matter", cid())
+    await stranger.call("close", {})
+    denied = await hanako.call("sync", {"conversation_id": other["message"]["conversation_id"],
+                                        "since_seq": 0})
+    assert denied["error"] == "forbidden"
+    for client in (visitor, stranger, hanako):
+        await client.disconnect()
