@@ -108,6 +108,7 @@ async def closed_resolution(database_url: str, conversation_id: str) -> Any:
 
 def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: BackgroundLoop) -> None:
     started = time.monotonic()
+    ARTIFACTS.mkdir(exist_ok=True)
     aoi = sign_in(browser, desk, desk.aoi, "en-US")
     ren = sign_in(browser, desk, desk.ren, "ja-JP")
     consoles = (aoi, ren)
@@ -302,8 +303,11 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     expect(aoi.chat(other)).to_be_visible()
     expect(aoi.composer(other)).to_be_focused()
     expect(tab.locator(".count")).to_have_count(0)
+    aoi.page.keyboard.press("Alt+KeyN")  # next chat, from the keyboard
+    expect(aoi.composer(shown)).to_be_focused()
+    expect(aoi.chat(other)).to_be_hidden()
+    aoi.page.screenshot(path=str(ARTIFACTS / "console-narrow.png"))
 
-    ARTIFACTS.mkdir(exist_ok=True)
     ren.page.locator(".chat .log").first.wait_for()
     ren.page.screenshot(path=str(ARTIFACTS / "console-four-chats.png"))
 

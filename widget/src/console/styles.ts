@@ -25,7 +25,8 @@ button { cursor: pointer; }
 /* top bar */
 .app { display: flex; flex-direction: column; height: 100%; }
 .topbar { display: flex; align-items: center; gap: 12px; padding: 8px 14px; background: #24443b; color: #f2f6f4; flex: none; }
-.topbar h1 { font-size: 16px; margin: 0 8px 0 0; font-weight: 700; letter-spacing: .02em; }
+.topbar h1 { font-size: 16px; margin: 0 8px 0 0; font-weight: 700; letter-spacing: .02em; white-space: nowrap; }
+.topbar .me, .topbar .load { white-space: nowrap; }
 .topbar .me { font-weight: 600; }
 .topbar .load { opacity: .85; }
 .topbar .spacer { flex: 1; }
