@@ -65,6 +65,11 @@ def sign_in(browser: Any, desk: Desk, account: Account, locale: str,
             width: int = 1600, height: int = 900) -> Console:
     """Through the login page, as an agent would."""
     context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
+    # Counts the console's WebAudio chimes (each is two oscillator notes).
+    context.add_init_script(
+        "window.__notes = 0; const start = OscillatorNode.prototype.start;"
+        "OscillatorNode.prototype.start = function (...a) { window.__notes++;"
+        " return start.apply(this, a); };")
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     console = Console(page, context, account)
@@ -251,6 +256,7 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
 
     # -- Aoi transfers X to Ren while Ren is typing: focus and draft stay put -------
     d = next(c for c in sorted(held_by_ren) if c != h)
+    chimes_before = ren.page.evaluate("window.__notes")
     ren.composer(d).click()
     ren.composer(d).fill("下書きです")
     aoi.chat(x).locator("button.transfer").click()
@@ -268,6 +274,7 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
         "`.chat[data-conversation=\"${id}\"] textarea`)", d)
     expect(ren.composer(d)).to_have_value("下書きです")
     assert ren.page.title().startswith("●")
+    assert ren.page.evaluate("window.__notes") > chimes_before  # the chime played
     expect(ren.chats).to_have_count(4)
     # Ren can answer the transferred chat at once.
     ren.composer(x).fill("引き継ぎました / Ren here.")
@@ -284,6 +291,14 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     expect(ren.chat(x).locator(".msg-agent .msg-bubble")).to_have_text(
         [filled, "引き継ぎました / Ren here."])
     expect(ren.chat(x).locator(".note .msg-bubble")).to_have_text([secret])  # notes follow
+    second_tab = ren.context.new_page()  # the same agent in a second tab sees the same
+    second_tab.goto(f"{desk.url}/console")
+    second = Console(second_tab, ren.context, desk.ren)
+    second.online()
+    expect(second.chats).to_have_count(4)
+    assert second.ids() == before
+    expect(second.chat(x).locator(".note .msg-bubble")).to_have_text([secret])
+    second_tab.close()
     if xss_chat in before:
         expect(ren.chat(xss_chat).locator(".msg-visitor .msg-bubble").first).to_have_text(XSS)
     aoi.page.reload()
