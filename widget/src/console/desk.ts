@@ -34,14 +34,15 @@ const TYPING_MAX_MS = 8_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Desk {
-  agent: AgentInfo | null = null;
+  /** The signed-in agent; `hello` refreshes it (status, capacity) on every connect. */
+  agent: AgentInfo;
   readonly chats = new Map<string, Chat>();
   private socket: Socket | null = null;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly typingSent = new Map<string, boolean>();
 
   constructor(
-    private readonly me: AgentInfo,
+    me: AgentInfo,
     private readonly listener: DeskListener,
   ) {
     this.agent = me;
@@ -121,8 +122,8 @@ export class Desk {
   }
 
   private onAssigned(a: Assigned): void {
-    const me = this.agent?.id;
-    if (!a?.conversation || !me || !heldBy(a.conversation, me)) return;
+    const me = this.agent.id;
+    if (!a?.conversation || !heldBy(a.conversation, me)) return;
     const existing = this.chats.get(a.conversation.id);
     const chat = existing ?? new Chat(me, a.conversation, a.visitor);
     chat.conversation = a.conversation;
@@ -152,7 +153,7 @@ export class Desk {
   private onConversation(c: Conversation): void {
     const chat = c && this.chats.get(c.id);
     if (!chat) return;
-    if (!this.agent || !heldBy(c, this.agent.id)) {
+    if (!heldBy(c, this.agent.id)) {
       this.drop(c.id);
       return;
     }
@@ -255,7 +256,7 @@ export class Desk {
 
   async presence(status: Exclude<Presence, "offline">): Promise<Ack<{ status: string }>> {
     const ack = await this.call<{ status: string }>("presence", { status });
-    if (ack.ok && this.agent) {
+    if (ack.ok) {
       this.agent = { ...this.agent, status };
       this.listener.agent(this.agent);
     }
