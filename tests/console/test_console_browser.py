@@ -159,10 +159,10 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     assert not held_by_aoi & held_by_ren
     assert held_by_aoi | held_by_ren == set(visitors) - {waiting}
     for conversation in held_by_aoi | held_by_ren:
-        statuses = visitors[conversation].pending("status")
-        assigned = [s for s in statuses if s["state"] == "assigned"]
+        assigned = aloop.run(visitors[conversation].next_where(
+            "status", lambda s: s["state"] == "assigned"))
         owner = desk.aoi if conversation in held_by_aoi else desk.ren
-        assert assigned and assigned[-1]["agent"]["id"] == owner.id, statuses
+        assert assigned["agent"]["id"] == owner.id, assigned
 
     # The whole transcript with the bot part, and the bot's intent + confidence.
     for console in consoles:
