@@ -75,6 +75,8 @@ def sign_in(browser: Any, desk: Desk, account: Account, locale: str,
     console = Console(page, context, account)
     page.on("dialog", lambda d: (console.dialogs.append(d.message), d.dismiss()))
     page.on("pageerror", lambda e: console.errors.append(str(e)))
+    page.on("console", lambda m: console.errors.append(m.text)
+            if "Content Security Policy" in m.text else None)
     page.goto(f"{desk.url}/console")
     page.wait_for_url(f"{desk.url}/login")  # no session yet
     page.locator("input[name=email]").fill(account.email)
@@ -223,6 +225,21 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     assert synced["ok"] and all("VIP" not in m["text"] for m in synced["messages"])
     assert all("VIP" not in m["text"] for m in visitor_x.pending("message"))
 
+    # -- the network drops: the reply waits in the outbox and arrives once ---------
+    aoi.context.set_offline(True)
+    expect(aoi.page.locator(".net")).to_be_visible()
+    later = "Still checking, one moment please."
+    composer.fill(later)
+    composer.press("Enter")
+    expect(aoi.chat(x).locator(".msg.pending")).to_have_count(1)
+    aoi.context.set_offline(False)
+    aoi.online()
+    heard = aloop.run(visitor_x.next_where("message", lambda m: m["sender"] == "agent"))
+    assert heard["text"] == later
+    expect(aoi.chat(x).locator(".msg.pending")).to_have_count(0)
+    expect(aoi.chat(x).locator(".msg-agent[data-seq] .msg-bubble")).to_have_text([filled, later])
+    expect(aoi.page.locator(".net")).to_be_hidden()
+
     # -- presence: away shows on the supervisor's board; back online --------------
     aoi.page.locator(".topbar .presence").select_option("away")
     expect(agents_table.locator(f'tr[data-agent="{desk.aoi.id}"] td').nth(1)).to_have_text("離席中")
@@ -266,7 +283,7 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     aoi.chat(x).locator(".transfer-form button[type=submit]").click()
     expect(aoi.chat(x)).to_have_count(0)
     expect(ren.chat(x)).to_be_visible()
-    expect(ren.chat(x).locator(".msg-agent .msg-bubble")).to_have_text([filled])
+    expect(ren.chat(x).locator(".msg-agent .msg-bubble")).to_have_text([filled, later])
     expect(ren.chat(x).locator(".msg-visitor .msg-bubble").first).to_have_text(first_words[x])
     expect(ren.chat(x)).to_have_class(re.compile(r"\bfresh\b"))
     assert ren.page.evaluate(
@@ -289,7 +306,7 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     expect(ren.chats).to_have_count(4)
     assert ren.ids() == before
     expect(ren.chat(x).locator(".msg-agent .msg-bubble")).to_have_text(
-        [filled, "引き継ぎました / Ren here."])
+        [filled, later, "引き継ぎました / Ren here."])
     expect(ren.chat(x).locator(".note .msg-bubble")).to_have_text([secret])  # notes follow
     second_tab = ren.context.new_page()  # the same agent in a second tab sees the same
     second_tab.goto(f"{desk.url}/console")

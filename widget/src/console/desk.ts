@@ -60,6 +60,7 @@ export class Desk {
     socket.on("note", (n: Note) => this.onNote(n));
     socket.on("typing", (ev: AgentTyping) => this.onTyping(ev));
     socket.on("session_ended", () => this.end());
+    this.watchNetwork(socket);
     socket.on("disconnect", (reason) => {
       this.listener.connection(navigator.onLine ? "connecting" : "offline");
       // The server closed us on purpose (signed out elsewhere): do not come back.
@@ -69,6 +70,24 @@ export class Desk {
       this.listener.connection(navigator.onLine ? "connecting" : "offline");
       // A refusal by the gateway (session gone) is not retried by Socket.IO.
       if (!socket.active) void this.checkSession(socket);
+    });
+  }
+
+  /**
+   * The browser knows about a lost network long before a heartbeat times
+   * out: drop the dead transport at once (the banner shows, replies wait in
+   * the outbox) and reconnect the moment the network is back.
+   */
+  private watchNetwork(socket: Socket): void {
+    window.addEventListener("offline", () => {
+      this.listener.connection("offline");
+      socket.io.engine?.close();
+    });
+    window.addEventListener("online", () => {
+      if (this.socket === socket && !socket.connected) {
+        socket.disconnect();
+        socket.connect();
+      }
     });
   }
 
