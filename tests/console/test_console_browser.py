@@ -263,6 +263,7 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     assert closed["id"] == c
     assert aloop.run(closed_resolution(desk.gateway.database_url, c)) == "resolved"
     expect(queue_row).to_have_count(0)
+    expect(aoi.page.locator(".notice")).to_be_hidden()  # its own close needs no notice
 
     # -- Ren hands one back to the bot --------------------------------------------
     h = next(c for c in sorted(held_by_ren) if c != xss_chat)
@@ -339,6 +340,11 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     expect(aoi.composer(shown)).to_be_focused()
     expect(aoi.chat(other)).to_be_hidden()
     aoi.page.screenshot(path=str(ARTIFACTS / "console-narrow.png"))
+    # The visitor ends a chat: it leaves the console with a word of why.
+    aloop.run(visitors[other].call("close", {}))
+    expect(aoi.chat(other)).to_have_count(0)
+    expect(aoi.page.locator(".notice")).to_contain_text("it was closed")
+    expect(aoi.chats).to_have_count(1)
 
     ren.page.locator(".chat .log").first.wait_for()
     ren.page.screenshot(path=str(ARTIFACTS / "console-four-chats.png"))

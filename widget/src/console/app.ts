@@ -36,6 +36,8 @@ export class ConsoleApp {
   private readonly net: HTMLElement;
   private readonly alert: HTMLElement;
   private readonly announcer: HTMLElement;
+  private readonly notice: HTMLElement;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly supervisor: SupervisorPanel | null;
   private readonly cannedAdmin: CannedAdmin | null;
   private readonly body: HTMLElement;
@@ -68,6 +70,7 @@ export class ConsoleApp {
     const signOut = h("button", { type: "button", class: "sign-out" }, t.signOut);
     this.net = h("div", { class: "net", role: "status", hidden: true }, t.connecting);
     this.alert = h("div", { class: "alert", role: "alert", hidden: true });
+    this.notice = h("div", { class: "notice", hidden: true });
     this.announcer = h("div", { class: "sr-only announcer", role: "status", "aria-live": "polite" });
     this.tabBar = h("div", { class: "tabs", role: "tablist", "aria-label": t.chats });
     this.empty = h("p", { class: "empty" }, t.noChats);
@@ -88,6 +91,7 @@ export class ConsoleApp {
         h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, supToggle, cannedToggle, signOut),
         this.net,
         this.alert,
+        this.notice,
         this.announcer,
         this.body,
       ),
@@ -97,7 +101,7 @@ export class ConsoleApp {
       agent: (a) => this.onAgent(a),
       added: (chat, announce) => this.onAdded(chat, announce),
       updated: (chat) => this.onUpdated(chat),
-      removed: (id) => this.onRemoved(id),
+      removed: (chat, state, byMe) => this.onRemoved(chat, state, byMe),
       connection: (s) => this.onConnection(s),
       ended: () => this.toLogin(),
     });
@@ -198,7 +202,10 @@ export class ConsoleApp {
     this.renderTitle();
   }
 
-  private onRemoved(id: string): void {
+  private onRemoved(chat: Chat, state: string | null, byMe: boolean): void {
+    const id = chat.id;
+    // A chat vanishing under the agent's hands needs a word of why.
+    if (!byMe) this.showNotice(this.t.chatLeft(visitorLabel(chat, this.t), state));
     const view = this.views.get(id);
     const hadFocus = !!view && view.element.contains(document.activeElement);
     view?.element.remove();
@@ -268,6 +275,14 @@ export class ConsoleApp {
       unread += chat.unread();
     }
     document.title = pageTitle(this.t.appTitle, this.t.newChat, fresh, unread);
+  }
+
+  private showNotice(text: string): void {
+    this.announcer.textContent = text;
+    this.notice.textContent = text;
+    this.notice.hidden = false;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => (this.notice.hidden = true), 10_000);
   }
 
   private showAlert(message: string): void {

@@ -21,7 +21,12 @@ export interface DeskListener {
   added(chat: Chat, announce: boolean): void;
   /** Something in a chat changed (messages, notes, typing, state). */
   updated(chat: Chat): void;
-  removed(conversationId: string): void;
+  /**
+   * A chat left the console. `chat` and `state` say whose and how (closed,
+   * bot, another agent's…); `byMe` is false when it was not this console's
+   * own action (the visitor ended it, another tab or a supervisor moved it).
+   */
+  removed(chat: Chat, state: string | null, byMe: boolean): void;
   connection(state: DeskConnection): void;
   /** The session is over (signed out here or elsewhere, or expired). */
   ended(): void;
@@ -40,6 +45,8 @@ export class Desk {
   private socket: Socket | null = null;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly typingSent = new Map<string, boolean>();
+  /** Chats this console is letting go of (close, hand back, transfer in flight). */
+  private readonly lettingGo = new Set<string>();
 
   constructor(
     me: AgentInfo,
@@ -136,7 +143,7 @@ export class Desk {
       } else this.listener.updated(chat);
       void this.pump(chat);
     }
-    for (const id of [...this.chats.keys()]) if (!held.has(id)) this.drop(id);
+    for (const id of [...this.chats.keys()]) if (!held.has(id)) this.drop(id, null);
     this.listener.connection("online");
   }
 
@@ -173,7 +180,7 @@ export class Desk {
     const chat = c && this.chats.get(c.id);
     if (!chat) return;
     if (!heldBy(c, this.agent.id)) {
-      this.drop(c.id);
+      this.drop(c.id, c.state === "assigned" ? "transferred" : c.state);
       return;
     }
     chat.conversation = c;
@@ -202,13 +209,13 @@ export class Desk {
     this.listener.updated(chat);
   }
 
-  private drop(id: string): void {
+  private drop(id: string, state: string | null): void {
     const chat = this.chats.get(id);
     if (!chat) return;
     this.chats.delete(id);
     clearTimeout(this.typingTimers.get(id));
     chat.forget();
-    this.listener.removed(id);
+    this.listener.removed(chat, state, this.lettingGo.has(id));
   }
 
   private async sync(chat: Chat): Promise<void> {
@@ -254,23 +261,29 @@ export class Desk {
   }
 
   async transfer(chat: Chat, target: { to_agent_id?: string; to_team?: string }): Promise<Ack<{ conversation: Conversation }>> {
-    const ack = await this.call<{ conversation: Conversation }>("transfer", { conversation_id: chat.id, ...target });
-    if (ack.ok && ack.conversation) this.onConversation(ack.conversation);
-    return ack;
+    return this.letGo(chat, "transfer", { conversation_id: chat.id, ...target });
   }
 
   async handback(chat: Chat): Promise<Ack<{ conversation: Conversation }>> {
-    const ack = await this.call<{ conversation: Conversation }>("handback", { conversation_id: chat.id });
-    if (ack.ok && ack.conversation) this.onConversation(ack.conversation);
-    return ack;
+    return this.letGo(chat, "handback", { conversation_id: chat.id });
   }
 
   async close(chat: Chat, resolution: string): Promise<Ack<{ conversation: Conversation }>> {
     const body: { conversation_id: string; resolution?: string } = { conversation_id: chat.id };
     if (resolution) body.resolution = resolution;
-    const ack = await this.call<{ conversation: Conversation }>("close", body);
-    if (ack.ok && ack.conversation) this.onConversation(ack.conversation);
-    return ack;
+    return this.letGo(chat, "close", body);
+  }
+
+  /** Close, hand back or transfer: the chat's departure is this console's doing. */
+  private async letGo(chat: Chat, event: string, body: object): Promise<Ack<{ conversation: Conversation }>> {
+    this.lettingGo.add(chat.id);
+    try {
+      const ack = await this.call<{ conversation: Conversation }>(event, body);
+      if (ack.ok && ack.conversation) this.onConversation(ack.conversation);
+      return ack;
+    } finally {
+      this.lettingGo.delete(chat.id);
+    }
   }
 
   async presence(status: Exclude<Presence, "offline">): Promise<Ack<{ status: string }>> {

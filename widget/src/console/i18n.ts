@@ -23,6 +23,9 @@ const en = {
   capacity: (n: number, cap: number) => `${n} / ${cap} chats`,
   newChat: "New chat",
   newChatAnnounce: (who: string) => `New chat assigned: ${who}`,
+  chatLeft: (who: string, state: string | null) =>
+    `The chat with ${who} left your console` +
+    (state === "closed" ? ": it was closed." : state === "abandoned" ? ": the visitor left." : state === "bot" ? ": it went back to the bot." : state === "transferred" ? ": it went to another agent." : "."),
   visitor: "Visitor",
   bot: "Bot",
   system: "System",
@@ -122,6 +125,9 @@ const ja: ConsoleStrings = {
   capacity: (n, cap) => `${n} / ${cap} 件`,
   newChat: "新着",
   newChatAnnounce: (who) => `新しいチャットが割り当てられました: ${who}`,
+  chatLeft: (who, state) =>
+    `${who}とのチャットがコンソールから外れました` +
+    (state === "closed" ? "（終了しました）。" : state === "abandoned" ? "（お客様が離脱しました）。" : state === "bot" ? "（ボットに戻りました）。" : state === "transferred" ? "（他の担当者に移りました）。" : "。"),
   visitor: "お客様",
   bot: "ボット",
   system: "システム",

@@ -34,6 +34,7 @@ button { cursor: pointer; }
 .presence[data-status="online"] { box-shadow: inset 4px 0 0 #5fd08c; }
 .presence[data-status="away"] { box-shadow: inset 4px 0 0 #f0b429; }
 .net { background: #fff4d6; color: #5c4400; padding: 6px 14px; flex: none; }
+.notice { background: #e3efe9; color: #1f3d33; padding: 6px 14px; flex: none; }
 .alert { background: #fde4e1; color: #7a1d13; padding: 6px 14px; flex: none; }
 
 /* tabs and chats */

@@ -17,7 +17,10 @@ export class SupervisorPanel {
   private readonly today: HTMLElement;
   private readonly error: HTMLElement;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
   private running = false;
+  /** When the shown overview was fetched (ms epoch), for the ticking waits. */
+  private fetchedAt = 0;
 
   constructor(private readonly t: ConsoleStrings) {
     this.queue = h("div", { class: "queue" });
@@ -46,12 +49,22 @@ export class SupervisorPanel {
     if (this.running) return;
     this.running = true;
     void this.poll();
+    this.ticker = setInterval(() => this.tick(), 1_000);
   }
 
   stop(): void {
     this.element.hidden = true;
     this.running = false;
     clearTimeout(this.timer);
+    clearInterval(this.ticker);
+  }
+
+  /** Waits grow between polls without asking the gateway every second. */
+  private tick(): void {
+    const extra = (Date.now() - this.fetchedAt) / 1000;
+    for (const cell of this.queue.querySelectorAll<HTMLElement>("td[data-wait]")) {
+      cell.textContent = this.t.seconds(Number(cell.dataset.wait) + extra);
+    }
   }
 
   private async poll(): Promise<void> {
@@ -60,7 +73,10 @@ export class SupervisorPanel {
     if (!document.hidden) {
       const r = await api.overview();
       this.error.hidden = r.ok;
-      if (r.ok) this.render(r);
+      if (r.ok) {
+        this.fetchedAt = Date.now();
+        this.render(r);
+      }
       else this.error.textContent = this.t.refused + r.message;
     }
     if (this.running) this.timer = setTimeout(() => void this.poll(), POLL_MS);
@@ -86,7 +102,7 @@ export class SupervisorPanel {
           [t.position, t.wait, t.priority, t.locale],
           o.queue.map((q) => ({
             attrs: { "data-conversation": q.conversation_id },
-            cells: [String(q.position), t.seconds(q.wait_s), String(q.priority), [q.locale, q.team].filter(Boolean).join(" · ") || "—"],
+            cells: [String(q.position), { text: t.seconds(q.wait_s), attrs: { "data-wait": String(q.wait_s) } }, String(q.priority), [q.locale, q.team].filter(Boolean).join(" · ") || "—"],
           })),
         ),
       );
@@ -103,11 +119,14 @@ export class SupervisorPanel {
   }
 }
 
-function table(head: string[], rows: { attrs: Record<string, string>; cells: string[] }[]): HTMLTableElement {
+type Cell = string | { text: string; attrs: Record<string, string> };
+
+function table(head: string[], rows: { attrs: Record<string, string>; cells: Cell[] }[]): HTMLTableElement {
+  const td = (c: Cell) => (typeof c === "string" ? h("td", {}, c) : h("td", c.attrs, c.text));
   return h(
     "table",
     {},
     h("thead", {}, h("tr", {}, ...head.map((x) => h("th", { scope: "col" }, x)))),
-    h("tbody", {}, ...rows.map((r) => h("tr", r.attrs, ...r.cells.map((c) => h("td", {}, c))))),
+    h("tbody", {}, ...rows.map((r) => h("tr", r.attrs, ...r.cells.map(td)))),
   );
 }
