@@ -41,7 +41,6 @@ const en = {
   offlineSend: "Send message",
   opensAt: (when: string) => `We are back ${when}.`,
   offlineSent: "Thank you — we received your message.",
-  offlineHeader: "[Message left while nobody was available]",
   errorPrefix: "Could not send: ",
   refused: "That did not work: ",
 };
@@ -86,7 +85,6 @@ const ja: Strings = {
   offlineSend: "メッセージを送る",
   opensAt: (when) => `受付再開は ${when} です。`,
   offlineSent: "ありがとうございます。メッセージを受け付けました。",
-  offlineHeader: "【不在時のメッセージ】",
   errorPrefix: "送信できませんでした: ",
   refused: "処理できませんでした: ",
 };
