@@ -69,7 +69,11 @@ def sign_in(browser: Any, desk: Desk, account: Account, locale: str,
     context.add_init_script(
         "window.__notes = 0; const start = OscillatorNode.prototype.start;"
         "OscillatorNode.prototype.start = function (...a) { window.__notes++;"
-        " return start.apply(this, a); };")
+        " return start.apply(this, a); };"
+        # The most chats the page ever showed at once (never more than capacity).
+        "window.__maxChats = 0; new MutationObserver(() => { window.__maxChats = Math.max("
+        "window.__maxChats, document.querySelectorAll('.chat[data-conversation]').length);"
+        " }).observe(document, {childList: true, subtree: true});")
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     console = Console(page, context, account)
@@ -299,6 +303,10 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     ren.composer(x).press("Enter")
     heard = aloop.run(visitor_x.next_where("message", lambda m: m["sender"] == "agent"))
     assert heard["author"]["name"] == "Ren"
+
+    # Never more than capacity at any moment so far (counted on every DOM change).
+    for console in consoles:
+        assert console.page.evaluate("window.__maxChats") == console.account.capacity
 
     # -- reload keeps everything (the state is the server's) ------------------------
     before = ren.ids()
