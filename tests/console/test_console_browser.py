@@ -92,9 +92,10 @@ def sign_in(browser: Any, desk: Desk, account: Account, locale: str,
     return console
 
 
-async def ask_for_person(url: str, words: str, locale: str) -> tuple[VisitorClient, str]:
+async def ask_for_person(url: str, words: str, locale: str,
+                         token: str | None = None) -> tuple[VisitorClient, str]:
     """A visitor who says something, hears the bot, then asks for a person."""
-    visitor = await VisitorClient(url, locale=locale).connect()
+    visitor = await VisitorClient(url, locale=locale, token=token).connect()
     sent = await visitor.send(words, uuid.uuid4().hex)
     assert sent["ok"], sent
     await visitor.next_where("message", lambda m: m["sender"] == "bot")
@@ -418,9 +419,28 @@ def test_admin_manages_canned_responses_and_uses_one(
         assert ["thanks", "en", "Thank you, {visitor_name}! — {agent_name}"] in stored
         assert not any(s == "refund" for s, _, _ in stored)
 
-        # The admin is an agent too: a visitor's chat, answered with the new response.
-        visitor, conversation = aloop.run(ask_for_person(desk.url, "hello?", "en"))
-        composer = page.locator(f'.chat[data-conversation="{conversation}"] textarea')
+        # The admin is an agent too: a returning visitor's chat, with the earlier
+        # conversation readable from the context, answered with the new response.
+        async def returning_visitor() -> tuple[VisitorClient, str]:
+            first = await VisitorClient(desk.url, locale="en").connect()
+            await first.send("my parcel is late", uuid.uuid4().hex)
+            await first.next_where("message", lambda m: m["sender"] == "bot")
+            assert (await first.call("close", {}))["ok"]
+            token = first.session["visitor_token"]
+            await first.disconnect()
+            return await ask_for_person(desk.url, "hello again?", "en", token=token)
+
+        visitor, conversation = aloop.run(returning_visitor())
+        chat = page.locator(f'.chat[data-conversation="{conversation}"]')
+        earlier = chat.locator(".earlier details")
+        expect(earlier).to_have_count(1)
+        expect(earlier.locator("summary")).to_contain_text("closed")
+        earlier.locator("summary").click()
+        expect(earlier.locator('.earlier-msg[data-sender="visitor"] .msg-bubble')).to_have_text(
+            ["my parcel is late"])
+        expect(chat.locator(".context")).to_contain_text("Waited for an agent")
+        expect(chat.locator(".context")).not_to_contain_text("estimate")
+        composer = chat.locator("textarea")
         composer.fill("/than")
         composer.press("Tab")
         expect(composer).to_have_value("Thank you, there! — Mio")

@@ -168,6 +168,7 @@ export class ConsoleApp {
       handback: () => this.desk.handback(chat),
       close: (resolution) => this.desk.close(chat, resolution),
       seen: () => this.seen(chat),
+      history: (id) => this.desk.history(id),
     });
     view.element.addEventListener("focusin", () => this.activate(chat.id));
     this.views.set(chat.id, view);

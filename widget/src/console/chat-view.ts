@@ -4,12 +4,13 @@
 // state that the server does not also have.
 
 import { h } from "../shared/dom";
-import { renderText } from "../shared/render";
+import type { Ack, Message } from "../shared/protocol";
+import { formatTime, renderText } from "../shared/render";
 import type { Chat } from "./chat";
 import { Composer, type ComposerHooks } from "./composer";
 import type { ConsoleStrings } from "./i18n";
 import { TranscriptView } from "./transcript-view";
-import type { AgentRow } from "./types";
+import type { AgentRow, EarlierConversation } from "./types";
 
 export interface ChatActions extends Omit<ComposerHooks, "locale" | "placeholders"> {
   agentName(): string;
@@ -19,6 +20,8 @@ export interface ChatActions extends Omit<ComposerHooks, "locale" | "placeholder
   close(resolution: string): Promise<{ ok: boolean; message?: string }>;
   /** The agent looked at or typed in this chat. */
   seen(): void;
+  /** Messages of one of the visitor's earlier conversations. */
+  history(conversationId: string): Promise<Ack<{ messages: Message[] }>>;
 }
 
 /** How the console names a visitor: the site's customer id, else a short visitor id. */
@@ -40,6 +43,7 @@ export class ChatView {
   private readonly title: HTMLElement;
   private readonly count: HTMLElement;
   private readonly context: HTMLElement;
+  private readonly earlier: HTMLElement;
   private readonly typing: HTMLElement;
   private readonly alert: HTMLElement;
   private readonly transferForm: HTMLFormElement;
@@ -58,6 +62,7 @@ export class ChatView {
     this.title = h("span", { class: "who" });
     this.count = h("span", { class: "count", hidden: true });
     this.context = h("dl", { class: "context" });
+    this.earlier = h("div", { class: "earlier" });
     this.alert = h("div", { class: "error", role: "alert", hidden: true });
 
     const transferBtn = h("button", { type: "button", class: "transfer" }, t.transfer);
@@ -99,7 +104,7 @@ export class ChatView {
     this.element = h(
       "section",
       { class: "chat", id, "data-conversation": chat.id, "aria-labelledby": `${id}-title` },
-      h("header", {}, h("h2", { id: `${id}-title` }, this.title, this.count), this.context, tools, this.alert),
+      h("header", {}, h("h2", { id: `${id}-title` }, this.title, this.count), this.context, this.earlier, tools, this.alert),
       this.transcript.element,
       this.typing,
       this.composer.element,
@@ -203,11 +208,55 @@ export class ChatView {
     rows.push([t.locale, v?.locale ?? "—"]);
     rows.push([t.firstSeen, when(v?.first_seen, locale)]);
     rows.push([t.started, when(chat.conversation.created_at, locale)]);
-    rows.push([t.waited, waited === null ? t.waitedUnknown : `≈ ${t.seconds(waited)}`]);
-    rows.push([t.earlier, t.earlierMissing]);
+    rows.push([t.waited, waited === null ? t.waitedUnknown : `${t.seconds(waited.seconds)}${waited.estimated ? ` ${t.estimated}` : ""}`]);
+    const earlier = v?.earlier;
+    if (!earlier) rows.push([t.earlier, t.earlierMissing]);
+    else if (earlier.length === 0) rows.push([t.earlier, t.earlierNone]);
+    this.renderEarlier(earlier ?? []);
     const key = JSON.stringify(rows.map(([k, v]) => [k, typeof v === "string" ? v : (v.textContent ?? "")]));
     if (this.context.dataset.key === key) return;
     this.context.dataset.key = key;
     this.context.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  }
+
+  /**
+   * The visitor's earlier conversations, each a disclosure whose transcript
+   * is fetched (read-only) the first time it is opened. Rebuilt only when the
+   * list changes, so an open one stays open while the chat goes on.
+   */
+  private renderEarlier(list: readonly EarlierConversation[]): void {
+    const key = list.map((c) => c.id).join(",");
+    if (this.earlier.dataset.key === key) return;
+    this.earlier.dataset.key = key;
+    this.earlier.hidden = list.length === 0;
+    const { t, locale } = this;
+    const items = list.map((c) => {
+      const state = t.states[c.state] ?? c.state;
+      const label = t.earlierSummary(when(c.created_at, locale), c.resolution ? `${state} (${c.resolution})` : state, c.last_seq);
+      const body = h("div", { class: "earlier-log" }, t.loading);
+      const details = h("details", { "data-conversation": c.id }, h("summary", {}, label), body);
+      let loaded = false;
+      details.addEventListener("toggle", () => {
+        if (!details.open || loaded) return;
+        loaded = true;
+        void this.actions.history(c.id).then((ack) => {
+          if (!ack.ok) {
+            loaded = false;
+            body.textContent = t.refused + ack.message;
+            return;
+          }
+          body.replaceChildren(
+            ...ack.messages.map((m) => {
+              const who = m.sender === "visitor" ? t.visitor : m.sender === "bot" ? t.bot : m.sender === "agent" ? (m.author?.name ?? "") : t.system;
+              const text = h("span", { class: "msg-bubble" });
+              text.append(renderText(document, m.text));
+              return h("div", { class: "earlier-msg", "data-sender": m.sender, "data-seq": String(m.seq) }, h("span", { class: "msg-author" }, `${formatTime(m.ts, locale)} ${who}: `), text);
+            }),
+          );
+        });
+      });
+      return details;
+    });
+    this.earlier.replaceChildren(h("div", { class: "earlier-title" }, t.earlier), ...items);
   }
 }

@@ -8,7 +8,7 @@ import { Outbox, type PendingMessage } from "../shared/outbox";
 import type { Conversation, Message } from "../shared/protocol";
 import { local, readJson } from "../shared/storage";
 import { type Entry, Transcript } from "../shared/transcript";
-import type { AgentMessage, Note, VisitorInfo } from "./types";
+import type { AgentConversation, AgentMessage, Note, VisitorInfo } from "./types";
 
 /** Whether a conversation snapshot still belongs in this agent's console. */
 export function heldBy(c: Conversation, agentId: string): boolean {
@@ -38,7 +38,7 @@ export class Chat {
 
   constructor(
     agentId: string,
-    public conversation: Conversation,
+    public conversation: AgentConversation,
     public visitor: VisitorInfo | null,
   ) {
     this.outbox = new Outbox(local, `tsunagu:console:${agentId}:outbox:${conversation.id}`);
@@ -116,17 +116,18 @@ export class Chat {
   }
 
   /**
-   * Seconds the visitor waited for a person, or null. The gateway sends no
-   * escalation or assignment time, so this is the time from the newest
-   * message before the assignment (the bot's hand-off line, or the visitor's
-   * last words) to the moment this browser received the assignment.
+   * Seconds the visitor waited for a person, or null. The gateway's own
+   * figure (`wait_s`, from queued_at to assigned_at) when it sends one; from
+   * an older gateway, an estimate: from the newest message before the
+   * assignment to the moment this browser received it.
    */
-  waitedSeconds(): number | null {
+  waitedSeconds(): { seconds: number; estimated: boolean } | null {
+    if (typeof this.conversation.wait_s === "number") return { seconds: this.conversation.wait_s, estimated: false };
     const m = this.marks();
     if (!m.assignedAt || !m.waitFrom) return null;
     const from = Date.parse(m.waitFrom);
     if (Number.isNaN(from)) return null;
-    return Math.max(0, (m.assignedAt - from) / 1000);
+    return { seconds: Math.max(0, (m.assignedAt - from) / 1000), estimated: true };
   }
 
   /** Forgets this chat's local state once it has left the console. */

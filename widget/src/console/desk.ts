@@ -295,6 +295,24 @@ export class Desk {
     return ack;
   }
 
+  /**
+   * The transcript of one of the visitor's earlier conversations (read-only;
+   * the gateway lets the agent holding the visitor's chat `sync` them).
+   */
+  async history(conversationId: string): Promise<Ack<{ messages: Message[] }>> {
+    const all: Message[] = [];
+    for (let since = 0; all.length < 5_000; ) {
+      const ack = await this.call<{ messages: Message[] }>("sync", { conversation_id: conversationId, since_seq: since });
+      if (!ack.ok) return ack;
+      const batch = ack.messages ?? [];
+      all.push(...batch);
+      const last = batch[batch.length - 1];
+      if (!last || batch.length < 500) break;
+      since = last.seq;
+    }
+    return { ok: true, messages: all };
+  }
+
   /** Typing on/off transitions only; volatile, because stale typing is worthless. */
   setTyping(chat: Chat, typing: boolean): void {
     if ((this.typingSent.get(chat.id) ?? false) === typing) return;

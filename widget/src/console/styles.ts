@@ -56,6 +56,12 @@ button { cursor: pointer; }
 .context { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; margin: 4px 0 0; font-size: 12px; color: #4a5a55; }
 .context dt { font-weight: 600; }
 .context dd { margin: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.earlier { font-size: 12px; color: #4a5a55; margin-top: 4px; }
+.earlier-title { font-weight: 600; }
+.earlier summary { cursor: pointer; color: #1d5a8a; text-decoration: underline; }
+.earlier-log { max-height: 160px; overflow-y: auto; background: #fafbfb; border: 1px solid #e3e9e7; border-radius: 6px; padding: 4px 6px; margin: 2px 0 4px; }
+.earlier-msg { margin: 2px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.earlier-msg .msg-bubble { padding: 0; background: none; }
 .actions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
 .actions button, .actions select { border: 1px solid #b8c4c0; background: #fff; border-radius: 6px; padding: 2px 8px; font-size: 12px; }
 .actions .danger { border-color: #d9a39c; color: #8c2a1f; }

@@ -23,6 +23,15 @@ export interface AgentMessage extends Message {
   confidence?: number | null;
 }
 
+/** A visitor's previous conversation (newest first in `visitor.earlier`). */
+export interface EarlierConversation {
+  id: string;
+  state: string;
+  created_at: string;
+  resolution: string | null;
+  last_seq: number;
+}
+
 export interface VisitorInfo {
   id: string;
   user_id: string | null;
@@ -30,6 +39,16 @@ export interface VisitorInfo {
   page_url: string | null;
   first_seen: string;
   last_seen: string;
+  earlier?: EarlierConversation[];
+}
+
+/** Conversation snapshots on /agent also say when it was queued and taken, and how it ended. */
+export interface AgentConversation extends Conversation {
+  queued_at?: string | null;
+  assigned_at?: string | null;
+  /** Seconds the visitor waited before an agent joined (server-computed). */
+  wait_s?: number | null;
+  resolution?: string | null;
 }
 
 export interface Note {
@@ -41,7 +60,7 @@ export interface Note {
 }
 
 /** One chat of `hello.conversations`. */
-export interface HeldConversation extends Conversation {
+export interface HeldConversation extends AgentConversation {
   visitor?: VisitorInfo | null;
   messages?: AgentMessage[];
   notes?: Note[];
@@ -53,7 +72,7 @@ export interface Hello {
 }
 
 export interface Assigned {
-  conversation: Conversation;
+  conversation: AgentConversation;
   visitor: VisitorInfo | null;
   messages: AgentMessage[];
 }
