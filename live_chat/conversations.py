@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot import Action, Bot, Decision
-from live_chat.errors import Conflict, InvalidPayload, NotFound, TooLong
+from live_chat.errors import Conflict, InvalidPayload, NotFound, TooLong, Unavailable
 from live_chat.lifecycle import apply_move
 from live_chat.routing import Routing
 from live_chat.store.models import Conversation, Message, utcnow
@@ -57,6 +57,15 @@ class KeyedLocks:
             users[0] -= 1
             if users[0] == 0:
                 del self._locks[key]
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """What the bot needs to answer one stored visitor message."""
+
+    message: Message
+    bot_state: dict[str, Any]
+    locale: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,15 +114,18 @@ class ConversationService:
             raise TooLong(f"a message may have at most {self.max_text} characters")
         if not text:
             raise InvalidPayload("text: must not be empty")
-        for attempt in range(_WRITE_ATTEMPTS):
+        for _ in range(_WRITE_ATTEMPTS):
             try:
                 async with self.store.begin() as tx:
-                    existing = await tx.visitor_message_by_client_id(visitor_id, data.client_id)
-                    if existing is not None:
-                        return Sent(message_out(existing), created=False)
                     conversation = await tx.open_conversation(visitor_id, lock=True)
                     new_conversation = conversation is None
                     if conversation is None:
+                        # Before opening a new conversation: is this a retry of a message
+                        # whose conversation has been closed since?
+                        existing = await tx.visitor_message_by_client_id(visitor_id,
+                                                                         data.client_id)
+                        if existing is not None:
+                            return Sent(message_out(existing), created=False)
                         conversation = await tx.add_conversation(visitor_id, locale=locale)
                     message = await tx.add_message(
                         conversation.id, sender="visitor", text=text,
@@ -121,14 +133,21 @@ class ConversationService:
                     )
                 break
             except IntegrityError:
-                if attempt == _WRITE_ATTEMPTS - 1:
-                    raise
+                # A retry (the client_id is stored) or a race to open the conversation.
+                async with self.store.begin() as tx:
+                    existing = await tx.visitor_message_by_client_id(visitor_id, data.client_id)
+                if existing is not None:
+                    return Sent(message_out(existing), created=False)
+        else:
+            raise Unavailable("could not store the message; send it again")
         out = message_out(message)
         if new_conversation:
             await self.notifier.status(conversation, conversation_out(conversation))
         await self.notifier.message(conversation, out, skip_sid=sid)
         if conversation.state == "bot":
-            self._spawn(self._bot_turn(conversation.id, message, locale))
+            turn = _Turn(message, dict(conversation.bot_state or {}),
+                         conversation.locale or locale or "en")
+            self._spawn(self._bot_turn(conversation.id, turn))
         return Sent(out, created=True)
 
     async def sync(self, visitor_id: str, since_seq: int) -> dict[str, Any]:
@@ -155,37 +174,42 @@ class ConversationService:
 
     # -- the bot's turn -----------------------------------------------------
 
-    async def _bot_turn(self, conversation_id: str, message: Message, locale: str | None) -> None:
+    async def _bot_turn(self, conversation_id: str, turn: _Turn) -> None:
         # One turn at a time per conversation, in arrival order (asyncio.Lock is
         # FIFO), so replies follow the questions they answer.
         async with self._turns.hold(conversation_id):
-            await self._answer(conversation_id, message, locale)
+            await self._answer(conversation_id, turn)
 
-    async def _answer(self, conversation_id: str, message: Message, locale: str | None) -> None:
-        async with self.store.begin() as tx:
-            conversation = await tx.conversation(conversation_id)
-        if conversation is None or conversation.state != "bot":
-            return  # a person took over (or it ended) while this turn waited
-        state = conversation.bot_state or {}
-        # Outside any transaction: with TSUNAGU_NLU=rasa this is an HTTP call.
-        decision = await self._bot().respond_async(
-            message.text, payload=message.payload,
-            locale=conversation.locale or locale or "en", state=state,
-        )
-        async with self.store.begin() as tx:
-            conversation = await tx.conversation(conversation_id, lock=True)
-            if conversation is None or conversation.state != "bot":
-                return
-            await tx.classify(message.id, decision.intent, decision.confidence)
-            conversation.bot_state = dict(decision.state)
-            reply = None
-            if decision.text:
-                reply = await tx.add_message(
-                    conversation.id, sender="bot", text=decision.text,
-                    quick_replies=[{"title": q.title, "payload": q.payload}
-                                   for q in decision.quick_replies],
-                )
-            moved = await self._apply_decision(tx, conversation, decision)
+    async def _answer(self, conversation_id: str, turn: _Turn) -> None:
+        message, state = turn.message, turn.bot_state
+        for _ in range(_WRITE_ATTEMPTS):
+            # Outside any transaction: with TSUNAGU_NLU=rasa this is an HTTP call.
+            decision = await self._bot().respond_async(
+                message.text, payload=message.payload, locale=turn.locale, state=state,
+            )
+            async with self.store.begin() as tx:
+                conversation = await tx.conversation(conversation_id, lock=True)
+                if conversation is None or conversation.state != "bot":
+                    return  # a person took over (or it ended) while this turn waited
+                if (conversation.bot_state or {}) != state:
+                    # An earlier turn moved the dialogue on since the message was
+                    # stored: decide again from where it is now.
+                    state = dict(conversation.bot_state or {})
+                    continue
+                await tx.classify(message.id, decision.intent, decision.confidence)
+                conversation.bot_state = dict(decision.state)
+                reply = None
+                if decision.text:
+                    reply = await tx.add_message(
+                        conversation.id, sender="bot", text=decision.text,
+                        quick_replies=[{"title": q.title, "payload": q.payload}
+                                       for q in decision.quick_replies],
+                    )
+                moved = await self._apply_decision(tx, conversation, decision)
+            break
+        else:
+            log.error("bot turn for %s gave up: the dialogue kept changing", conversation_id)
+            return
         if reply is not None:
             await self.notifier.message(conversation, message_out(reply))
         if moved:
