@@ -21,9 +21,11 @@ vocabulary and IDF on load, so loading a model never executes stored code.
 from __future__ import annotations
 
 import json
+import os
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,7 @@ class BuiltinConfig:
     prediction's ranking. ``threshold``: force an out-of-scope threshold
     instead of choosing it on held-out data. ``max_in_scope_loss``: the share
     of correctly classified held-out messages the chosen threshold may reject.
+    ``workers``: fits run in parallel (default: the CPUs, at most 4).
     """
 
     char_ngrams: tuple[int, int] | None = (1, 4)
@@ -75,6 +78,7 @@ class BuiltinConfig:
     threshold: float | None = None
     max_in_scope_loss: float = 0.01
     seed: int = 0
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -212,17 +216,29 @@ class BuiltinClassifier:
         folds = _usable_folds(labels, config.calibration_folds)
         classes = np.unique(labels)
         scores = np.zeros((len(texts), len(classes)))
+        splits = []
         if folds >= 2:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
-            for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels):
-                part = _fit([texts[i] for i in train_idx], labels[train_idx], config)
-                # A fold may lack a rare class: scatter its columns into the
-                # full class order, leaving the missing ones very unlikely.
-                fold_scores = np.full((len(test_idx), len(classes)), -10.0)
-                columns = np.searchsorted(classes, part.classes)
-                fold_scores[:, columns] = part.scores([texts[i] for i in test_idx])
+            splits = list(splitter.split(np.zeros(len(labels)), labels))
+
+        def fold(split: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            train_idx, test_idx = split
+            part = _fit([texts[i] for i in train_idx], labels[train_idx], config)
+            # A fold may lack a rare class: scatter its columns into the full
+            # class order, leaving the missing ones very unlikely.
+            fold_scores = np.full((len(test_idx), len(classes)), -10.0)
+            columns = np.searchsorted(classes, part.classes)
+            fold_scores[:, columns] = part.scores([texts[i] for i in test_idx])
+            return test_idx, fold_scores
+
+        # liblinear releases the GIL while it trains, so the folds and the
+        # final fit run side by side on the machine's cores (each fit is
+        # independent and seeded: the result does not depend on the order).
+        with ThreadPoolExecutor(max_workers=_workers(config)) as pool:
+            final = pool.submit(_fit, texts, labels, config)
+            for test_idx, fold_scores in pool.map(fold, splits):
                 scores[test_idx] = fold_scores
-        model = _fit(texts, labels, config)
+            model = final.result()
         if folds >= 2:
             temperature = _fit_temperature(scores, np.searchsorted(classes, labels))
             probabilities = _softmax(scores, temperature)
@@ -379,6 +395,12 @@ def _fit(texts: Sequence[str], labels: np.ndarray, config: BuiltinConfig) -> _Fi
     matrix = _features(vectorizers, weights, texts, fit=True)
     svm = LinearSVC(C=config.c, random_state=config.seed).fit(matrix, labels)
     return _Fitted(tuple(vectorizers), tuple(weights), svm)
+
+
+def _workers(config: BuiltinConfig) -> int:
+    if config.workers is not None:
+        return max(1, config.workers)
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _usable_folds(labels: np.ndarray, wanted: int) -> int:
