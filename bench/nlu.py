@@ -219,7 +219,7 @@ def main() -> int:
         return 0
     print(
         f"CLINC150: train {len(data[0])} (incl. oos_train), report on val {len(data[2])} "
-        f"(incl. oos_val); {os.cpu_count()} CPUs"
+        f"(incl. oos_val); {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     rows: list[Row] = []
     baseline = None
