@@ -195,7 +195,7 @@ async def create_agents(database_url: str, count: int, capacity: int) -> list[st
 async def sign_in(url: str, email: str) -> Agent:
     import aiohttp
 
-    async with aiohttp.ClientSession() as http, http.post(
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http, http.post(
         f"{url}/api/auth/login", json={"email": email, "password": PASSWORD}
     ) as response:
         body = await response.json()
@@ -249,6 +249,15 @@ async def drive(urls: list[str], database_url: str, args: argparse.Namespace) ->
             if client.connected:
                 await client.disconnect()
     return results
+
+
+async def bounded_drive(urls: list[str], database_url: str, args: argparse.Namespace,
+                        label: str) -> Results:
+    """:func:`drive`, or a clear exit instead of a hang when a set-up stops answering."""
+    try:
+        return await asyncio.wait_for(drive(urls, database_url, args), args.setup_timeout)
+    except TimeoutError:
+        raise SystemExit(f"{label}: no result after {args.setup_timeout:.0f} s") from None
 
 
 def start_gateways(setup: Setup, data_root: Path, models: Path, database_url: str,
@@ -334,7 +343,8 @@ def run_setup(setup: Setup, args: argparse.Namespace, models: Path) -> Results:
         gateways = []
         try:
             gateways = start_gateways(setup, Path(tmp), models, database_url, args.redis)
-            return asyncio.run(drive([url for url, _ in gateways], database_url, args))
+            return asyncio.run(bounded_drive([url for url, _ in gateways], database_url, args,
+                                             setup.label))
         finally:
             for _, process in gateways:
                 process.terminate()
@@ -353,6 +363,8 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=5)
     parser.add_argument("--escalations", type=int, default=0,
                         help="per round; default agents x capacity (every one finds a seat)")
+    parser.add_argument("--setup-timeout", type=float, default=120,
+                        help="seconds one set-up may take once its gateways are ready")
     parser.add_argument("--redis", default=os.environ.get("TSUNAGU_TEST_REDIS",
                                                           "redis://127.0.0.1:6379/0"))
     parser.add_argument("--pg", default=os.environ.get(
