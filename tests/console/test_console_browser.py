@@ -246,10 +246,13 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     expect(aoi.page.locator(".net")).to_be_hidden()
 
     # -- presence: away shows on the supervisor's board; back online --------------
-    aoi.page.locator(".topbar .presence").select_option("away")
+    presence = aoi.page.locator(".topbar .presence")
+    presence.select_option("away")
+    expect(presence).to_have_attribute("data-status", "away")  # set from the gateway's ack
     expect(agents_table.locator(f'tr[data-agent="{desk.aoi.id}"] td').nth(1)).to_have_text("離席中")
-    aoi.page.locator(".topbar .presence").select_option("online")
-    expect(aoi.page.locator(".topbar .presence")).to_have_attribute("data-status", "online")
+    presence.select_option("online")
+    # Acked before anything else is sent: an away agent would not get the next chat.
+    expect(presence).to_have_attribute("data-status", "online")
 
     # -- Aoi closes a chat (keyboard) with a resolution; the waiting one arrives ----
     c = next(c for c in sorted(held_by_aoi) if c not in (x, xss_chat))
@@ -276,6 +279,8 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     expect(ren.chat(h)).to_have_count(0)
     back = aloop.run(visitors[h].next_where("status", lambda s: s["state"] == "bot"))
     assert back["agent"] is None
+    # The slot is freed just after the visitor hears it: wait for the board to say so.
+    expect(agents_table.locator(f'tr[data-agent="{desk.ren.id}"] td').nth(2)).to_have_text("3 / 4")
 
     # -- Aoi transfers X to Ren while Ren is typing: focus and draft stay put -------
     d = next(c for c in sorted(held_by_ren) if c != h)

@@ -313,11 +313,16 @@ export class Desk {
     return { ok: true, messages: all };
   }
 
-  /** Typing on/off transitions only; volatile, because stale typing is worthless. */
+  /**
+   * Typing on/off transitions only, and only while connected (a stale
+   * "typing" replayed after a reconnect is worthless). Not volatile: a
+   * volatile emit is dropped whenever the transport is busy writing, and a
+   * lost "off" would leave the visitor watching dots until their timeout.
+   */
   setTyping(chat: Chat, typing: boolean): void {
     if ((this.typingSent.get(chat.id) ?? false) === typing) return;
     this.typingSent.set(chat.id, typing);
-    if (this.socket?.connected) this.socket.volatile.emit("typing", { conversation_id: chat.id, typing });
+    if (this.socket?.connected) this.socket.emit("typing", { conversation_id: chat.id, typing });
   }
 
   /** Sends the chat's outbox one reply at a time, oldest first. */
