@@ -80,7 +80,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         canned=CannedResponses(store),
     )
     await routing.reconcile()
-    background = [asyncio.create_task(_sweep_grace(routing))]
+    background = [asyncio.create_task(_sweep_grace(routing)),
+                  asyncio.create_task(routing.run_announcer())]
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_watch_model(holder, settings.models_dir)))
     yield

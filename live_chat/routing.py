@@ -8,6 +8,7 @@ concerned. Every path that touches the queue goes through :meth:`Routing.apply`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,13 +24,14 @@ from handoff import (
     HandoffBackend,
     NotAssigned,
     UnknownAgent,
+    router,
 )
 from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, InvalidPayload, NotFound
 from live_chat.lifecycle import Move, apply_move
 from live_chat.store.models import Agent, Conversation
 from live_chat.store.repository import Store
-from live_chat.wire import conversation_out, message_out, visitor_out
+from live_chat.wire import conversation_out, message_out, snapshot_version, visitor_out
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class Routing:
         self.store = store
         self.notifier = notifier
         self.hours = hours
+        self._queue_moved = asyncio.Event()
 
     # -- what the gateway asks ----------------------------------------------
 
@@ -149,8 +152,8 @@ class Routing:
             await self._assigned(assignment, returned=returned)
         for ended in changes.unassigned:
             await self._tell_former_agent(ended)
-        for conversation_id, position in changes.positions.items():
-            await self._position(conversation_id, position)
+        if changes.positions:
+            self._queue_moved.set()
 
     async def _assigned(self, assignment: Assignment, *, returned: bool = False) -> None:
         async with self.store.begin() as tx:
@@ -200,14 +203,40 @@ class Routing:
             await self.notifier.to_agent(ended.agent_id, "conversation",
                                          conversation_out(conversation))
 
-    async def _position(self, conversation_id: str, position: int) -> None:
+    # -- telling waiting visitors their place ---------------------------------
+
+    async def announce_queue(self) -> None:
+        """Send every waiting visitor their place, as the backend has the queue now.
+
+        Positions are read live rather than taken from each call's ``Changes``:
+        announcements of overlapping calls would otherwise interleave and leave
+        visitors on a stale place. Each status carries ``version`` (the time of
+        the read), so a client keeps the newest whichever process sent it.
+        """
+        version = snapshot_version()
+        entries = await self.backend.queue()
+        capacity = router.online_capacity(await self.backend.agents())
+        availability = await self.availability()
         async with self.store.begin() as tx:
-            conversation = await tx.conversation(conversation_id)
-        if conversation is None or conversation.state != "queued":
-            return
-        eta = await self.backend.eta_seconds(position)
-        snapshot = conversation_out(conversation, queue_position=position, eta_s=eta)
-        await self.notifier.status(conversation, {**snapshot, **await self.availability()})
+            waiting = {c.id: c for c in await tx.conversations_in(("queued",))}
+        for position, entry in enumerate(entries, start=1):
+            conversation = waiting.get(entry.conversation_id)
+            if conversation is None:
+                continue  # its move out of the queue is being recorded; that status follows
+            eta = router.estimate_wait(position, capacity, self.backend.avg_handle_seconds)
+            snapshot = conversation_out(conversation, queue_position=position, eta_s=eta,
+                                        version=version)
+            await self.notifier.status(conversation, {**snapshot, **availability})
+
+    async def run_announcer(self) -> None:
+        """One loop per process: whenever the queue moved, announce it (moves coalesce)."""
+        while True:
+            await self._queue_moved.wait()
+            self._queue_moved.clear()
+            try:
+                await self.announce_queue()
+            except Exception:
+                log.exception("could not announce the queue; will retry on the next move")
 
     # -- start-up -----------------------------------------------------------
 

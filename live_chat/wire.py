@@ -8,6 +8,7 @@ what a client sees of a row.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -132,12 +133,23 @@ def message_out(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
     return out
 
 
+def snapshot_version() -> int:
+    """Microseconds since the epoch: orders snapshots of one conversation across processes."""
+    return time.time_ns() // 1000
+
+
 def conversation_out(
     conversation: Conversation,
     *,
     queue_position: int | None = None,
     eta_s: int | None = None,
+    version: int | None = None,
 ) -> dict[str, Any]:
+    """A conversation as clients see it.
+
+    ``version`` says when the snapshot was taken (default: now); a client that
+    gets two should keep the one with the higher version.
+    """
     agent = (
         {"id": conversation.agent_id, "name": conversation.agent_name}
         if conversation.agent_id is not None and conversation.state == "assigned"
@@ -161,6 +173,7 @@ def conversation_out(
         "assigned_at": _iso(conversation.assigned_at),
         "wait_s": round(waited, 1) if waited is not None else None,
         "resolution": conversation.resolution,
+        "version": version if version is not None else snapshot_version(),
     }
 
 

@@ -71,9 +71,10 @@ async def test_login_sets_a_safe_cookie_and_refuses_wrong_passwords(gateway: Gat
 
 
 async def test_agent_namespace_needs_a_session(gateway: Gateway) -> None:
-    for token in (None, "forged", (await gateway.visitor().connect()).session["visitor_token"]):
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await AgentClient(gateway.url, token).connect()
+    async with gateway.visitor() as visitor:
+        for token in (None, "forged", visitor.session["visitor_token"]):
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await AgentClient(gateway.url, token).connect()
 
 
 async def test_escalation_reaches_an_agent_with_history_and_intents(gateway: Gateway) -> None:

@@ -216,7 +216,8 @@ async def test_huge_nested_json_does_not_kill_the_gateway(gateway: Gateway) -> N
     big = "y" * 200_000  # beyond max_payload_bytes: the transport refuses the packet
     async with gateway.visitor() as visitor:
         try:
-            await visitor.call("message", {"client_id": "big", "text": big})
+            await visitor.sio.call("message", {"client_id": "big", "text": big},
+                                   namespace="/visitor", timeout=2)
         except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
             pass
     async with gateway.visitor() as visitor:
