@@ -16,36 +16,19 @@ round trip with a database read) against the same gateways; the ratios to it
 are the figures that survive a noisy machine. A Redis PING round trip is
 printed too.
 
-    .venv/bin/python bench/handoff.py [--rounds 2] [--agents 10] [--capacity 5]
+    .venv/bin/python -m bench.handoff [--rounds 2] [--agents 10] [--capacity 5]
         [--redis redis://127.0.0.1:6379/0] [--pg postgresql://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-if __name__ != "__main__":
-    # Imported as ``handoff`` by a sibling script run from bench/ (whose folder comes first on
-    # sys.path): stand aside for the real package, so ``from handoff import ...`` still works.
-    import importlib
-
-    _here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
-    del sys.modules[__name__]
-    sys.modules[__name__] = importlib.import_module(__name__)
-else:
-    # Run as a script: this folder first on sys.path would make this file the ``handoff``
-    # package for everything the gateway code imports.
-    _here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
-    sys.path.insert(0, os.path.dirname(_here))
-
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request

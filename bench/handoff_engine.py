@@ -9,7 +9,8 @@ gateway processes would be), and the ratio of a Redis call to a plain Redis
 PING measured in the same run, because absolute figures on these machines
 are noisy.
 
-Run: ``.venv/bin/python bench/handoff_engine.py [--rounds 2000] [--redis URL]``
+Run from the repository root:
+``.venv/bin/python -m bench.handoff_engine [--rounds 2000] [--redis URL]``
 """
 
 from __future__ import annotations
