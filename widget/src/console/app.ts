@@ -26,6 +26,8 @@ export class ConsoleApp {
   private active: string | null = null;
   private canned: Canned[] = [];
   private agent: AgentInfo;
+  /** Set once the page is on its way to /login. */
+  private leaving = false;
 
   private readonly tabBar: HTMLElement;
   private readonly grid: HTMLElement;
@@ -338,11 +340,16 @@ export class ConsoleApp {
   }
 
   private async signOut(): Promise<void> {
+    // Our own socket would hear `session_ended` too: close it first, so one
+    // navigation to /login happens, not two racing each other.
+    this.desk.stop();
     await api.logout();
     this.toLogin();
   }
 
   private toLogin(): void {
+    if (this.leaving) return;
+    this.leaving = true;
     this.desk.stop();
     location.assign("/login");
   }
