@@ -31,7 +31,13 @@ from live_chat.errors import Conflict, InvalidPayload, NotFound
 from live_chat.lifecycle import Move, apply_move
 from live_chat.store.models import Agent, Conversation
 from live_chat.store.repository import Store
-from live_chat.wire import conversation_out, message_out, snapshot_version, visitor_out
+from live_chat.wire import (
+    conversation_out,
+    message_out,
+    note_out,
+    snapshot_version,
+    visitor_out,
+)
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +182,8 @@ class Routing:
                 visitor = await tx.visitor(conversation.visitor_id)
                 earlier = await tx.visitor_conversations(conversation.visitor_id,
                                                          exclude=conversation.id)
+                notes = await tx.notes(conversation.id)
+                names = {a.id: a.name for a in await tx.agents()} if notes else {}
         if stale:
             # The visitor left (or closed) while the backend assigned it: give the slot back.
             log.info("releasing stale assignment of %s", assignment.conversation_id)
@@ -185,6 +193,8 @@ class Routing:
             "conversation": conversation_out(conversation),
             "visitor": visitor_out(visitor, earlier) if visitor else None,
             "messages": [message_out(m, for_agent=True) for m in messages],
+            # A transferred chat keeps the notes colleagues wrote on it.
+            "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
         })
         await self.notifier.status(conversation, conversation_out(conversation))
 

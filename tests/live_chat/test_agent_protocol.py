@@ -173,6 +173,7 @@ async def test_transfer_to_another_agent_carries_the_history(gateway: Gateway) -
     taro = await agent(gateway, "Taro", teams=("billing",))
     await hanako.call("message", {"conversation_id": conversation_id, "client_id": "m1",
                                   "text": "Passing you to billing."})
+    await hanako.call("note", {"conversation_id": conversation_id, "text": "asked twice"})
     ack = await hanako.call("transfer", {"conversation_id": conversation_id,
                                          "to_agent_id": taro.hello["agent"]["id"]})
     assert ack["ok"] and ack["conversation"]["agent"]["name"] == "Taro"
@@ -180,6 +181,7 @@ async def test_transfer_to_another_agent_carries_the_history(gateway: Gateway) -
     assert got["conversation"]["id"] == conversation_id
     assert next(m["text"] for m in got["messages"]) == "invoice question"
     assert "Passing you to billing." in [m["text"] for m in got["messages"]]
+    assert [(n["text"], n["author"]["name"]) for n in got["notes"]] == [("asked twice", "Hanako")]
     hanako_id = hanako.hello["agent"]["id"]
     gone = await hanako.next_where(
         "conversation", lambda c: c["id"] == conversation_id and c["agent"]["id"] != hanako_id)

@@ -42,6 +42,11 @@ export interface Conversation {
   /** With `offline`: why ("closed" outside business hours, "no_agents"), and when it opens. */
   offline_reason?: string;
   opens_at?: string | null;
+  /**
+   * When the gateway took this snapshot (microseconds since the epoch). With
+   * several gateway processes snapshots can arrive out of order: keep the newest.
+   */
+  version?: number;
 }
 
 export interface Session {
