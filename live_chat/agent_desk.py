@@ -30,6 +30,7 @@ from live_chat.wire import (
 )
 
 SUPERVISING_ROLES = ("supervisor", "admin")
+_WRITE_ATTEMPTS = 3
 
 
 class AgentDesk:
@@ -52,14 +53,17 @@ class AgentDesk:
     async def send(self, agent: Agent, data: AgentMessageIn) -> tuple[dict[str, Any], bool]:
         """Store the agent's reply once; returns it and whether this call stored it."""
         text = self._text(data.text)
-        for attempt in range(3):
+        for attempt in range(_WRITE_ATTEMPTS):
             try:
                 async with self.store.begin() as tx:
+                    # A retry answers with the first copy, even if the chat has
+                    # left this agent since the first attempt was stored.
+                    existing = await tx.message_by_client_id(data.conversation_id,
+                                                             data.client_id)
+                    if existing is not None and existing.author_id == agent.id:
+                        return message_out(existing), False
                     conversation = await self._authorized(tx, agent, data.conversation_id,
                                                           lock=True)
-                    existing = await tx.message_by_client_id(conversation.id, data.client_id)
-                    if existing is not None:
-                        return message_out(existing), False
                     first_reply = not await tx.has_message_from(conversation.id, "agent")
                     message = await tx.add_message(
                         conversation.id, sender="agent", text=text, client_id=data.client_id,
@@ -69,7 +73,7 @@ class AgentDesk:
                         await tx.add_event(conversation.id, "first_agent_reply", actor=agent.id)
                 break
             except IntegrityError:
-                if attempt == 2:
+                if attempt == _WRITE_ATTEMPTS - 1:
                     raise
         out = message_out(message)
         await self.notifier.message(conversation, out)

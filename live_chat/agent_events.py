@@ -15,7 +15,7 @@ from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.boundary import acked, first_arg, refused
 from live_chat.broadcast import AGENT_NS, SUPERVISORS_ROOM, agent_room
 from live_chat.context import ContextGetter, ServiceNamespace
-from live_chat.errors import Forbidden
+from live_chat.errors import Forbidden, NotFound
 from live_chat.origins import same_origin
 from live_chat.wire import (
     AgentCloseIn,
@@ -58,8 +58,15 @@ class AgentNamespace(ServiceNamespace):
         self.server.start_background_task(self._welcome, sid, signed_in)
 
     async def _welcome(self, sid: str, signed_in: SignedIn) -> None:
+        routing = self.ctx.routing
         try:
-            status = await self.ctx.routing.agent_connected(signed_in.agent, sid)
+            status = await routing.agent_connected(signed_in.agent, sid)
+            if not self.server.manager.is_connected(sid, self.namespace):
+                # The socket closed while it was being registered, and its
+                # disconnect ran first: take the registration back, or the agent
+                # would count as connected forever and get chats nobody sees.
+                await routing.agent_disconnected(signed_in.agent.id, sid)
+                return
             await self.emit("hello", await self.ctx.desk.hello(signed_in.agent, status), to=sid)
         except Exception:
             log.exception("could not welcome agent %s", signed_in.agent.id)
@@ -68,7 +75,10 @@ class AgentNamespace(ServiceNamespace):
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)
         if session and "agent_id" in session:
-            await self.ctx.routing.agent_disconnected(session["agent_id"], sid)
+            try:
+                await self.ctx.routing.agent_disconnected(session["agent_id"], sid)
+            except NotFound:
+                pass  # disconnected before it was ever registered (see _welcome)
 
     async def _agent(self, sid: str) -> SignedIn:
         session = await self.get_session(sid)

@@ -70,7 +70,8 @@ class AgentTokens(SignedIds):
 def identity_matches(secret: str, user_id: str, given_hmac: str) -> bool:
     """True when ``given_hmac`` is HMAC-SHA256(secret, user_id) in hex (constant-time)."""
     expected = hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given_hmac.lower())
+    # Bytes: compare_digest refuses str with non-ASCII characters by raising.
+    return hmac.compare_digest(expected.encode(), given_hmac.lower().encode())
 
 
 _hasher = PasswordHasher()

@@ -101,7 +101,7 @@ async def authenticate(request: web.Request, *, csrf_required: bool = True) -> S
         return signed_in
     expected = agents.tokens.csrf(signed_in.session_id)
     given = request.headers.get("X-CSRF-Token", "")
-    return signed_in if hmac.compare_digest(expected, given) else None
+    return signed_in if hmac.compare_digest(expected.encode(), given.encode()) else None
 
 
 async def _close_sockets(app: web.Application, session_id: str) -> None:

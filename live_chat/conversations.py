@@ -117,15 +117,14 @@ class ConversationService:
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 async with self.store.begin() as tx:
+                    # A retry finds its first copy in whichever conversation it went
+                    # to, even one closed (and followed by another) in the meantime.
+                    existing = await tx.visitor_message_by_client_id(visitor_id, data.client_id)
+                    if existing is not None:
+                        return Sent(message_out(existing), created=False)
                     conversation = await tx.open_conversation(visitor_id, lock=True)
                     new_conversation = conversation is None
                     if conversation is None:
-                        # Before opening a new conversation: is this a retry of a message
-                        # whose conversation has been closed since?
-                        existing = await tx.visitor_message_by_client_id(visitor_id,
-                                                                         data.client_id)
-                        if existing is not None:
-                            return Sent(message_out(existing), created=False)
                         conversation = await tx.add_conversation(visitor_id, locale=locale)
                     message = await tx.add_message(
                         conversation.id, sender="visitor", text=text,

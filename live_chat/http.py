@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -64,15 +65,23 @@ async def readyz(request: web.Request) -> web.Response:
 def bundle(name: str) -> Handler:
     """Serve ``widget/dist/<name>``: cacheable, with an ETag, versioned by ``?v=<etag>``."""
 
+    # (mtime, body, etag): every page view of every embedding site asks for the
+    # widget, so the file is read and hashed again only when it changes.
+    cached: list[tuple[float, bytes, str]] = []
+
     async def serve(request: web.Request) -> web.StreamResponse:
         path = request.app[SETTINGS].widget_dir / "dist" / name
-        if not path.is_file():
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
             return web.Response(
                 status=503, text=f"// {name} is not built: run `make widget`\n",
                 content_type="application/javascript",
             )
-        body = path.read_bytes()
-        etag = hashlib.sha256(body).hexdigest()[:16]
+        if not cached or cached[0][0] != mtime:
+            body = await asyncio.to_thread(path.read_bytes)
+            cached[:] = [(mtime, body, hashlib.sha256(body).hexdigest()[:16])]
+        _, body, etag = cached[0]
         headers = {
             "ETag": f'"{etag}"',
             # Versioned URLs (?v=<etag>) may be cached for a year; the bare URL briefly.

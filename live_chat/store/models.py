@@ -122,7 +122,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     payload: Mapped[str | None] = mapped_column(String(200))
     quick_replies: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    client_id: Mapped[str | None] = mapped_column(String(64))
+    # Indexed alone too: a retry is looked up across all of a visitor's conversations.
+    client_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # Filled on visitor messages the bot classified.
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)

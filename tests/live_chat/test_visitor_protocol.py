@@ -309,3 +309,25 @@ async def test_visitor_token_never_opens_agent_namespace(gateway: Gateway) -> No
     agent = VisitorClient(gateway.url, auth={"token": token}, namespace="/agent")
     with pytest.raises(socketio.exceptions.ConnectionError):
         await agent.connect()
+
+
+async def test_retry_after_a_new_conversation_opened_is_still_stored_once(
+    gateway: Gateway,
+) -> None:
+    async with gateway.visitor() as visitor:
+        client_id = cid()
+        first = await visitor.send("the lost ack", client_id)
+        await visitor.call("close", {})
+        await visitor.send("a new conversation", cid())
+        retry = await visitor.send("the lost ack", client_id)
+        assert retry["message"]["id"] == first["message"]["id"]
+    assert await count(gateway, select(func.count()).select_from(Message)
+                       .where(Message.client_id == client_id)) == 1
+
+
+async def test_identity_with_non_ascii_hmac_is_refused_not_hung(start_gateway) -> None:
+    gateway = await start_gateway(identity_secret="site-identity-secret")
+    visitor = gateway.visitor(auth={"identity": {"user_id": "u1", "hmac": "é" * 64}})
+    # Refused at once: a hang would end in asyncio's TimeoutError instead.
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await asyncio.wait_for(visitor.connect(), 5)
