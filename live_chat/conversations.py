@@ -248,7 +248,9 @@ class ConversationService:
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
-        if moved:
+        if moved or conversation.state == "queued":
+            # Also when already queued: a retry after the backend call failed
+            # must reach the backend (enqueue is idempotent).
             await self._after_move(conversation)
         return await self.current_snapshot(conversation.id)
 

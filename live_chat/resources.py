@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import socketio
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # How often each process looks for agents whose grace period ended.
 GRACE_SWEEP_S = 1.0
+# How often each process makes the handoff backend agree with the record.
+REPAIR_S = 30.0
 # How often each process looks for a newly activated bot model (``tsunagu train``).
 MODEL_WATCH_S = 5.0
 
@@ -80,7 +82,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         canned=CannedResponses(store),
     )
     await routing.reconcile()
-    background = [asyncio.create_task(_sweep_grace(routing)),
+    background = [asyncio.create_task(_every(GRACE_SWEEP_S, routing.expire_grace)),
+                  asyncio.create_task(_every(REPAIR_S, routing.repair)),
                   asyncio.create_task(routing.run_announcer())]
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_watch_model(holder, settings.models_dir)))
@@ -105,14 +108,14 @@ def _handoff_backend(settings: Settings, redis: Redis | None) -> HandoffBackend:
     return RedisBackend(redis, prefix=settings.handoff_prefix, **options)
 
 
-async def _sweep_grace(routing: Routing) -> None:
-    """Return the chats of agents who stayed away past their grace period to the queue."""
+async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    """Run ``job`` every ``seconds`` until cancelled; a failure is logged, not fatal."""
     while True:
-        await asyncio.sleep(GRACE_SWEEP_S)
+        await asyncio.sleep(seconds)
         try:
-            await routing.expire_grace()
+            await job()
         except Exception:
-            log.exception("grace sweep failed; retrying")
+            log.exception("%s failed; retrying in %s s", job.__name__, seconds)
 
 
 async def _watch_model(holder: BotHolder, models_dir: Path) -> None:

@@ -251,33 +251,41 @@ class Routing:
     # -- start-up -----------------------------------------------------------
 
     async def reconcile(self) -> None:
-        """Make the backend agree with the record after a start (the memory backend forgets).
-
-        Agents are registered; a conversation the record has waiting but the
-        backend does not know is queued again; one the record has assigned to
-        an agent the backend does not know holds it goes back to the queue.
-        """
+        """At start: register every agent, then :meth:`repair` (the memory backend forgets)."""
         async with self.store.begin() as tx:
             agents = await tx.agents()
-            waiting = await tx.conversations_in(("queued", "assigned"))
         for agent in agents:
             await self.apply(await self.backend.register_agent(
                 agent.id, agent.name, agent.capacity, agent.teams
             ))
-        for conversation in waiting:
-            holder = await self.backend.holder(conversation.id)
-            if conversation.state == "assigned" and holder == conversation.agent_id:
-                continue
-            if conversation.state == "queued" and (
-                await self.backend.position(conversation.id) is not None
-            ):
-                continue
-            if conversation.state == "assigned":
+        await self.repair()
+
+    async def repair(self) -> None:
+        """Make the backend agree with the record, both ways.
+
+        Each move commits to the record first and then calls the backend; a
+        failure in between (a Redis blip, a stopped process) leaves them apart.
+        Run at start and periodically: a chat the backend holds or queues but
+        the record has ended (or given back to the bot) is released; a chat
+        the record has waiting that the backend does not know is queued again;
+        one the record has assigned that no agent holds goes back to the queue.
+        Every backend call here is idempotent, so processes may repair at once.
+        """
+        held = {cid: a.agent_id for a in await self.backend.agents() for cid in a.active}
+        queued = {entry.conversation_id for entry in await self.backend.queue()}
+        async with self.store.begin() as tx:
+            waiting = {c.id: c for c in await tx.conversations_in(("queued", "assigned"))}
+        for conversation_id in (held.keys() | queued) - waiting.keys():
+            await self.release(conversation_id)
+        for conversation in waiting.values():
+            known = conversation.id in held or conversation.id in queued
+            if conversation.state == "queued" and not known:
+                await self.escalate(conversation)
+            elif conversation.state == "assigned" and not known:
                 async with self.store.begin() as tx:
                     fresh = await tx.conversation(conversation.id, lock=True)
                     if fresh is None or fresh.state != "assigned":
                         continue
                     await apply_move(tx, fresh, "requeue", actor="system",
-                               data={"reason": "restart"})
-                    conversation = fresh
-            await self.escalate(conversation)
+                                     data={"reason": "not held by any agent"})
+                await self.escalate(fresh)

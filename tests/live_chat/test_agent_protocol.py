@@ -346,3 +346,27 @@ async def test_agent_sees_wait_and_may_read_the_visitors_earlier_conversations(
     assert denied["error"] == "forbidden"
     for client in (visitor, stranger, hanako):
         await client.disconnect()
+
+
+async def test_repair_makes_the_backend_agree_with_the_record(gateway: Gateway) -> None:
+    """A move committed to the record whose backend call failed is repaired."""
+    solo = await agent(gateway, "Solo", capacity=1)
+    first = await waiting_visitor(gateway)
+    held = (await solo.next("assigned"))["conversation"]["id"]
+    second = await waiting_visitor(gateway)
+    backend = gateway.ctx.routing.backend
+    # The record closes the chat, but the backend never hears of it (a failed release).
+    async with gateway.ctx.store.begin() as tx:
+        conversation = await tx.conversation(held, lock=True)
+        await tx.set_state(conversation, "closed", event="closed", actor="test")
+    # And the second visitor's entry is lost from the backend's queue (a failed enqueue).
+    waiting_id = (await second.call("sync", {"since_seq": 0}))["conversation"]["id"]
+    await backend.dequeue(waiting_id)
+    assert (await backend.agent(solo.hello["agent"]["id"])).load == 1
+    await gateway.ctx.routing.repair()
+    # The slot is free again and the lost visitor is queued again and gets it.
+    taken = await solo.next("assigned")
+    assert taken["conversation"]["id"] == waiting_id
+    assert await backend.holder(held) is None
+    for client in (solo, first, second):
+        await client.disconnect()
