@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from live_chat.broadcast import SocketNotifier
-from live_chat.errors import Forbidden, InvalidPayload, NotFound, TooLong
+from live_chat.errors import Conflict, Forbidden, InvalidPayload, NotFound, TooLong
 from live_chat.lifecycle import apply_move, is_open
 from live_chat.routing import Routing
 from live_chat.store.models import Agent, Conversation
@@ -103,15 +103,21 @@ class AgentDesk:
             raise InvalidPayload("give to_agent_id or to_team")
         async with self.store.begin() as tx:
             conversation = await self._authorized(tx, agent, data.conversation_id,
-                                                  supervisor_ok=True, lock=True)
+                                                  supervisor_ok=True)
+            if conversation.state != "assigned":
+                raise Conflict("only a chat an agent holds can be transferred")
+        # The backend first: when it refuses, nothing has been recorded.
+        await self.routing.transfer(conversation.id, to_agent_id=data.to_agent_id,
+                                    to_team=data.to_team)
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation.id, lock=True)
+            assert conversation is not None
             if data.to_team is not None:
                 conversation.team = data.to_team
             await tx.add_event(conversation.id, "transfer_requested", actor=agent.id, data={
                 "to_agent_id": data.to_agent_id, "to_team": data.to_team,
             })
-        await self.routing.transfer(conversation.id, to_agent_id=data.to_agent_id,
-                                    to_team=data.to_team)
-        return await self._snapshot(conversation.id)
+        return conversation_out(conversation)
 
     async def handback(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
         """Give the conversation back to the bot, with a fresh dialogue."""
@@ -196,9 +202,3 @@ class AgentDesk:
             "messages": [message_out(m, for_agent=True) for m in messages],
             "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
         }
-
-    async def _snapshot(self, conversation_id: str) -> dict[str, Any]:
-        async with self.store.begin() as tx:
-            conversation = await tx.conversation(conversation_id)
-        assert conversation is not None
-        return conversation_out(conversation)

@@ -48,7 +48,7 @@ def _as_chat_errors() -> Iterator[None]:
     try:
         yield
     except UnknownAgent as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(f"no agent {exc} has signed in to take chats") from None
     except (NotAssigned, AgentUnavailable) as exc:
         raise Conflict(str(exc)) from None
     except ValueError as exc:

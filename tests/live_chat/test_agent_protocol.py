@@ -194,7 +194,16 @@ async def test_transfer_to_another_agent_carries_the_history(gateway: Gateway) -
     unknown = await taro.call("transfer", {"conversation_id": conversation_id,
                                            "to_agent_id": "nobody"})
     assert unknown["ok"] is False and unknown["error"] == "not_found"
-    assert "transferred" in await event_types(gateway, conversation_id)
+    assert (await hanako.call("presence", {"status": "away"}))["ok"]
+    refused = await taro.call("transfer", {"conversation_id": conversation_id,
+                                           "to_agent_id": hanako_id, "to_team": "sales"})
+    assert refused["ok"] is False and refused["error"] == "conflict"
+    types = await event_types(gateway, conversation_id)
+    assert "transferred" in types
+    # Refused transfers leave no trace in the record: one request, the team unchanged.
+    assert types.count("transfer_requested") == 1
+    async with gateway.ctx.store.begin() as tx:
+        assert (await tx.conversation(conversation_id)).team is None
     for client in (hanako, taro, visitor):
         await client.disconnect()
 
