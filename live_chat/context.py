@@ -21,6 +21,7 @@ from live_chat.broadcast import SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
+from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
 from live_chat.routing import Routing
 from live_chat.settings import Settings
@@ -56,6 +57,7 @@ class ChatContext:
     agents: AgentDirectory
     desk: AgentDesk
     canned: CannedResponses
+    presence: LocalPresence | RedisPresence
 
 
 ContextGetter = Callable[[], ChatContext]

@@ -18,12 +18,15 @@ from typing import Any, Protocol
 from bot import Action, Bot, Decision
 from live_chat.errors import Conflict, InvalidPayload, NotFound, TooLong, Unavailable
 from live_chat.lifecycle import apply_move
+from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.routing import Routing
 from live_chat.store.models import Conversation, Message, utcnow
 from live_chat.store.repository import IntegrityError, Store, Transaction
 from live_chat.wire import CsatIn, LeaveMessageIn, VisitorMessageIn, conversation_out, message_out
 
 log = logging.getLogger(__name__)
+
+Presence = LocalPresence | RedisPresence
 
 # A retried send racing its first attempt loses on a unique constraint; the
 # next round then finds the stored copy. Two rounds always suffice, three is slack.
@@ -82,6 +85,7 @@ class ConversationService:
     ``store`` is the record, ``bot`` a callable returning the bot currently
     serving (so a new model can be swapped in while running), ``notifier``
     reaches the clients, ``routing`` hands escalations to people,
+    ``presence`` counts each visitor's open tabs across processes,
     ``max_text`` is the longest accepted message text.
     """
 
@@ -91,10 +95,12 @@ class ConversationService:
         bot: Callable[[], Bot],
         notifier: Notifier,
         routing: Routing,
+        presence: Presence,
         *,
         max_text: int,
     ) -> None:
         self.store = store
+        self.presence = presence
         self._bot = bot
         self.notifier = notifier
         self.routing = routing
@@ -302,10 +308,17 @@ class ConversationService:
             self._abandon_if_gone(visitor_id, left_at, after_s)
         )
         self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
+        task.add_done_callback(self._timer_done)
+
+    def _timer_done(self, task: asyncio.Task[None]) -> None:
+        self._timers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("abandonment check failed", exc_info=task.exception())
 
     async def _abandon_if_gone(self, visitor_id: str, left_at: datetime, after_s: float) -> None:
         await asyncio.sleep(after_s)
+        if await self.presence.open_tabs(visitor_id) > 0:
+            return  # a tab is open, maybe on another gateway process
         async with self.store.begin() as tx:
             visitor = await tx.visitor(visitor_id)
             # Any reconnect, on any process, moves last_seen_at past the moment they left.

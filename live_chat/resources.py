@@ -26,6 +26,7 @@ from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
+from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
 from live_chat.routing import Routing
 from live_chat.settings import Settings
@@ -62,7 +63,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     notifier = SocketNotifier(sio)
     routing = Routing(_handoff_backend(settings, redis), store, notifier, hours=settings.hours())
     holder = BotHolder(bot)
-    conversations = ConversationService(store, holder, notifier, routing,
+    presence = (RedisPresence(redis, settings.handoff_prefix) if redis is not None
+                else LocalPresence())
+    conversations = ConversationService(store, holder, notifier, routing, presence,
                                         max_text=settings.max_text)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     app[REDIS] = redis
@@ -80,6 +83,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         agents=agents,
         desk=AgentDesk(store, routing, notifier, max_text=settings.max_text),
         canned=CannedResponses(store),
+        presence=presence,
     )
     await routing.reconcile()
     background = [asyncio.create_task(_every(GRACE_SWEEP_S, routing.expire_grace)),

@@ -82,3 +82,33 @@ async def test_visitor_on_one_process_agents_on_the_other(
             await client.disconnect()
         await asyncio.to_thread(stop_gateway, one)
         await asyncio.to_thread(stop_gateway, two)
+
+
+async def test_waiting_visitor_with_a_tab_on_another_process_is_not_abandoned(
+    tmp_path: Path, models_dir: Path, pg_url: str, redis_url: str
+) -> None:
+    unique = uuid.uuid4().hex
+    env = {"DATABASE_URL": pg_url, "REDIS_URL": redis_url, "TSUNAGU_ABANDON_AFTER": "1",
+           "TSUNAGU_REDIS_CHANNEL": f"tsunagu-test-{unique}",
+           "TSUNAGU_HANDOFF_PREFIX": f"tsunagu-test-{unique}:"}
+    one = await asyncio.to_thread(spawn_gateway, tmp_path / "one", models_dir, **env)
+    two = await asyncio.to_thread(spawn_gateway, tmp_path / "two", models_dir, **env)
+    try:
+        here = await VisitorClient(one.url).connect()
+        there = await VisitorClient(two.url, token=here.session["visitor_token"]).connect()
+        await here.call("request_human", {})
+        await here.disconnect()
+        await asyncio.sleep(2.5)  # past TSUNAGU_ABANDON_AFTER
+        synced = await there.call("sync", {"since_seq": 0})
+        assert synced["conversation"]["state"] == "queued"
+        # When the last tab closes too, the wait is abandoned.
+        await there.disconnect()
+        await asyncio.sleep(3)
+        probe = await VisitorClient(one.url, token=here.session["visitor_token"]).connect()
+        assert probe.session["conversation"] is None  # no open conversation any more
+        synced = await probe.call("sync", {"since_seq": 0})
+        assert synced["conversation"]["state"] == "abandoned"
+        await probe.disconnect()
+    finally:
+        await asyncio.to_thread(stop_gateway, one)
+        await asyncio.to_thread(stop_gateway, two)

@@ -1,0 +1,61 @@
+"""How many tabs each visitor has open, across every gateway process.
+
+A waiting visitor is abandoned only when no tab of theirs is open anywhere:
+with several processes, the sockets of one process say nothing about another's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from redis.asyncio import Redis
+
+# A count left behind by a process that died keeps the visitor "present" at
+# most this long, so such a visitor is at worst never abandoned.
+_REDIS_TTL_S = 24 * 3600
+
+
+class LocalPresence:
+    """Tab counts of one process (the embedded, single-process deployment)."""
+
+    def __init__(self) -> None:
+        self._tabs: Counter[str] = Counter()
+
+    async def opened(self, visitor_id: str) -> None:
+        self._tabs[visitor_id] += 1
+
+    async def closed(self, visitor_id: str) -> int:
+        """Count one tab closed; returns how many stay open."""
+        self._tabs[visitor_id] -= 1
+        left = self._tabs[visitor_id]
+        if left <= 0:
+            del self._tabs[visitor_id]
+        return max(left, 0)
+
+    async def open_tabs(self, visitor_id: str) -> int:
+        return self._tabs.get(visitor_id, 0)
+
+
+class RedisPresence:
+    """Tab counts shared by every process through Redis (``prefix`` namespaces the keys)."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, visitor_id: str) -> str:
+        return f"{self._prefix}tabs:{visitor_id}"
+
+    async def opened(self, visitor_id: str) -> None:
+        key = self._key(visitor_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            await pipe.incr(key).expire(key, _REDIS_TTL_S).execute()
+
+    async def closed(self, visitor_id: str) -> int:
+        left = int(await self._redis.decr(self._key(visitor_id)))
+        if left <= 0:
+            await self._redis.delete(self._key(visitor_id))
+        return max(left, 0)
+
+    async def open_tabs(self, visitor_id: str) -> int:
+        return max(int(await self._redis.get(self._key(visitor_id)) or 0), 0)
