@@ -13,7 +13,7 @@ from typing import Any
 
 from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.boundary import acked, first_arg, refused
-from live_chat.broadcast import AGENT_NS, SUPERVISORS_ROOM, agent_room
+from live_chat.broadcast import AGENT_NS, agent_room
 from live_chat.context import ContextGetter, ServiceNamespace
 from live_chat.errors import Forbidden, NotFound
 from live_chat.origins import same_origin
@@ -52,8 +52,6 @@ class AgentNamespace(ServiceNamespace):
         await self.save_session(sid, {"agent_id": agent.id, "session_id": signed_in.session_id})
         await self.enter_room(sid, agent_room(agent.id))
         await self.enter_room(sid, f"session:{signed_in.session_id}")
-        if agent.role in ("supervisor", "admin"):
-            await self.enter_room(sid, SUPERVISORS_ROOM)
         # After connect (see VisitorNamespace.on_connect): register, go online, say hello.
         self.server.start_background_task(self._welcome, sid, signed_in)
 

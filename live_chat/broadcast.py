@@ -1,10 +1,10 @@
 """The :class:`~live_chat.conversations.Notifier` over Socket.IO rooms.
 
 Visitors sit in the room ``visitor:<id>`` of ``/visitor`` (all their tabs);
-agents in ``agent:<id>`` of ``/agent`` (all their tabs), and supervisors also
-in ``supervisors``. Rooms are per person rather than per conversation because
-a socket joins rooms only in its own process, while these emits must reach it
-from any process (through the Redis client manager when there are several).
+agents in ``agent:<id>`` of ``/agent`` (all their tabs). Rooms are per person
+rather than per conversation because a socket joins rooms only in its own
+process, while these emits must reach it from any process (through the Redis
+client manager when there are several).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from live_chat.store.models import Conversation
 
 VISITOR_NS = "/visitor"
 AGENT_NS = "/agent"
-SUPERVISORS_ROOM = "supervisors"
 
 
 def visitor_room(visitor_id: str) -> str:
@@ -51,9 +50,6 @@ class SocketNotifier:
 
     async def to_agent(self, agent_id: str, event: str, payload: dict[str, Any]) -> None:
         await self.sio.emit(event, payload, room=agent_room(agent_id), namespace=AGENT_NS)
-
-    async def to_supervisors(self, event: str, payload: dict[str, Any]) -> None:
-        await self.sio.emit(event, payload, room=SUPERVISORS_ROOM, namespace=AGENT_NS)
 
     async def typing(self, conversation: Conversation, sender: str, typing: bool,
                      *, skip_sid: str | None = None) -> None:

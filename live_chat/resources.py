@@ -85,7 +85,11 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         canned=CannedResponses(store),
         presence=presence,
     )
-    await routing.reconcile()
+    try:
+        await routing.reconcile()
+    except Exception:
+        # Redis down at start: serve anyway (readyz says 503); the periodic repair catches up.
+        log.exception("could not reconcile the handoff backend at start; will retry")
     background = [asyncio.create_task(_every(GRACE_SWEEP_S, routing.expire_grace)),
                   asyncio.create_task(_every(REPAIR_S, routing.repair)),
                   asyncio.create_task(routing.run_announcer())]

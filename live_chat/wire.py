@@ -36,7 +36,7 @@ class LeaveMessageIn(Payload):
     """The leave-a-message form, when nobody can answer now."""
 
     client_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, pattern=r"\S")
     name: str | None = Field(default=None, max_length=200)
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -162,31 +162,6 @@ class Transaction:
         await self.session.flush()
         return event
 
-    async def queue_position(self, conversation: Conversation) -> int:
-        """1-based place in the waiting queue: higher priority first, then arrival."""
-        ahead = await self.session.scalar(
-            select(func.count()).select_from(Conversation).where(
-                Conversation.state == "queued",
-                Conversation.id != conversation.id,
-                or_(
-                    Conversation.priority > conversation.priority,
-                    and_(
-                        Conversation.priority == conversation.priority,
-                        Conversation.queued_at <= conversation.queued_at,
-                    ),
-                ),
-            )
-        )
-        return int(ahead or 0) + 1
-
-    async def queued_conversations(self) -> Sequence[Conversation]:
-        result = await self.session.scalars(
-            select(Conversation)
-            .where(Conversation.state == "queued")
-            .order_by(Conversation.priority.desc(), Conversation.queued_at)
-        )
-        return result.all()
-
     # -- messages -----------------------------------------------------------
 
     async def visitor_message_by_client_id(self, visitor_id: str, client_id: str) -> Message | None:
@@ -269,9 +244,6 @@ class Transaction:
             .limit(limit)
         )
         return result.all()
-
-    async def refresh(self, conversation: Conversation) -> None:
-        await self.session.refresh(conversation)
 
     # -- satisfaction -------------------------------------------------------
 
