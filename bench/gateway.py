@@ -5,7 +5,7 @@ waits for the bot's reply before the next. The same NxM round trips are then
 made against a bare aiohttp WebSocket echo server started in the same run, so
 the figure that survives a noisy machine is the ratio between the two.
 
-    .venv/bin/python bench/gateway.py [--visitors 50] [--messages 20]
+    .venv/bin/python -m bench.gateway [--visitors 50] [--messages 20]
         [--database-url postgresql+asyncpg://…] [--redis-url redis://…]
 """
 
@@ -14,18 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import aiohttp
 import socketio
+
+from bench.servers import free_port, percentile, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,30 +45,6 @@ app.router.add_get("/ws", echo)
 app.router.add_get("/healthz", lambda r: web.json_response({"ok": True}))
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} not ready after {seconds} s")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def gateway_visitor(url: str, messages: int, latencies: list[float]) -> None:
