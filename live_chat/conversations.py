@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot import Action, Bot, Decision
@@ -317,6 +317,30 @@ class ConversationService:
 
     async def _abandon_if_gone(self, visitor_id: str, left_at: datetime, after_s: float) -> None:
         await asyncio.sleep(after_s)
+        await self._abandon(visitor_id, left_at, waited_s=after_s)
+
+    async def sweep_abandoned(self, after_s: float) -> None:
+        """Abandon waits whose visitor left over ``after_s`` ago, as no timer did.
+
+        The timers of :meth:`visitor_left` live in one process and die with it;
+        this sweep (run periodically by every process) catches what they miss.
+        A visitor gone since before this process started, with no record of
+        when they left, counts from when they last connected.
+        """
+        async with self.store.begin() as tx:
+            waiting = await tx.conversations_in(("queued",))
+            visitors = {c.visitor_id: await tx.visitor(c.visitor_id) for c in waiting}
+        now = utcnow()
+        for visitor_id, visitor in visitors.items():
+            if visitor is None or await self.presence.open_tabs(visitor_id) > 0:
+                continue
+            left = await self.presence.left_at(visitor_id)
+            left_at = (datetime.fromtimestamp(left, UTC) if left is not None
+                       else visitor.last_seen_at)
+            if (now - left_at).total_seconds() >= after_s:
+                await self._abandon(visitor_id, left_at, waited_s=after_s)
+
+    async def _abandon(self, visitor_id: str, left_at: datetime, *, waited_s: float) -> None:
         if await self.presence.open_tabs(visitor_id) > 0:
             return  # a tab is open, maybe on another gateway process
         async with self.store.begin() as tx:
@@ -328,7 +352,8 @@ class ConversationService:
             if conversation is None or conversation.state != "queued":
                 return
             await apply_move(tx, conversation, "abandon", actor="system",
-                             data={"waited_s": after_s})
+                             data={"waited_s": waited_s})
+        await self.presence.forget(visitor_id)
         await self.routing.dequeue(conversation.id)
         await self.notifier.status(conversation, conversation_out(conversation))
 

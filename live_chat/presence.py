@@ -6,6 +6,7 @@ with several processes, the sockets of one process say nothing about another's.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from redis.asyncio import Redis
@@ -20,9 +21,11 @@ class LocalPresence:
 
     def __init__(self) -> None:
         self._tabs: Counter[str] = Counter()
+        self._left: dict[str, float] = {}
 
     async def opened(self, visitor_id: str) -> None:
         self._tabs[visitor_id] += 1
+        self._left.pop(visitor_id, None)
 
     async def closed(self, visitor_id: str) -> int:
         """Count one tab closed; returns how many stay open."""
@@ -30,10 +33,18 @@ class LocalPresence:
         left = self._tabs[visitor_id]
         if left <= 0:
             del self._tabs[visitor_id]
+            self._left[visitor_id] = time.time()
         return max(left, 0)
 
     async def open_tabs(self, visitor_id: str) -> int:
         return self._tabs.get(visitor_id, 0)
+
+    async def left_at(self, visitor_id: str) -> float | None:
+        """When the visitor's last tab closed (epoch seconds), if this process saw it."""
+        return self._left.get(visitor_id)
+
+    async def forget(self, visitor_id: str) -> None:
+        self._left.pop(visitor_id, None)
 
 
 class RedisPresence:
@@ -46,16 +57,29 @@ class RedisPresence:
     def _key(self, visitor_id: str) -> str:
         return f"{self._prefix}tabs:{visitor_id}"
 
+    def _left_key(self, visitor_id: str) -> str:
+        return f"{self._prefix}left:{visitor_id}"
+
     async def opened(self, visitor_id: str) -> None:
         key = self._key(visitor_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            await pipe.incr(key).expire(key, _REDIS_TTL_S).execute()
+            await pipe.incr(key).expire(key, _REDIS_TTL_S).delete(
+                self._left_key(visitor_id)).execute()
 
     async def closed(self, visitor_id: str) -> int:
         left = int(await self._redis.decr(self._key(visitor_id)))
         if left <= 0:
             await self._redis.delete(self._key(visitor_id))
+            await self._redis.set(self._left_key(visitor_id), time.time(), ex=_REDIS_TTL_S)
         return max(left, 0)
 
     async def open_tabs(self, visitor_id: str) -> int:
         return max(int(await self._redis.get(self._key(visitor_id)) or 0), 0)
+
+    async def left_at(self, visitor_id: str) -> float | None:
+        """When the visitor's last tab closed (epoch seconds), as any process saw it."""
+        raw = await self._redis.get(self._left_key(visitor_id))
+        return float(raw) if raw is not None else None
+
+    async def forget(self, visitor_id: str) -> None:
+        await self._redis.delete(self._left_key(visitor_id))

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import socketio
@@ -92,6 +93,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         log.exception("could not reconcile the handoff backend at start; will retry")
     background = [asyncio.create_task(_every(GRACE_SWEEP_S, routing.expire_grace)),
                   asyncio.create_task(_every(REPAIR_S, routing.repair)),
+                  asyncio.create_task(_every(REPAIR_S, partial(
+                      conversations.sweep_abandoned, settings.abandon_after_s))),
                   asyncio.create_task(routing.run_announcer())]
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_watch_model(holder, settings.models_dir)))
@@ -123,7 +126,7 @@ async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         try:
             await job()
         except Exception:
-            log.exception("%s failed; retrying in %s s", job.__name__, seconds)
+            log.exception("%r failed; retrying in %s s", job, seconds)
 
 
 async def _watch_model(holder: BotHolder, models_dir: Path) -> None:

@@ -379,3 +379,23 @@ async def test_repair_makes_the_backend_agree_with_the_record(gateway: Gateway) 
     assert await backend.holder(held) is None
     for client in (solo, first, second):
         await client.disconnect()
+
+
+async def test_the_sweep_abandons_waits_a_lost_timer_missed(start_gateway) -> None:
+    gateway = await start_gateway(abandon_after_s=60)
+    service = gateway.ctx.conversations
+    gone = await waiting_visitor(gateway)
+    gone_id = (await gone.call("sync", {"since_seq": 0}))["conversation"]["id"]
+    staying = await waiting_visitor(gateway)
+    await gone.disconnect()
+    await asyncio.sleep(0.3)
+    # The per-process timer dies (a restart would lose it): only the sweep is left.
+    await service.stop()
+    await service.sweep_abandoned(after_s=60)
+    assert "abandoned" not in await event_types(gateway, gone_id)  # left too recently
+    await service.sweep_abandoned(after_s=0.2)
+    assert (await event_types(gateway, gone_id))[-1] == "abandoned"
+    # A visitor with a tab open is never swept.
+    synced = await staying.call("sync", {"since_seq": 0})
+    assert synced["conversation"]["state"] == "queued"
+    await staying.disconnect()
