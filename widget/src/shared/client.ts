@@ -16,6 +16,7 @@ import {
   type Ack,
   type AckError,
   type Conversation,
+  isOutdated,
   isPermanentError,
   type LeaveMessage,
   type Message,
@@ -239,11 +240,7 @@ export class ChatClient {
 
   private onStatus(c: Conversation): void {
     if (!c || typeof c !== "object") return;
-    const current = this.conversation;
-    if (current && current.id === c.id && typeof c.version === "number"
-        && typeof current.version === "number" && c.version < current.version) {
-      return; // an older snapshot overtaken on the way (sent by another process)
-    }
+    if (isOutdated(this.conversation, c)) return; // overtaken on the way by a newer one
     if (c.id && this.transcript.conversation && c.id !== this.transcript.conversation) {
       // The gateway moved us to a new conversation; history of the old one
       // is not part of it (seq restarts), so the list starts over.

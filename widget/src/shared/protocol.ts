@@ -106,3 +106,13 @@ export function isPermanentError(code: string): boolean {
 export function isOffline(conv: Conversation | null | undefined): boolean {
   return !!conv && (conv.state === "offline" || conv.offline === true);
 }
+
+/**
+ * True when `incoming` is an older snapshot of the conversation `current`
+ * shows (both versioned): with several gateway processes it can arrive last.
+ */
+export function isOutdated(current: Conversation | null, incoming: Conversation): boolean {
+  return current !== null && current.id === incoming.id
+    && typeof incoming.version === "number" && typeof current.version === "number"
+    && incoming.version < current.version;
+}
