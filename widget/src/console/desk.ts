@@ -8,7 +8,14 @@
 // lost ack is stored once and a reload does not lose a reply being sent.
 
 import { io, type Socket } from "socket.io-client";
-import { type Ack, type AckError, type Conversation, isPermanentError, type Message } from "../shared/protocol";
+import {
+  type Ack,
+  type AckError,
+  type Conversation,
+  isOutdated,
+  isPermanentError,
+  type Message,
+} from "../shared/protocol";
 import { Chat, heldBy } from "./chat";
 import type { AgentInfo, AgentTyping, Assigned, Hello, Note, Presence } from "./types";
 
@@ -179,6 +186,7 @@ export class Desk {
   private onConversation(c: Conversation): void {
     const chat = c && this.chats.get(c.id);
     if (!chat) return;
+    if (isOutdated(chat.conversation, c)) return; // overtaken on the way by a newer one
     if (!heldBy(c, this.agent.id)) {
       this.drop(c.id, c.state === "assigned" ? "transferred" : c.state);
       return;
