@@ -78,6 +78,22 @@ class AgentNamespace(ServiceNamespace):
             except NotFound:
                 pass  # disconnected before it was ever registered (see _welcome)
 
+    async def end_lapsed_sessions(self) -> None:
+        """Close this process's agent sockets whose session was signed out or expired.
+
+        Logout closes the sockets of the process that handled it at once; those
+        on other processes, and sessions that simply expired, are found here.
+        """
+        for sid, _ in list(self.server.manager.get_participants(self.namespace, None)):
+            try:
+                session = await self.get_session(sid)
+            except KeyError:
+                continue  # still connecting or already gone
+            session_id = session.get("session_id")
+            if session_id and await self.ctx.agents.session(session_id) is None:
+                await self.emit("session_ended", {"reason": "signed_out"}, to=sid)
+                await self.disconnect(sid)
+
     async def _agent(self, sid: str) -> SignedIn:
         session = await self.get_session(sid)
         signed_in = None

@@ -22,7 +22,7 @@ from handoff import HandoffBackend, MemoryBackend, RedisBackend
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import AgentTokens, VisitorTokens
-from live_chat.broadcast import SocketNotifier
+from live_chat.broadcast import AGENT_NS, SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 GRACE_SWEEP_S = 1.0
 # How often each process makes the handoff backend agree with the record.
 REPAIR_S = 30.0
+# How often each process closes agent sockets whose session ended elsewhere.
+SESSION_CHECK_S = 10.0
 # How often each process looks for a newly activated bot model (``tsunagu train``).
 MODEL_WATCH_S = 5.0
 
@@ -95,7 +97,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(_every(REPAIR_S, routing.repair)),
                   asyncio.create_task(_every(REPAIR_S, partial(
                       conversations.sweep_abandoned, settings.abandon_after_s))),
-                  asyncio.create_task(routing.run_announcer())]
+                  asyncio.create_task(routing.run_announcer()),
+                  asyncio.create_task(_every(SESSION_CHECK_S,
+                                             sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_watch_model(holder, settings.models_dir)))
     yield

@@ -11,6 +11,7 @@ import pytest
 import socketio
 from sqlalchemy import select
 
+from live_chat.context import SIO
 from live_chat.store.models import ConversationEvent, Note
 from tests.clients import AgentClient, VisitorClient, login
 from tests.conftest import Gateway
@@ -399,3 +400,23 @@ async def test_the_sweep_abandons_waits_a_lost_timer_missed(start_gateway) -> No
     synced = await staying.call("sync", {"since_seq": 0})
     assert synced["conversation"]["state"] == "queued"
     await staying.disconnect()
+
+
+async def test_sockets_of_a_session_signed_out_elsewhere_are_closed(start_gateway) -> None:
+    here = await start_gateway()
+    # A second gateway on the same record (another process, minus Redis).
+    there = await start_gateway(data_dir=here.ctx.settings.data_dir)
+    hanako = await agent(here, "Hanako")
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{there.url}/api/auth/logout", headers={"Authorization": f"Bearer {hanako.token}"}
+    ) as response:
+        assert response.status == 200
+    await asyncio.sleep(0.2)
+    assert hanako.sio.connected  # the other process could not reach this socket
+    await here.app[SIO].namespace_handlers["/agent"].end_lapsed_sessions()
+    assert (await hanako.next("session_ended"))["reason"] == "signed_out"
+    for _ in range(50):
+        if not hanako.sio.connected:
+            break
+        await asyncio.sleep(0.1)
+    assert not hanako.sio.connected
