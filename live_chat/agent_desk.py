@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from live_chat.broadcast import SocketNotifier
-from live_chat.errors import Conflict, Forbidden, InvalidPayload, NotFound, TooLong
+from live_chat.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from live_chat.lifecycle import apply_move, is_open
-from live_chat.routing import Routing
+from live_chat.routing import Routing, chat_for_agent
 from live_chat.store.models import Agent, Conversation
 from live_chat.store.repository import IntegrityError, Store, Transaction
 from live_chat.wire import (
@@ -23,10 +23,10 @@ from live_chat.wire import (
     NoteIn,
     TransferIn,
     agent_out,
+    checked_text,
     conversation_out,
     message_out,
     note_out,
-    visitor_out,
 )
 
 SUPERVISING_ROLES = ("supervisor", "admin")
@@ -52,7 +52,7 @@ class AgentDesk:
 
     async def send(self, agent: Agent, data: AgentMessageIn) -> tuple[dict[str, Any], bool]:
         """Store the agent's reply once; returns it and whether this call stored it."""
-        text = self._text(data.text)
+        text = checked_text(data.text, self.max_text)
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 async with self.store.begin() as tx:
@@ -86,7 +86,7 @@ class AgentDesk:
 
     async def note(self, agent: Agent, data: NoteIn) -> dict[str, Any]:
         """An internal note: stored, shown to agents, never sent to the visitor."""
-        text = self._text(data.text)
+        text = checked_text(data.text, self.max_text)
         async with self.store.begin() as tx:
             conversation = await self._authorized(tx, agent, data.conversation_id,
                                                   supervisor_ok=True)
@@ -159,14 +159,6 @@ class AgentDesk:
         await self.routing.release(conversation.id)
         return snapshot
 
-    def _text(self, raw: str) -> str:
-        if len(raw) > self.max_text:
-            raise TooLong(f"a message may have at most {self.max_text} characters")
-        text = raw.strip()
-        if not text:
-            raise InvalidPayload("text: must not be empty")
-        return text
-
     async def _authorized(self, tx: Transaction, agent: Agent, conversation_id: str, *,
                           supervisor_ok: bool = False, lock: bool = False) -> Conversation:
         conversation = await tx.conversation(conversation_id, lock=lock)
@@ -191,14 +183,4 @@ class AgentDesk:
         raise Forbidden("you do not hold this conversation")
 
     async def _full(self, tx: Transaction, conversation: Conversation) -> dict[str, Any]:
-        messages = await tx.messages_since(conversation.id, 0, limit=10_000)
-        visitor = await tx.visitor(conversation.visitor_id)
-        earlier = await tx.visitor_conversations(conversation.visitor_id, exclude=conversation.id)
-        notes = await tx.notes(conversation.id)
-        names = {a.id: a.name for a in await tx.agents()} if notes else {}
-        return {
-            **conversation_out(conversation),
-            "visitor": visitor_out(visitor, earlier) if visitor else None,
-            "messages": [message_out(m, for_agent=True) for m in messages],
-            "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
-        }
+        return {**conversation_out(conversation), **await chat_for_agent(tx, conversation)}

@@ -16,13 +16,20 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot import Action, Bot, Decision
-from live_chat.errors import Conflict, InvalidPayload, NotFound, TooLong, Unavailable
+from live_chat.errors import Conflict, NotFound, Unavailable
 from live_chat.lifecycle import apply_move
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.routing import Routing
 from live_chat.store.models import Conversation, Message, utcnow
 from live_chat.store.repository import IntegrityError, Store, Transaction
-from live_chat.wire import CsatIn, LeaveMessageIn, VisitorMessageIn, conversation_out, message_out
+from live_chat.wire import (
+    CsatIn,
+    LeaveMessageIn,
+    VisitorMessageIn,
+    checked_text,
+    conversation_out,
+    message_out,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +122,7 @@ class ConversationService:
         self, visitor_id: str, data: VisitorMessageIn, *, locale: str | None, sid: str | None = None
     ) -> Sent:
         """Store a visitor's message once, then broadcast it and let the bot answer."""
-        text = data.text.strip()
-        if len(data.text) > self.max_text:
-            raise TooLong(f"a message may have at most {self.max_text} characters")
-        if not text:
-            raise InvalidPayload("text: must not be empty")
+        text = checked_text(data.text, self.max_text)
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 async with self.store.begin() as tx:
@@ -271,8 +274,7 @@ class ConversationService:
 
     async def leave_message(self, visitor_id: str, data: LeaveMessageIn) -> dict[str, Any]:
         """Nobody can answer now: store the visitor's message and contact, and end the wait."""
-        if len(data.text) > self.max_text:
-            raise TooLong(f"a message may have at most {self.max_text} characters")
+        text = checked_text(data.text, self.max_text)
         contact = {"name": data.name, "email": data.email}
         for attempt in range(_WRITE_ATTEMPTS):
             try:
@@ -286,7 +288,7 @@ class ConversationService:
                     if conversation is None:
                         conversation = await tx.add_conversation(visitor_id, locale=None)
                     message = await tx.add_message(
-                        conversation.id, sender="visitor", text=data.text.strip(),
+                        conversation.id, sender="visitor", text=text,
                         client_id=data.client_id,
                     )
                     await tx.add_event(conversation.id, "offline_message", actor="visitor",

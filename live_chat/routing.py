@@ -30,7 +30,7 @@ from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, InvalidPayload, NotFound
 from live_chat.lifecycle import Move, apply_move
 from live_chat.store.models import Agent, Conversation
-from live_chat.store.repository import Store
+from live_chat.store.repository import Store, Transaction
 from live_chat.wire import (
     conversation_out,
     message_out,
@@ -40,6 +40,22 @@ from live_chat.wire import (
 )
 
 log = logging.getLogger(__name__)
+
+
+async def chat_for_agent(tx: Transaction, conversation: Conversation) -> dict[str, Any]:
+    """What an agent needs to take a chat over: the visitor (with earlier
+    conversations), the whole transcript with the bot's intents, and the notes
+    (a transferred chat keeps those its colleagues wrote)."""
+    messages = await tx.messages_since(conversation.id, 0, limit=10_000)
+    visitor = await tx.visitor(conversation.visitor_id)
+    earlier = await tx.visitor_conversations(conversation.visitor_id, exclude=conversation.id)
+    notes = await tx.notes(conversation.id)
+    names = {a.id: a.name for a in await tx.agents()} if notes else {}
+    return {
+        "visitor": visitor_out(visitor, earlier) if visitor else None,
+        "messages": [message_out(m, for_agent=True) for m in messages],
+        "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
+    }
 
 
 @contextmanager
@@ -178,23 +194,14 @@ class Routing:
                     "agent_id": agent.id, "from_agent_id": assignment.previous_agent_id,
                 })
                 conversation.agent_id, conversation.agent_name = agent.id, agent.name
-                messages = await tx.messages_since(conversation.id, 0, limit=10_000)
-                visitor = await tx.visitor(conversation.visitor_id)
-                earlier = await tx.visitor_conversations(conversation.visitor_id,
-                                                         exclude=conversation.id)
-                notes = await tx.notes(conversation.id)
-                names = {a.id: a.name for a in await tx.agents()} if notes else {}
+                history = await chat_for_agent(tx, conversation)
         if stale:
             # The visitor left (or closed) while the backend assigned it: give the slot back.
             log.info("releasing stale assignment of %s", assignment.conversation_id)
             await self.release(assignment.conversation_id)
             return
         await self.notifier.to_agent(agent.id, "assigned", {
-            "conversation": conversation_out(conversation),
-            "visitor": visitor_out(visitor, earlier) if visitor else None,
-            "messages": [message_out(m, for_agent=True) for m in messages],
-            # A transferred chat keeps the notes colleagues wrote on it.
-            "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
+            "conversation": conversation_out(conversation), **history,
         })
         await self.notifier.status(conversation, conversation_out(conversation))
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from live_chat.errors import InvalidPayload
+from live_chat.errors import InvalidPayload, TooLong
 from live_chat.store.models import Agent, Conversation, Message, Note, Visitor
 
 _ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
@@ -107,6 +107,16 @@ def parse(model: type[P], data: Any) -> P:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "payload"
         raise InvalidPayload(f"{where}: {first['msg']}") from None
+
+
+def checked_text(raw: str, max_text: int) -> str:
+    """The text to store: at most ``max_text`` characters as sent, not blank once stripped."""
+    if len(raw) > max_text:
+        raise TooLong(f"a message may have at most {max_text} characters")
+    text = raw.strip()
+    if not text:
+        raise InvalidPayload("text: must not be empty")
+    return text
 
 
 def message_out(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
