@@ -73,6 +73,13 @@ class VisitorNamespace(ServiceNamespace):
             to=sid,
         )
 
+    async def _sender(self, sid: str) -> tuple[str, str | None]:
+        """The visitor behind ``sid``, if they may send one more message now."""
+        visitor_id, locale = await self._visitor_session(sid)
+        if not self.ctx.limiter.allow(visitor_id):
+            raise RateLimited("too many messages; wait a few seconds and send again")
+        return visitor_id, locale
+
     async def _visitor_session(self, sid: str) -> tuple[str, str | None]:
         session = await self.get_session(sid)
         return session["visitor_id"], session.get("locale")
@@ -80,9 +87,7 @@ class VisitorNamespace(ServiceNamespace):
     @acked
     async def on_message(self, sid: str, *args: Any) -> dict[str, Any]:
         data = parse(VisitorMessageIn, first_arg(args))
-        visitor_id, locale = await self._visitor_session(sid)
-        if not self.ctx.limiter.allow(visitor_id):
-            raise RateLimited("too many messages; wait a few seconds and send again")
+        visitor_id, locale = await self._sender(sid)
         sent = await self.ctx.conversations.visitor_message(visitor_id, data, locale=locale,
                                                             sid=sid)
         return {"message": sent.message}
@@ -100,9 +105,7 @@ class VisitorNamespace(ServiceNamespace):
     @acked
     async def on_leave_message(self, sid: str, *args: Any) -> dict[str, Any]:
         data = parse(LeaveMessageIn, first_arg(args))
-        visitor_id, _ = await self._visitor_session(sid)
-        if not self.ctx.limiter.allow(visitor_id):
-            raise RateLimited("too many messages; wait a few seconds and send again")
+        visitor_id, _ = await self._sender(sid)
         return {"conversation": await self.ctx.conversations.leave_message(visitor_id, data)}
 
     @acked
