@@ -101,7 +101,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(_every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if not bot.version.startswith("rasa:"):
-        background.append(asyncio.create_task(_watch_model(holder, settings.models_dir)))
+        background.append(asyncio.create_task(_every(
+            MODEL_WATCH_S, partial(_swap_new_model, holder, settings.models_dir))))
     yield
     for task in background:
         task.cancel()
@@ -133,20 +134,14 @@ async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
             log.exception("%r failed; retrying in %s s", job, seconds)
 
 
-async def _watch_model(holder: BotHolder, models_dir: Path) -> None:
+async def _swap_new_model(holder: BotHolder, models_dir: Path) -> None:
     """Swap in the bot of a newly activated model version, without a restart.
 
     ``tsunagu train`` (or the admin) activates a version in the models folder;
-    every process sharing that folder picks it up within MODEL_WATCH_S.
+    every process sharing that folder picks it up within MODEL_WATCH_S. If the
+    new version cannot be loaded, the current bot keeps serving.
     """
-    while True:
-        await asyncio.sleep(MODEL_WATCH_S)
-        try:
-            fresh = await asyncio.to_thread(holder.current.reload, models_dir)
-        except Exception:
-            log.exception("could not load the active bot model; keeping %s",
-                          holder.current.version)
-            continue
-        if fresh is not holder.current:
-            log.info("bot model %s replaces %s", fresh.version, holder.current.version)
-            holder.swap(fresh)
+    fresh = await asyncio.to_thread(holder.current.reload, models_dir)
+    if fresh is not holder.current:
+        log.info("bot model %s replaces %s", fresh.version, holder.current.version)
+        holder.swap(fresh)
