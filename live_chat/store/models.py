@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -214,3 +215,159 @@ class CannedResponse(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- the bot's training data, models and their history (the admin pages) ------------
+
+
+class BotIntent(Base):
+    """An intent the bot knows: its answer and button titles; examples are rows of their own.
+
+    ``revision`` grows with every change to the intent, its examples or its
+    answer: an admin's edit names the revision it started from, so two admins
+    editing the same intent cannot overwrite each other unseen.
+    """
+
+    __tablename__ = "bot_intents"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Rasa response variations of ``utter_<name>``: [{text, metadata: {language}, buttons}].
+    response: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Short button titles per language: {"ja": "…", "en": "…"}.
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotResponse(Base):
+    """A response the dialogue policy uses that answers no intent (``utter_fallback``…)."""
+
+    __tablename__ = "bot_responses"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    variations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotExample(Base):
+    """One training utterance of an intent, in one language."""
+
+    __tablename__ = "bot_examples"
+    __table_args__ = (
+        # The same utterance (after normalisation) under two intents would teach
+        # the model nothing but confusion: the database refuses the second.
+        UniqueConstraint("text_hash", name="uq_bot_examples_text_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    intent: Mapped[str] = mapped_column(
+        ForeignKey("bot_intents.name", ondelete="CASCADE"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the normalised text (see bot.training_data.normalize_example).
+    text_hash: Mapped[str] = mapped_column(String(64))
+    # seed (training_data/), admin, inbox (a labelled visitor message), import.
+    source: Mapped[str] = mapped_column(String(16), default="admin")
+    # The visitor message this example was labelled from, if any.
+    message_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboxDismissal(Base):
+    """A visitor message an admin took out of the unmatched inbox without labelling it."""
+
+    __tablename__ = "inbox_dismissals"
+
+    message_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageFlag(Base):
+    """An agent's "the bot should have answered this" on a visitor message."""
+
+    __tablename__ = "message_flags"
+    __table_args__ = (UniqueConstraint("message_id", "agent_id", name="uq_message_flags"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(32))
+    # The intent the agent thinks it was, when they said.
+    intent: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotModel(Base):
+    """A trained model version, stored whole so that a process on any machine can load it."""
+
+    __tablename__ = "bot_models"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(16), default="builtin")
+    data_hash: Mapped[str] = mapped_column(String(64), default="")
+    # The model's metadata.json (held-out figures, training time, intents…).
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The gate's comparison with the model that was active when it was trained.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The version folder as a zip of plain files (arrays and JSON; nothing executable).
+    archive: Mapped[bytes] = mapped_column(LargeBinary)
+    # The training data it was trained on, as Rasa YAML (for later comparisons).
+    training_data: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_by_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotActivation(Base):
+    """Each time a version was made active; the newest row is the one every process serves."""
+
+    __tablename__ = "bot_activations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(ForeignKey("bot_models.version"))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    # Why the admin overrode the gate (or rolled back), when they had to say.
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingJob(Base):
+    """A training run in a child process; its row is how every process sees its progress."""
+
+    __tablename__ = "training_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    # queued, running, done, failed.
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Touched while the job runs: a job whose process died stops being touched.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEntry(Base):
+    """Who changed what in the bot's data or models, and when, with before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    # intent.create, intent.update, example.add, example.delete, inbox.label,
+    # inbox.ignore, import, model.train, model.activate, model.rollback…
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
