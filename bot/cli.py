@@ -16,6 +16,7 @@ from bot import paths
 from bot.assistant import Bot
 from bot.errors import BotError, ModelNotFoundError, TrainingDataError
 from bot.evaluation import cross_validate
+from bot.model_store import ModelVersion
 from bot.training import train_model
 from bot.training_data import load_training_data
 
@@ -78,8 +79,14 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         version = train_model(data_dir, models, activate=not args.no_activate)
     except TrainingDataError as exc:
-        _print_problems(exc)
+        print_problems(exc)
         return EXIT_BAD_DATA
+    print_trained(version, activated=not args.no_activate)
+    return EXIT_OK
+
+
+def print_trained(version: ModelVersion, *, activated: bool) -> None:
+    """What ``tsunagu train`` prints about a new version."""
     figures = version.metadata.get("evaluation", {})
     print(f"trained {version.name} -> {version.path}")
     print(
@@ -90,8 +97,7 @@ def run_train(args: argparse.Namespace) -> int:
     for key, value in figures.items():
         if key.startswith(("in_scope_accuracy", "oos_recall")) and value is not None:
             print(f"held-out {key}: {value:.3f}")
-    print("active" if not args.no_activate else "not activated (--no-activate)")
-    return EXIT_OK
+    print("active" if activated else "not activated (--no-activate)")
 
 
 def run_parse(args: argparse.Namespace) -> int:
@@ -102,7 +108,7 @@ def run_parse(args: argparse.Namespace) -> int:
         else:
             bot = Bot.load_or_train(args.models or paths.models_dir(), paths.training_dir())
     except TrainingDataError as exc:
-        _print_problems(exc)
+        print_problems(exc)
         return EXIT_BAD_DATA
     except (ModelNotFoundError, BotError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -128,7 +134,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     try:
         data = load_training_data(args.data or paths.training_dir())
     except TrainingDataError as exc:
-        _print_problems(exc)
+        print_problems(exc)
         return EXIT_BAD_DATA
     report = cross_validate(data, folds=args.folds)
     if args.json:
@@ -138,7 +144,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_problems(exc: TrainingDataError) -> None:
+def print_problems(exc: TrainingDataError) -> None:
     print("error: invalid training data; nothing was changed", file=sys.stderr)
     for problem in exc.problems:
         print(f"  {problem}", file=sys.stderr)

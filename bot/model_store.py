@@ -78,6 +78,40 @@ class ModelStore:
             self.activate(name)
         return ModelVersion(name, self.root / name, metadata)
 
+    def install(self, name: str, files: dict[str, bytes]) -> ModelVersion:
+        """Store a version made elsewhere (e.g. fetched from the database) under ``name``.
+
+        ``files`` maps plain file names (no folders) to their bytes; it must
+        hold a ``metadata.json``. Written and renamed into place like
+        :meth:`create`, so concurrent readers see all of it or nothing; an
+        existing version of that name is kept as it is.
+        """
+        if not _VERSION_NAME.match(name):
+            raise ModelFormatError(f"{name!r} is not a model version name")
+        if METADATA_FILE not in files:
+            raise ModelFormatError(f"version {name} has no {METADATA_FILE}")
+        target = self.root / name
+        if target.is_dir():
+            return read_version(target)
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
+        try:
+            for file_name, content in files.items():
+                if file_name != Path(file_name).name or file_name.startswith("."):
+                    raise ModelFormatError(f"version {name}: unexpected file name {file_name!r}")
+                (staging / file_name).write_bytes(content)
+            try:
+                staging.rename(target)
+            except OSError:
+                # Another process installed the same version first: theirs is as good.
+                if not target.is_dir():
+                    raise
+                shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return read_version(target)
+
     def activate(self, name: str) -> None:
         """Make version ``name`` the active one (atomic for concurrent readers)."""
         self.get(name)  # refuse to point ACTIVE at nothing

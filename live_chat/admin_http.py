@@ -21,22 +21,29 @@ from live_chat.wire import parse
 
 Handler = Callable[[web.Request, SignedIn], Awaitable[Any]]
 _STATUS = {"invalid": 400, "too_long": 400, "forbidden": 403, "not_found": 404,
-           "conflict": 409, "rate_limited": 429, "unavailable": 503}
+           "conflict": 409, "gate_refused": 409, "rate_limited": 429, "unavailable": 503}
 
 
 def setup_admin_routes(app: web.Application) -> None:
-    app.router.add_get("/api/agents", _route(list_agents))
-    app.router.add_get("/api/canned", _route(list_canned))
-    app.router.add_post("/api/canned", _route(add_canned, roles=("admin",)))
-    app.router.add_put("/api/canned/{id:\\d+}", _route(update_canned, roles=("admin",)))
-    app.router.add_delete("/api/canned/{id:\\d+}", _route(delete_canned, roles=("admin",)))
+    app.router.add_get("/api/agents", route(list_agents))
+    app.router.add_get("/api/canned", route(list_canned))
+    app.router.add_post("/api/canned", route(add_canned, roles=("admin",)))
+    app.router.add_put("/api/canned/{id:\\d+}", route(update_canned, roles=("admin",)))
+    app.router.add_delete("/api/canned/{id:\\d+}", route(delete_canned, roles=("admin",)))
     app.router.add_get("/api/supervisor/overview",
-                       _route(supervisor_overview, roles=("supervisor", "admin")))
+                       route(supervisor_overview, roles=("supervisor", "admin")))
 
 
-def _route(handler: Handler, *, roles: tuple[str, ...] | None = None
-           ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def wrapped(request: web.Request) -> web.Response:
+def route(handler: Handler, *, roles: tuple[str, ...] | None = None
+          ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap ``handler`` with sign-in, CSRF and role checks and the error mapping.
+
+    ``handler`` returns a dict (answered as ``{"ok": true, ...}``) or a ready
+    response (a download); ``roles`` limits who may call it (any agent when
+    ``None``).
+    """
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
         signed_in = await authenticate(request, csrf_required=request.method != "GET")
         if signed_in is None:
             return error(401, "forbidden", "sign in first (and send X-CSRF-Token with changes)")
@@ -46,12 +53,14 @@ def _route(handler: Handler, *, roles: tuple[str, ...] | None = None
             result = await handler(request, signed_in)
         except ChatError as exc:
             return web.json_response(exc.to_ack(), status=_STATUS.get(exc.code, 400))
+        if isinstance(result, web.StreamResponse):
+            return result
         return web.json_response({"ok": True, **result})
 
     return wrapped
 
 
-async def _body(request: web.Request) -> Any:
+async def json_body(request: web.Request) -> Any:
     try:
         return await request.json()
     except ValueError:
@@ -70,12 +79,12 @@ async def list_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 async def add_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
-    data = parse(CannedIn, await _body(request))
+    data = parse(CannedIn, await json_body(request))
     return {"canned": await request.app[CONTEXT].canned.add(data)}
 
 
 async def update_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
-    data = parse(CannedIn, await _body(request))
+    data = parse(CannedIn, await json_body(request))
     canned_id = int(request.match_info["id"])
     return {"canned": await request.app[CONTEXT].canned.update(canned_id, data)}
 

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -79,6 +80,111 @@ def _register_bot_commands(sub: argparse._SubParsersAction) -> None:  # type: ig
     except ImportError:  # the bot's commands arrive with the intent-bot work
         return
     bot_cli.register(sub)
+    train = sub.choices["train"]
+    train.description = (
+        "Train the built-in NLU model and make it the active version on every gateway process "
+        "(through the database). Without --data it trains on the database's training data "
+        "(what admins edit); with --data on a folder of Rasa YAML. Bad training data is "
+        "reported with file and line; the active model is kept.")
+    train.set_defaults(func=_train)
+
+    export = sub.add_parser("export", help="write the training data as Rasa 3.x YAML files")
+    export.add_argument("--out", type=Path, required=True,
+                        help="folder to write data/nlu.yml, domain.yml and labels.yml into")
+    export.set_defaults(func=_export)
+    imports = sub.add_parser(
+        "import", help="add the intents, examples and responses of Rasa 3.x YAML files")
+    imports.add_argument("files", type=Path, nargs="+", help="nlu.yml, domain.yml… files")
+    imports.set_defaults(func=_import)
+
+
+def _train(args: argparse.Namespace) -> int:
+    """``tsunagu train``: train, store in the record (and the local folder), activate."""
+    from bot.rasa_format import write_rasa
+
+    from bot import cli as bot_cli
+    from bot.errors import TrainingDataError
+    from bot.training import train_model
+    from bot.training_data import load_training_data
+    from live_chat.admin.catalog import Catalog
+    from live_chat.admin.registry import ModelRegistry
+
+    settings = Settings.from_env()
+    models = args.out or settings.models_dir
+    activate = not args.no_activate
+
+    async def run(store: Store) -> Any:
+        catalog = Catalog(store)
+        if args.data is not None:
+            data = await asyncio.to_thread(load_training_data, args.data)
+        else:
+            await catalog.seed(settings.training_data_dir)
+            data = await catalog.training_data()
+        version = await asyncio.to_thread(train_model, data, models, activate=activate)
+        registry = ModelRegistry(store, models)
+        await registry.register(version, actor=None, training_files=write_rasa(data))
+        if activate:
+            await registry.activate(None, version.name, "tsunagu train")
+        return version
+
+    try:
+        version = _with_store(run)
+    except TrainingDataError as exc:
+        bot_cli.print_problems(exc)
+        return bot_cli.EXIT_BAD_DATA
+    bot_cli.print_trained(version, activated=activate)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from live_chat.admin.catalog import Catalog
+
+    settings = Settings.from_env()
+
+    async def run(store: Store) -> dict[str, str]:
+        catalog = Catalog(store)
+        await catalog.seed(settings.training_data_dir)
+        return await catalog.export_files()
+
+    for relative, content in _with_store(run).items():
+        path = args.out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, "utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from live_chat.admin.catalog import Catalog, ImportIn
+    from live_chat.errors import ChatError
+
+    settings = Settings.from_env()
+    try:
+        files = ImportIn.model_validate({"files": [
+            {"name": str(path), "content": path.read_text("utf-8")} for path in args.files]})
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"tsunagu: cannot read {exc}", file=sys.stderr)
+        return 2
+
+    async def run(store: Store) -> dict[str, Any]:
+        catalog = Catalog(store)
+        await catalog.seed(settings.training_data_dir)
+        return await catalog.import_files(None, files)
+
+    try:
+        result = _with_store(run)
+    except ChatError as exc:
+        print(f"tsunagu: {exc.message}", file=sys.stderr)
+        for problem in exc.details.get("problems", []):
+            print(f"  {problem['file']}:{problem['line']}: {problem['message']}", file=sys.stderr)
+        return 2
+    for problem in result["warnings"]:
+        print(f"warning: {problem['file']}:{problem['line']}: {problem['message']}",
+              file=sys.stderr)
+    counts = result["imported"]
+    print(f"imported {counts['intents']} intents, {counts['examples']} examples, "
+          f"{counts['responses']} responses; run `tsunagu train` to use them")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

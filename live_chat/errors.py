@@ -15,12 +15,14 @@ class ChatError(Exception):
 
     code = "unavailable"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **details: Any) -> None:
+        """``details`` (JSON-safe) travel beside the message, e.g. where a file is wrong."""
         super().__init__(message)
         self.message = message
+        self.details = details
 
     def to_ack(self) -> dict[str, Any]:
-        return {"ok": False, "error": self.code, "message": self.message}
+        return {**self.details, "ok": False, "error": self.code, "message": self.message}
 
 
 class InvalidPayload(ChatError):
@@ -49,3 +51,9 @@ class Conflict(ChatError):
 
 class Unavailable(ChatError):
     code = "unavailable"
+
+
+class GateRefused(Conflict):
+    """The gate refused a model version: activating it needs a reason (see docs/admin.md)."""
+
+    code = "gate_refused"

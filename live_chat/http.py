@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from live_chat.admin.routes import setup_admin_api
 from live_chat.admin_http import setup_admin_routes
 from live_chat.auth_http import setup_auth_routes
 from live_chat.context import CONTEXT, REDIS, SETTINGS
@@ -31,6 +32,7 @@ _PAGE_SECURITY = {
 def setup_routes(app: web.Application) -> None:
     setup_auth_routes(app)
     setup_admin_routes(app)
+    setup_admin_api(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/widget.js", bundle("widget.js"))

@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from pathlib import Path
 
 import socketio
 from aiohttp import web
@@ -19,6 +18,11 @@ from redis.asyncio import Redis
 
 from bot import Bot
 from handoff import HandoffBackend, MemoryBackend, RedisBackend
+from live_chat.admin.catalog import Catalog
+from live_chat.admin.inbox import Inbox
+from live_chat.admin.jobs import TrainingJobs
+from live_chat.admin.registry import ModelRegistry
+from live_chat.admin.routes import ADMIN, AdminServices
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import AgentTokens, VisitorTokens
@@ -43,8 +47,9 @@ GRACE_SWEEP_S = 1.0
 REPAIR_S = 30.0
 # How often each process closes agent sockets whose session ended elsewhere.
 SESSION_CHECK_S = 10.0
-# How often each process looks for a newly activated bot model (``tsunagu train``).
-MODEL_WATCH_S = 5.0
+# How often each process looks for a newly activated bot model: activation is
+# promised on every process within 5 s, and the look is one indexed row.
+MODEL_WATCH_S = 1.0
 
 
 async def chat_resources(app: web.Application) -> AsyncIterator[None]:
@@ -57,12 +62,11 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         await engine.dispose()
         raise RuntimeError(f"cannot prepare the database at {engine.url!r}: {exc}") from exc
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    # Training the first model takes seconds: keep the event loop free meanwhile.
-    bot = await asyncio.to_thread(
-        Bot.load_or_train, settings.models_dir, settings.training_data_dir
-    )
-    log.info("bot model %s loaded", bot.version)
     store = Store(engine)
+    catalog = Catalog(store)
+    registry = ModelRegistry(store, settings.models_dir)
+    bot = await _first_bot(settings, catalog, registry)
+    log.info("bot model %s loaded", bot.version)
     notifier = SocketNotifier(sio)
     routing = Routing(_handoff_backend(settings, redis), store, notifier, hours=settings.hours())
     holder = BotHolder(bot)
@@ -88,6 +92,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         canned=CannedResponses(store),
         presence=presence,
     )
+    jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
+    app[ADMIN] = AdminServices(catalog=catalog, inbox=Inbox(store, holder), registry=registry,
+                               jobs=jobs)
     try:
         await routing.reconcile()
     except Exception:
@@ -102,8 +109,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_every(
-            MODEL_WATCH_S, partial(_swap_new_model, holder, settings.models_dir))))
+            MODEL_WATCH_S, partial(registry.refresh, holder))))
     yield
+    await jobs.stop()
     for task in background:
         task.cancel()
     for task in background:
@@ -134,14 +142,15 @@ async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
             log.exception("%r failed; retrying in %s s", job, seconds)
 
 
-async def _swap_new_model(holder: BotHolder, models_dir: Path) -> None:
-    """Swap in the bot of a newly activated model version, without a restart.
+async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegistry) -> Bot:
+    """The bot to serve at start: the active version of the record (made on a first start).
 
-    ``tsunagu train`` (or the admin) activates a version in the models folder;
-    every process sharing that folder picks it up within MODEL_WATCH_S. If the
-    new version cannot be loaded, the current bot keeps serving.
+    The training data is seeded into the record from ``training_data/`` once.
+    With ``TSUNAGU_NLU=rasa`` the classifier is a Rasa server and no model
+    version is involved.
     """
-    fresh = await asyncio.to_thread(holder.current.reload, models_dir)
-    if fresh is not holder.current:
-        log.info("bot model %s replaces %s", fresh.version, holder.current.version)
-        holder.swap(fresh)
+    await catalog.seed(settings.training_data_dir)
+    if settings.nlu_engine == "rasa":
+        return await asyncio.to_thread(Bot.with_rasa, settings.training_data_dir)
+    version = await registry.bootstrap(await catalog.training_data(), settings.training_data_dir)
+    return await asyncio.to_thread(Bot.from_version, version)

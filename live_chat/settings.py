@@ -57,6 +57,8 @@ class Settings:
     timezone: str = "UTC"
     handoff_prefix: str = "tsunagu:handoff:"
     training_data_dir: Path = PACKAGE_ROOT / "training_data"
+    nlu_engine: str = "builtin"
+    gate_folds: int = 5
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
 
@@ -110,6 +112,8 @@ class Settings:
             "business_hours": env.get("TSUNAGU_BUSINESS_HOURS", "").strip(),
             "timezone": env.get("TSUNAGU_TIMEZONE", "UTC").strip() or "UTC",
             "handoff_prefix": env.get("TSUNAGU_HANDOFF_PREFIX", "tsunagu:handoff:"),
+            "nlu_engine": (env.get("TSUNAGU_NLU") or "builtin").strip().lower(),
+            "gate_folds": _int(env, "TSUNAGU_GATE_FOLDS", 5, minimum=2, maximum=10),
         }
         if env.get("TSUNAGU_TRAINING_DATA"):
             values["training_data_dir"] = Path(env["TSUNAGU_TRAINING_DATA"])
@@ -128,6 +132,8 @@ class Settings:
             raise ConfigError("REDIS_URL must start with redis:// or rediss://")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError("TSUNAGU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        if self.nlu_engine not in ("builtin", "rasa"):
+            raise ConfigError(f"TSUNAGU_NLU must be builtin or rasa, not {self.nlu_engine!r}")
         self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
         secret = self.secret_key or _stored_secret(self.data_dir)
         if len(secret) < 16:

@@ -1,0 +1,209 @@
+"""The admin HTTP API of docs/admin.md: thin handlers over the admin services.
+
+Sign-in, CSRF, roles and the error mapping are :func:`live_chat.admin_http.route`'s.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from pydantic import Field
+
+from live_chat.admin import audit
+from live_chat.admin.catalog import (
+    Catalog,
+    ExamplesIn,
+    ImportIn,
+    IntentIn,
+    IntentUpdate,
+)
+from live_chat.admin.inbox import Inbox
+from live_chat.admin.jobs import TrainingJobs
+from live_chat.admin.registry import ModelRegistry
+from live_chat.admin_http import json_body, route
+from live_chat.agents import SignedIn
+from live_chat.context import CONTEXT
+from live_chat.errors import InvalidPayload, TooLong
+from live_chat.wire import Payload, parse
+
+ADMIN_ONLY = ("admin",)
+MAX_IMPORT_BYTES = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class AdminServices:
+    """What the admin API works with; built by ``resources.py`` at start-up."""
+
+    catalog: Catalog
+    inbox: Inbox
+    registry: ModelRegistry
+    jobs: TrainingJobs
+
+
+ADMIN = web.AppKey("tsunagu.admin", AdminServices)
+
+
+class MessageIdsIn(Payload):
+    message_ids: list[str] = Field(min_length=1, max_length=1000)
+
+
+class FlagIn(Payload):
+    intent: str | None = Field(default=None, max_length=64)
+
+
+class ActivateIn(Payload):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+def setup_admin_api(app: web.Application) -> None:
+    add = app.router
+    add.add_get("/api/admin/intents", route(list_intents, roles=ADMIN_ONLY))
+    add.add_post("/api/admin/intents", route(create_intent, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/intents/{name}", route(get_intent, roles=ADMIN_ONLY))
+    add.add_put("/api/admin/intents/{name}", route(update_intent, roles=ADMIN_ONLY))
+    add.add_delete("/api/admin/intents/{name}", route(delete_intent, roles=ADMIN_ONLY))
+    add.add_post("/api/admin/examples", route(add_examples, roles=ADMIN_ONLY))
+    add.add_delete("/api/admin/examples/{id:\\d+}", route(delete_example, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/unmatched", route(unmatched, roles=ADMIN_ONLY))
+    add.add_post("/api/admin/unmatched/ignore", route(ignore, roles=ADMIN_ONLY))
+    add.add_post("/api/messages/{id}/flag", route(flag))
+    add.add_post("/api/admin/train", route(train, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/train", route(jobs, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/train/{id}", route(job, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/models", route(models, roles=ADMIN_ONLY))
+    add.add_post("/api/admin/models/{version}/activate", route(activate, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/export", route(export, roles=ADMIN_ONLY))
+    add.add_post("/api/admin/import", route(import_files, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/audit", route(audit_log, roles=ADMIN_ONLY))
+
+
+def _admin(request: web.Request) -> AdminServices:
+    return request.app[ADMIN]
+
+
+async def list_intents(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    query = request.query.get("q", "").strip()[:200] or None
+    return {"intents": await _admin(request).catalog.summaries(query)}
+
+
+async def get_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return {"intent": await _admin(request).catalog.intent(request.match_info["name"])}
+
+
+async def create_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(IntentIn, await json_body(request))
+    return await _admin(request).catalog.create_intent(me.agent, data)
+
+
+async def update_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(IntentUpdate, await json_body(request))
+    return await _admin(request).catalog.update_intent(me.agent, request.match_info["name"], data)
+
+
+async def delete_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    revision = _int_query(request, "revision", None)
+    if revision is None:
+        raise InvalidPayload("say which revision you are deleting: ?revision=N")
+    await _admin(request).catalog.delete_intent(me.agent, request.match_info["name"], revision)
+    return {}
+
+
+async def add_examples(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(ExamplesIn, await json_body(request))
+    return await _admin(request).catalog.add_examples(me.agent, data)
+
+
+async def delete_example(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return await _admin(request).catalog.delete_example(me.agent, int(request.match_info["id"]))
+
+
+async def unmatched(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    days = _int_query(request, "days", 30)
+    locale = request.query.get("locale") or None
+    if locale not in (None, "ja", "en"):
+        raise InvalidPayload("locale is ja or en")
+    return {"groups": await _admin(request).inbox.groups(days=max(1, min(days or 30, 365)),
+                                                         locale=locale)}
+
+
+async def ignore(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(MessageIdsIn, await json_body(request))
+    return {"ignored": await _admin(request).inbox.ignore(data.message_ids, me.agent)}
+
+
+async def flag(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(FlagIn, await json_body(request))
+    await _admin(request).inbox.flag(request.match_info["id"], me.agent, data.intent)
+    return {}
+
+
+async def train(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return {"job": await _admin(request).jobs.start(me.agent)}
+
+
+async def jobs(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return {"jobs": await _admin(request).jobs.recent()}
+
+
+async def job(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return {"job": await _admin(request).jobs.get(request.match_info["id"])}
+
+
+async def models(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return await _admin(request).registry.listing()
+
+
+async def activate(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    body = await json_body(request) if request.can_read_body else {}
+    data = parse(ActivateIn, body)
+    return await _admin(request).registry.activate(me.agent, request.match_info["version"],
+                                                  data.reason)
+
+
+async def export(request: web.Request, me: SignedIn) -> web.StreamResponse:
+    files = await _admin(request).catalog.export_files()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return web.Response(body=buffer.getvalue(), content_type="application/zip", headers={
+        "Content-Disposition": 'attachment; filename="tsunagu-training-data.zip"'})
+
+
+async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    # A whole Rasa project is larger than the chat's packet limit: read up to its own.
+    raw = await request.content.read(MAX_IMPORT_BYTES + 1)
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise TooLong(f"send at most {MAX_IMPORT_BYTES // 1_000_000} MB of training data at once")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise InvalidPayload("send a JSON object {files: [{name, content}]}") from None
+    data = parse(ImportIn, body)
+    return await _admin(request).catalog.import_files(me.agent, data)
+
+
+async def audit_log(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    store = request.app[CONTEXT].store
+    async with store.begin() as tx:
+        entries = await audit.entries(
+            tx.session, action=request.query.get("action") or None,
+            target=request.query.get("target") or None,
+            limit=_int_query(request, "limit", 100) or 100,
+            before_id=_int_query(request, "before", None))
+    return {"entries": entries}
+
+
+def _int_query(request: web.Request, name: str, default: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidPayload(f"{name} must be a whole number") from None
