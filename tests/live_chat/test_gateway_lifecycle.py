@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.training import train_model
 from live_chat import resources
 from live_chat.settings import ConfigError, Settings
-from tests.conftest import Gateway
+from tests.conftest import REPO, Gateway
 
 
 async def test_health_and_readiness(gateway: Gateway) -> None:
@@ -47,7 +49,7 @@ def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
             Settings.from_env(env)
 
 
-async def test_a_newly_activated_model_is_swapped_in(
+async def test_tsunagu_train_activates_a_model_that_the_gateway_swaps_in(
     start_gateway, tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(resources, "MODEL_WATCH_S", 0.1)
@@ -55,12 +57,16 @@ async def test_a_newly_activated_model_is_swapped_in(
     shutil.copytree(models_dir, own_models)
     gateway = await start_gateway(data_dir=tmp_path / "own-data")
     before = gateway.ctx.bot.current.version
-    # What `tsunagu train` does: train a new version and activate it.
-    version = await asyncio.to_thread(
-        train_model, gateway.ctx.settings.training_data_dir, own_models
-    )
-    new_name = version.name
-    assert new_name != before
+    # What an operator does: `tsunagu train` against the same database.
+    env = {**os.environ, "TSUNAGU_DATA_DIR": str(tmp_path / "own-data"),
+           "DATABASE_URL": gateway.ctx.settings.database_url,
+           "TSUNAGU_SECRET_KEY": gateway.ctx.settings.secret_key}
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "live_chat", "train"], env=env, cwd=REPO,
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    new_name = done.stdout.split()[1]
+    assert new_name != before and "active" in done.stdout
     for _ in range(50):
         if gateway.ctx.bot.current.version == new_name:
             break
