@@ -1,17 +1,14 @@
-"""Read and validate training data written in Rasa 3.x YAML.
+"""Training data: examples, responses and labels, validated as a whole.
 
-A training folder holds any number of ``*.yml``/``*.yaml`` files. Three
-top-level keys are understood (others, like Rasa's ``version``, are ignored):
+Two ways in, one set of rules:
 
-``nlu``
-    Rasa NLU blocks ``- intent: NAME`` with ``examples: |`` and one
-    ``- example`` per line. Rasa entity markup ``[text](entity)`` is reduced to
-    its text. ``synonym``/``regex``/``lookup`` blocks are skipped.
-``responses``
-    Rasa domain responses; each variation may carry
-    ``metadata: {language: ja|en}`` and ``buttons`` (our quick replies).
-``labels``
-    Our own (Rasa ignores it): a short button title per intent and language.
+:func:`load_training_data`
+    reads a training folder of Rasa 3.x YAML files (``*.yml``/``*.yaml``,
+    recursively). The parser is :mod:`bot.rasa_format`, the same one the
+    admin import uses on uploaded files; see there for what is read.
+:meth:`TrainingData.from_records`
+    builds the same from rows (intent, text) and the response and label
+    mappings, e.g. from the database.
 
 Every problem found is reported with its file and line in one
 :class:`~bot.errors.TrainingDataError`, before anything is trained, so a bad
@@ -20,26 +17,30 @@ edit never replaces the model that is serving.
 
 from __future__ import annotations
 
+import copy
 import hashlib
-import re
+import json
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.errors import Problem, TrainingDataError
 from bot.language import detect_language
 
-_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _YAML_SUFFIXES = (".yml", ".yaml")
+RECORD_SOURCE = "record"
 
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One training utterance and where it was written."""
+    """One training utterance and where it was written.
+
+    ``source`` is the file it was read from (``"record"`` when built by
+    :meth:`TrainingData.from_records`), ``line`` its 1-based line (0 for a
+    record).
+    """
 
     text: str
     intent: str
@@ -56,8 +57,11 @@ class TrainingData:
     """Validated training data.
 
     ``responses`` and ``labels`` are the raw mappings of the YAML files (see
-    :mod:`bot.responses` for their meaning); ``data_hash`` is a SHA-256 over
-    the files read, recorded in model metadata to tell which data a model saw.
+    :mod:`bot.responses` for their meaning). ``data_hash`` is a SHA-256
+    recorded in model metadata to tell which data a model saw: over the files
+    read for :func:`load_training_data`, over a canonical JSON of the content
+    (see :func:`content_hash`) for :meth:`from_records` and
+    :func:`bot.rasa_format.read_rasa`.
     """
 
     examples: tuple[Example, ...]
@@ -75,6 +79,55 @@ class TrainingData:
     def labels_of_examples(self) -> list[str]:
         return [e.intent for e in self.examples]
 
+    @classmethod
+    def from_records(
+        cls,
+        examples: Sequence[tuple[str, str]],
+        responses: Mapping[str, Any],
+        labels: Mapping[str, Any],
+    ) -> TrainingData:
+        """Build and validate training data from records rather than files.
+
+        ``examples`` are ``(intent, text)`` pairs; ``responses`` maps a
+        response name to its Rasa variations and ``labels`` an intent to
+        ``{language: title}``, as in the YAML files. The rules are the
+        loader's: an example repeated within an intent is kept once, the same
+        example under two intents is an error, so is an empty set of
+        examples or a malformed response. A response variation without text,
+        which an import would skip with a warning, is an error here: records
+        are expected to be clean. Examples get source ``"record"`` and line 0;
+        ``data_hash`` is :func:`content_hash`, so equal content always gives
+        the same hash whatever the order of ``examples``.
+        """
+        problems: list[Problem] = []
+        built: list[Example] = []
+        for intent, text in examples:
+            if not isinstance(intent, str) or not intent.strip() or "/" in intent:
+                problems.append(Problem(RECORD_SOURCE, None, f"invalid intent name {intent!r}"))
+            elif not isinstance(text, str) or not text.strip():
+                problems.append(
+                    Problem(RECORD_SOURCE, None, f"intent {intent!r}: empty example {text!r}")
+                )
+            else:
+                built.append(Example(text, intent, RECORD_SOURCE, 0))
+        kept = deduplicate(built, problems)
+        if not kept and not problems:
+            problems.append(Problem(RECORD_SOURCE, None, "no examples"))
+        warnings: list[Problem] = []
+        for name, variations in responses.items():
+            check_response(str(name), variations, RECORD_SOURCE, None, problems, warnings)
+        problems.extend(warnings)
+        for intent, titles in labels.items():
+            check_label(str(intent), titles, RECORD_SOURCE, None, problems)
+        if problems:
+            raise TrainingDataError(problems)
+        # Copies, so a caller changing its dicts later cannot make the hash lie.
+        own_responses = copy.deepcopy(dict(responses))
+        own_labels = copy.deepcopy(dict(labels))
+        return cls(
+            tuple(kept), own_responses, own_labels, content_hash(kept, own_responses, own_labels)
+        )
+
 
 def normalize_example(text: str) -> str:
     """The form under which two examples count as "the same" (width, case, spaces)."""
@@ -91,120 +144,54 @@ def load_training_data(directory: Path) -> TrainingData:
 
     Raises :class:`TrainingDataError` listing every problem found: invalid
     YAML, an intent without examples, the same example under two intents, a
-    folder without any example, malformed responses.
+    folder without any example, malformed responses. What an import would
+    report as a warning (a skipped synonym block, a response without text...)
+    is skipped silently here.
     """
-    problems: list[Problem] = []
+    # bot.rasa_format builds on this module's classes, hence the late import.
+    from bot.rasa_format import parse_files
+
     if not directory.is_dir():
         raise TrainingDataError([Problem(str(directory), None, "not a directory")])
-    files = yaml_files(directory)
     digest = hashlib.sha256()
-    examples: list[Example] = []
-    responses: dict[str, Any] = {}
-    labels: dict[str, Any] = {}
-    for path in files:
+    problems: list[Problem] = []
+    files: list[tuple[str, str]] = []
+    for path in yaml_files(directory):
         raw = path.read_bytes()
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + raw + b"\0")
-        source = str(path)
         try:
-            root = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
+            files.append((str(path), raw.decode("utf-8")))
         except UnicodeDecodeError as exc:
-            problems.append(Problem(source, None, f"not UTF-8 text ({exc.reason})"))
-            continue
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problems.append(Problem(source, line, f"invalid YAML: {_yaml_reason(exc)}"))
-            continue
-        if root is None:
-            continue
-        if not isinstance(root, yaml.MappingNode):
-            problems.append(Problem(source, _line(root), "expected a mapping at the top level"))
-            continue
-        for key_node, value_node in root.value:
-            key = key_node.value
-            if key == "nlu":
-                examples.extend(_read_nlu(value_node, source, problems))
-            elif key in ("responses", "labels"):
-                value = yaml.safe_load(yaml.serialize(value_node)) or {}
-                if not isinstance(value, dict):
-                    problems.append(
-                        Problem(source, _line(value_node), f"{key}: expected a mapping")
-                    )
-                    continue
-                target = responses if key == "responses" else labels
-                for name in value:
-                    if name in target:
-                        problems.append(
-                            Problem(source, _line(value_node), f"{key}: {name!r} defined twice")
-                        )
-                target.update(value)
-    examples = _deduplicate(examples, problems)
-    if not examples and not problems:
-        problems.append(Problem(str(directory), None, "no NLU examples found in any YAML file"))
-    problems.extend(_check_responses(responses, str(directory)))
-    if problems:
-        raise TrainingDataError(problems)
-    return TrainingData(tuple(examples), responses, labels, digest.hexdigest())
+            problems.append(Problem(str(path), None, f"not UTF-8 text ({exc.reason})"))
+    parsed = parse_files(files, str(directory), problems)
+    if parsed.problems:
+        raise TrainingDataError(parsed.problems)
+    return TrainingData(tuple(parsed.examples), parsed.responses, parsed.labels, digest.hexdigest())
 
 
-def _read_nlu(node: yaml.Node, source: str, problems: list[Problem]) -> Iterator[Example]:
-    if not isinstance(node, yaml.SequenceNode):
-        problems.append(Problem(source, _line(node), "nlu: expected a list of intent blocks"))
-        return
-    for block in node.value:
-        if not isinstance(block, yaml.MappingNode):
-            problems.append(Problem(source, _line(block), "nlu: expected '- intent: NAME'"))
-            continue
-        fields = {k.value: v for k, v in block.value}
-        if "intent" not in fields:
-            if not fields.keys() & {"synonym", "regex", "lookup"}:
-                problems.append(Problem(source, _line(block), "nlu block without 'intent'"))
-            continue
-        intent_node = fields["intent"]
-        intent = str(intent_node.value).strip() if isinstance(intent_node, yaml.ScalarNode) else ""
-        if not intent:
-            problems.append(Problem(source, _line(intent_node), "intent name is empty"))
-            continue
-        found = list(_read_examples(fields.get("examples"), intent, source, problems))
-        if not found:
-            problems.append(
-                Problem(source, _line(intent_node), f"intent {intent!r} has no examples")
-            )
-        yield from found
+def content_hash(
+    examples: Sequence[Example], responses: Mapping[str, Any], labels: Mapping[str, Any]
+) -> str:
+    """SHA-256 over a canonical JSON of the content: sorted (intent, text) pairs,
+    and the response and label mappings with sorted keys.
+
+    Where an example was written does not count; the order of a response's
+    variations does (the first one of a language is the one shown).
+    """
+    canonical = json.dumps(
+        {
+            "examples": sorted([e.intent, e.text] for e in examples),
+            "responses": responses,
+            "labels": labels,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _read_examples(
-    node: yaml.Node | None, intent: str, source: str, problems: list[Problem]
-) -> Iterator[Example]:
-    if node is None:
-        return
-    if not isinstance(node, yaml.ScalarNode):
-        problems.append(
-            Problem(
-                source,
-                _line(node),
-                f"intent {intent!r}: examples must be a '|' block of '- ' lines",
-            )
-        )
-        return
-    # In a block scalar ("|") the content starts on the line after the
-    # indicator; plain or quoted scalars start on their own line.
-    first = node.start_mark.line + (2 if node.style in ("|", ">") else 1)
-    for offset, raw_line in enumerate(node.value.split("\n")):
-        stripped = raw_line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("-"):
-            problems.append(
-                Problem(source, first + offset, f"intent {intent!r}: example must start with '- '")
-            )
-            continue
-        text = _ENTITY_MARKUP.sub(r"\1", stripped[1:].strip()).strip()
-        if text:
-            yield Example(text, intent, source, first + offset)
-
-
-def _deduplicate(examples: list[Example], problems: list[Problem]) -> list[Example]:
+def deduplicate(examples: Sequence[Example], problems: list[Problem]) -> list[Example]:
     """Drop repeats within an intent; report the same example under two intents."""
     seen: dict[str, Example] = {}
     kept: list[Example] = []
@@ -215,37 +202,97 @@ def _deduplicate(examples: list[Example], problems: list[Problem]) -> list[Examp
             seen[key] = example
             kept.append(example)
         elif first.intent != example.intent:
+            where = f" at {first.source}:{first.line}" if first.line else ""
             problems.append(
                 Problem(
                     example.source,
-                    example.line,
+                    example.line or None,
                     f"example {example.text!r} of intent {example.intent!r} is already an example "
-                    f"of intent {first.intent!r} at {first.source}:{first.line}",
+                    f"of intent {first.intent!r}{where}",
                 )
             )
     return kept
 
 
-def _check_responses(responses: dict[str, Any], source: str) -> list[Problem]:
-    problems = []
-    for name, variations in responses.items():
-        if not isinstance(variations, list) or not variations:
-            problems.append(
-                Problem(source, None, f"response {name!r}: expected a list of variations")
+def check_response(
+    name: str,
+    variations: Any,
+    source: str,
+    line: int | None,
+    problems: list[Problem],
+    warnings: list[Problem],
+    variation_lines: Sequence[int] | None = None,
+) -> list[dict[str, Any]] | None:
+    """Validate the variations of response ``name``; return those tsunagu can show.
+
+    ``source`` and ``line`` locate the response (``variation_lines``, when
+    known, each variation). Rasa allows variations without text (``custom:``,
+    ``image:``): they are dropped with a warning, and a response left with
+    none is dropped with one warning. Anything else malformed (not a list, a
+    variation that is not a mapping, a text that is not a string, buttons
+    without title or payload) goes to ``problems``. ``None`` when nothing is
+    kept.
+    """
+    if not isinstance(variations, list) or not variations:
+        problems.append(Problem(source, line, f"response {name!r}: expected a list of variations"))
+        return None
+    kept: list[dict[str, Any]] = []
+    skipped: list[Problem] = []
+    failed = False
+    for index, variation in enumerate(variations):
+        where = variation_lines[index] if variation_lines else line
+        if isinstance(variation, dict) and "text" not in variation:
+            skipped.append(
+                Problem(
+                    source,
+                    where,
+                    f"response {name!r}: a variation without text was skipped "
+                    "(tsunagu shows text answers only)",
+                )
             )
             continue
-        for variation in variations:
-            if not isinstance(variation, dict) or not isinstance(variation.get("text"), str):
-                problems.append(
-                    Problem(source, None, f"response {name!r}: a variation has no text")
-                )
-    return problems
+        error = _variation_error(variation)
+        if error:
+            problems.append(Problem(source, where, f"response {name!r}: {error}"))
+            failed = True
+            continue
+        kept.append(variation)
+    if not kept and not failed:
+        # One warning says it all; one per variation would only repeat it.
+        warnings.append(
+            Problem(source, line, f"response {name!r} skipped: none of its variations has text")
+        )
+        return None
+    warnings.extend(skipped)
+    return kept or None
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
+def _variation_error(variation: Any) -> str | None:
+    if not isinstance(variation, dict):
+        return "a variation has no text"
+    if not isinstance(variation.get("text"), str):
+        return "a variation's 'text' is not a string"
+    metadata = variation.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return "'metadata' must be a mapping"
+    buttons = variation.get("buttons")
+    if buttons is None:
+        return None
+    if not isinstance(buttons, list) or not all(
+        isinstance(b, dict) and b.get("title") is not None and b.get("payload") is not None
+        for b in buttons
+    ):
+        return "'buttons' must be a list of mappings with 'title' and 'payload'"
+    return None
 
 
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    problem = getattr(exc, "problem", None)
-    return str(problem) if problem else str(exc).splitlines()[0]
+def check_label(
+    intent: str, titles: Any, source: str, line: int | None, problems: list[Problem]
+) -> bool:
+    """Whether ``titles`` (the labels of ``intent``) is usable: ``{language: title}`` or empty."""
+    if titles is None or isinstance(titles, dict):
+        return True
+    problems.append(
+        Problem(source, line, f"labels: {intent!r}: expected a mapping of language to title")
+    )
+    return False
