@@ -8,6 +8,7 @@ the figures are what a visitor would see on phrasings the model never saw.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +16,12 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from bot.engines.builtin import BuiltinClassifier, BuiltinConfig
+from bot.language import SUPPORTED
 from bot.nlu import OUT_OF_SCOPE
 from bot.training_data import TrainingData
+
+#: Called after each fold of a cross-validation with (folds done, folds in all).
+FoldCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,32 @@ class EvaluationReport:
             "confused": [{"true": t, "predicted": p, "count": n} for t, p, n in self.confused],
         }
 
+    def figures(self) -> dict[str, Any]:
+        """The "Figures" of docs/admin.md (the gate report and model metadata's ``cv``).
+
+        ``accuracy_by_language`` always has ``ja`` and ``en`` (``None`` for a
+        language without in-scope examples), so a comparison never misses a key.
+        """
+        by_language: dict[str, float | None] = {language: None for language in SUPPORTED}
+        by_language.update({k: round(v, 4) for k, v in self.accuracy_by_language.items()})
+        return {
+            "in_scope_accuracy": round(self.in_scope_accuracy, 4),
+            "accuracy_by_language": by_language,
+            "oos_recall": None if self.oos_recall is None else round(self.oos_recall, 4),
+            "examples": self.examples,
+            "folds": self.folds,
+            "per_intent": [
+                {
+                    "intent": s.intent,
+                    "f1": round(s.f1, 4),
+                    "precision": round(s.precision, 4),
+                    "recall": round(s.recall, 4),
+                    "support": s.support,
+                }
+                for s in self.per_intent
+            ],
+        }
+
     def format(self, top_confused: int = 10) -> str:
         """A human-readable report, as printed by ``tsunagu evaluate``."""
         lines = [
@@ -99,12 +130,20 @@ class EvaluationReport:
 
 
 def cross_validate(
-    data: TrainingData, folds: int = 5, config: BuiltinConfig | None = None, seed: int = 0
+    data: TrainingData,
+    folds: int = 5,
+    config: BuiltinConfig | None = None,
+    seed: int = 0,
+    *,
+    on_fold: FoldCallback | None = None,
 ) -> EvaluationReport:
     """Stratified ``folds``-fold cross-validation of the built-in engine on ``data``.
 
+    ``folds`` is lowered to the size of the smallest intent (at least 2);
     ``config`` is the engine configuration to evaluate; ``seed`` fixes the
-    split so two runs give the same figures.
+    split so two runs give the same figures. ``on_fold(done, total)`` is
+    called after each fold (``total`` is the number of folds actually used),
+    so a caller can report progress.
     """
     texts = data.texts()
     truth = np.asarray(data.labels_of_examples())
@@ -113,12 +152,15 @@ def cross_validate(
     folds = max(2, min(folds, int(counts.min())))
     predicted = np.empty(len(texts), dtype=object)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    for train_idx, test_idx in splitter.split(np.zeros(len(truth)), truth):
+    splits = splitter.split(np.zeros(len(truth)), truth)
+    for done, (train_idx, test_idx) in enumerate(splits, start=1):
         model, _ = BuiltinClassifier.train(
             [texts[i] for i in train_idx], truth[train_idx].tolist(), config
         )
         results = model.parse_batch([texts[i] for i in test_idx])
         predicted[test_idx] = [p.intent for p in results]
+        if on_fold is not None:
+            on_fold(done, folds)
     predicted = predicted.astype(str)
     return _report(truth, predicted, languages, folds)
 
