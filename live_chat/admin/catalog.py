@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.rasa_format import read_rasa, write_rasa
 from pydantic import Field
 
 from bot.language import SUPPORTED, detect_language
 from bot.nlu import OUT_OF_SCOPE
+from bot.rasa_format import read_rasa, write_rasa
 from bot.training_data import TrainingData, load_training_data, normalize_example
 from live_chat.admin import audit
 from live_chat.errors import Conflict, InvalidPayload, NotFound
@@ -141,6 +141,13 @@ class Catalog:
         except TrainingDataError as exc:
             raise InvalidPayload("the files have problems; nothing was imported",
                                  problems=[_problem(p) for p in exc.problems]) from None
+        misnamed = {e.intent: e for e in reversed(result.data.examples)
+                    if not _INTENT_NAME.match(e.intent)}
+        if misnamed:
+            raise InvalidPayload("the files have problems; nothing was imported", problems=[
+                {"file": e.source, "line": e.line, "message": f"intent name {name!r} must be "
+                 "lower-case letters, digits and _, starting with a letter"}
+                for name, e in sorted(misnamed.items())])
         async with self.store.begin() as tx:
             counts = await self._merge(CatalogRecords(tx.session), result.data, source="import",
                                        actor=actor)

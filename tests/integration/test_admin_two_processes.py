@@ -44,6 +44,7 @@ async def test_activation_reaches_a_process_that_shares_no_folder(
            "TSUNAGU_HANDOFF_PREFIX": f"tsunagu-test-{uuid.uuid4().hex}:"}
     one = await asyncio.to_thread(spawn_gateway, tmp_path / "one", models_dir, **env)
     # Its own, empty models folder: everything it serves comes from the database.
+    (tmp_path / "models-two").mkdir()
     two = await asyncio.to_thread(spawn_gateway, tmp_path / "two", tmp_path / "models-two", **env)
     try:
         email = await add_admin(pg_url)
@@ -53,7 +54,7 @@ async def test_activation_reaches_a_process_that_shares_no_folder(
         first = listing["active"]
         assert (tmp_path / "models-two" / first / "classifier.npz").is_file()
         before = await bot_answer(two.url, "Do you ship to Canada?")
-        assert before["visitor"]["intent"] != "international_shipping"
+        assert "30 countries" not in before["reply"]["text"]
 
         new = {"name": "international_shipping",
                "responses": {"ja": "海外発送はカナダを含む30か国に対応しています。",
@@ -79,11 +80,10 @@ async def test_activation_reaches_a_process_that_shares_no_folder(
         activated = time.monotonic()
         while True:
             answer = await bot_answer(two.url, "Could you ship my order to Canada?")
-            if answer["visitor"]["intent"] == "international_shipping":
+            if "30 countries" in answer["reply"]["text"]:
                 break
             assert time.monotonic() - activated < 5.0, "process two still serves the old model"
             await asyncio.sleep(0.2)
-        assert "Canada" in answer["reply"]["text"]
         assert (tmp_path / "models-two" / job["version"] / "classifier.npz").is_file()
     finally:
         await asyncio.to_thread(stop_gateway, one)

@@ -77,6 +77,11 @@ async def wait_for_job(gateway: Gateway | str, token: str, job_id: str,
 
 
 async def bot_answer(gateway: Gateway | str, text: str) -> dict[str, Any]:
+    """A new visitor asks ``text``: the bot's reply, and the visitor's message as stored.
+
+    With an in-process gateway the stored message carries the bot's
+    classification (``intent``, ``confidence``), read from the record.
+    """
     from tests.clients import VisitorClient
 
     url = gateway if isinstance(gateway, str) else gateway.url
@@ -84,9 +89,15 @@ async def bot_answer(gateway: Gateway | str, text: str) -> dict[str, Any]:
         ack = await visitor.send(text, cid())
         assert ack["ok"], ack
         reply = await visitor.next_where("message", lambda m: m["sender"] == "bot")
-        synced = await visitor.call("sync", {"since_seq": 0})
-    classified = next(m for m in synced["messages"] if m["sender"] == "visitor")
-    return {"reply": reply, "visitor": classified}
+    stored: dict[str, Any] = dict(ack["message"])
+    if not isinstance(gateway, str):
+        from live_chat.store.models import Message
+
+        async with gateway.ctx.store.begin() as tx:
+            row = await tx.session.get(Message, stored["id"])
+            assert row is not None
+            stored.update(intent=row.intent, confidence=row.confidence)
+    return {"reply": reply, "visitor": stored}
 
 
 async def test_every_admin_route_needs_the_admin_role(gateway: Gateway) -> None:
