@@ -5,7 +5,9 @@
 
 import type { AgentInfo, AgentRow, Canned, Overview } from "./types";
 
-export type ApiResult<T> = ({ ok: true } & T) | { ok: false; status: number; error: string; message: string };
+/** `data` is the whole error body: some refusals carry more (a gate report, import problems). */
+export type ApiFailure = { ok: false; status: number; error: string; message: string; data?: Record<string, unknown> | null };
+export type ApiResult<T> = ({ ok: true } & T) | ApiFailure;
 
 /** What an admin writes for a canned response. */
 export interface CannedDraft {
@@ -22,7 +24,7 @@ export function useCsrf(value: string): void {
   csrf = value;
 }
 
-async function request<T extends object>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+export async function request<T extends object>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
@@ -37,6 +39,7 @@ async function request<T extends object>(method: string, path: string, body?: un
       status: response.status,
       error: String(data?.error ?? "unavailable"),
       message: String(data?.message ?? response.statusText),
+      data,
     };
   } catch (e) {
     return { ok: false, status: 0, error: "unavailable", message: e instanceof Error ? e.message : "network error" };

@@ -1,7 +1,8 @@
 // The console page: top bar (who, load, presence, language, sign out),
 // the chats side by side (tabs with unread counts above them; on a narrow
 // screen only the chosen one shows), the supervisor panel for supervisors
-// and admins, and the keyboard shortcuts. A new chat is announced (title,
+// and admins, the Admin section (in place of the chats) for admins, and the
+// keyboard shortcuts. A new chat is announced (title,
 // chime, screen-reader status) and highlighted, but focus stays wherever
 // the agent is typing.
 
@@ -15,6 +16,7 @@ import { type ConsoleStrings, setConsoleLocale } from "./i18n";
 import { armSound, chime, pageTitle } from "./notify";
 import { CannedAdmin } from "./canned-admin";
 import { SupervisorPanel } from "./supervisor";
+import { AdminSection } from "./admin/section";
 import type { AgentInfo, AgentRow, Canned } from "./types";
 
 const CANNED_REFRESH_MS = 60_000;
@@ -42,7 +44,9 @@ export class ConsoleApp {
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly supervisor: SupervisorPanel | null;
   private readonly cannedAdmin: CannedAdmin | null;
+  private readonly admin: AdminSection | null;
   private readonly body: HTMLElement;
+  private readonly adminToggle: HTMLButtonElement | null;
 
   constructor(
     root: HTMLElement,
@@ -69,6 +73,7 @@ export class ConsoleApp {
     const supervising = agent.role === "supervisor" || agent.role === "admin";
     const supToggle = supervising ? h("button", { type: "button", class: "sup-toggle", "aria-pressed": "false" }, t.supervisor) : null;
     const cannedToggle = agent.role === "admin" ? h("button", { type: "button", class: "canned-toggle", "aria-pressed": "false" }, t.manageCanned) : null;
+    const adminToggle = agent.role === "admin" ? h("button", { type: "button", class: "admin-toggle", "data-action": "admin", "aria-pressed": "false" }, t.admin.open) : null;
     const signOut = h("button", { type: "button", class: "sign-out" }, t.signOut);
     this.net = h("div", { class: "net", role: "status", hidden: true }, t.connecting);
     this.alert = h("div", { class: "alert", role: "alert", hidden: true });
@@ -79,10 +84,13 @@ export class ConsoleApp {
     this.grid = h("div", { class: "chats" }, this.empty);
     this.supervisor = supervising ? new SupervisorPanel(t) : null;
     this.cannedAdmin = cannedToggle ? new CannedAdmin(t, (list) => (this.canned = list)) : null;
+    this.admin = adminToggle ? new AdminSection(t, locale, () => this.showAdmin(false)) : null;
+    this.adminToggle = adminToggle;
     this.body = h(
       "div",
       { class: "body" },
       h("main", { class: "desk" }, this.tabBar, this.grid, h("p", { class: "shortcuts" }, t.shortcuts)),
+      this.admin?.element ?? null,
       this.supervisor?.element ?? null,
       this.cannedAdmin?.element ?? null,
     );
@@ -90,7 +98,7 @@ export class ConsoleApp {
       h(
         "div",
         { class: "app", lang: locale },
-        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, supToggle, cannedToggle, signOut),
+        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, adminToggle, supToggle, cannedToggle, signOut),
         this.net,
         this.alert,
         this.notice,
@@ -135,6 +143,7 @@ export class ConsoleApp {
         this.body.classList.toggle("show-side", toggles.some(([b]) => b?.getAttribute("aria-pressed") === "true"));
       });
     }
+    adminToggle?.addEventListener("click", () => this.showAdmin(!this.admin?.isOpen));
     signOut.addEventListener("click", () => void this.signOut());
     document.addEventListener("keydown", (e) => this.onShortcut(e));
     window.addEventListener("focus", () => this.renderTitle());
@@ -236,6 +245,18 @@ export class ConsoleApp {
 
   // ---- helpers ------------------------------------------------------------
 
+  /** The Admin section takes the place of the chats (they keep running underneath). */
+  private showAdmin(on: boolean): void {
+    if (!this.admin || !this.adminToggle) return;
+    this.adminToggle.setAttribute("aria-pressed", String(on));
+    this.body.classList.toggle("show-admin", on);
+    if (on) this.admin.open();
+    else {
+      this.admin.close();
+      this.adminToggle.focus();
+    }
+  }
+
   private activate(id: string): void {
     if (this.active === id) return;
     this.active = id;
@@ -310,6 +331,8 @@ export class ConsoleApp {
 
   private onShortcut(e: KeyboardEvent): void {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
+    // The chat shortcuts would move focus into chats hidden behind the Admin section.
+    if (this.admin?.isOpen) return;
     // e.code, not e.key: Alt+N types "˜" on a Mac keyboard and a JIS layout differs.
     const ids = [...this.views.keys()];
     const at = this.active ? ids.indexOf(this.active) : -1;

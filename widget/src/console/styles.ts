@@ -122,6 +122,93 @@ button { cursor: pointer; }
 .canned-item button { border: 1px solid #b8c4c0; background: #fff; border-radius: 6px; padding: 2px 10px; }
 .canned-item .danger { border-color: #d9a39c; color: #8c2a1f; }
 
+/* flag a visitor message for the bot's inbox */
+.msg-meta .flag { border: 1px solid #c5d0cc; background: #fff; color: #4a5a55; border-radius: 8px; padding: 0 6px; font-size: 11px; }
+.msg-meta .flag[data-flagged="true"] { background: #e3efe9; border-color: #2f6f5e; color: #1f3d33; }
+.msg-meta .flag[data-flagged="error"] { border-color: #d9a39c; color: #8c2a1f; }
+
+/* admin section (in place of the chats) */
+.topbar .admin-toggle { white-space: nowrap; flex: none; }
+.topbar .admin-toggle[aria-pressed="true"] { background: #f2f6f4; color: #24443b; font-weight: 600; }
+.body.show-admin .desk { display: none; }
+.admin { flex: 1; min-width: 0; overflow-y: auto; padding: 10px 14px 24px; }
+.admin-head { display: flex; align-items: center; gap: 12px; }
+.admin-head h2 { font-size: 17px; margin: 0; flex: 1; }
+.admin-tabs { display: flex; gap: 6px; margin: 10px 0 0; border-bottom: 1px solid #c5d0cc; }
+.admin-panel { background: #fff; border: 1px solid #c5d0cc; border-top: 0; border-radius: 0 0 10px 10px; padding: 12px 14px; }
+.admin h3 { font-size: 15px; margin: 14px 0 6px; color: #24443b; }
+.admin h4 { font-size: 13px; margin: 12px 0 4px; color: #24443b; }
+.admin h5 { font-size: 12px; margin: 6px 0 2px; }
+.admin .intro, .admin .meta { color: #4a5a55; font-size: 13px; margin: 0 0 8px; }
+.admin button, .admin select, .admin input, .admin textarea { border: 1px solid #b8c4c0; border-radius: 6px; padding: 3px 8px; background: #fff; color: #1f2a2a; }
+.admin button:disabled, .admin button[aria-disabled="true"] { opacity: .55; cursor: default; }
+.admin .tab { border-radius: 8px 8px 0 0; border-bottom: 0; background: #f8faf9; padding: 5px 14px; }
+.admin .tab[aria-selected="true"] { background: #fff; font-weight: 600; box-shadow: 0 1px 0 #fff; }
+.admin .primary { background: #2f6f5e; border-color: #2f6f5e; color: #fff; font-weight: 600; }
+.admin .danger { border-color: #d9a39c; color: #8c2a1f; }
+.admin .row { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: flex-end; margin: 6px 0; }
+.admin .field { display: grid; gap: 2px; font-size: 12px; font-weight: 600; }
+.admin .field input, .admin .field textarea, .admin .field select { font-weight: 400; font-size: 14px; }
+.admin .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 10px 14px; }
+.admin textarea { width: 100%; resize: vertical; }
+.admin-status { min-height: 1.4em; margin: 6px 0; color: #1f3d33; }
+.admin-status.bad, .admin-error { color: #a3261b; }
+.admin .empty { color: #5a6b66; margin: 16px 0; text-align: left; }
+.admin .tag { display: inline-block; font-size: 11px; border-radius: 8px; padding: 0 6px; margin-left: 4px; background: #eef1f0; color: #4a5a55; font-weight: 400; }
+.admin .tag.bad { background: #fde4e1; color: #7a1d13; }
+.admin .active-tag { background: #dff3e8; color: #1f5c3a; font-weight: 600; }
+.chips { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; margin: 0; padding: 0; }
+.chips li { font-size: 12px; border-radius: 9px; padding: 0 8px; background: #e0ecff; color: #1d3f7a; }
+.chips li[data-reason] { background: #fff1d6; color: #7a4b00; }
+.admin-card { border: 1px solid #cfd8d5; border-radius: 10px; padding: 10px 12px; margin: 10px 0; }
+.admin-card .card-head { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: baseline; }
+.admin-card h3 { margin: 0; }
+.facts { display: grid; grid-template-columns: auto 1fr; gap: 4px 10px; font-size: 13px; margin: 8px 0; }
+.facts dt { font-weight: 600; color: #4a5a55; }
+.facts dd { margin: 0; }
+.group-examples { border: 0; padding: 0; margin: 6px 0; }
+.group-examples legend { font-size: 12px; font-weight: 600; color: #4a5a55; padding: 0; }
+.admin ul.examples { list-style: none; margin: 4px 0; padding: 0; }
+.admin ul.examples li { display: flex; gap: 6px; align-items: baseline; padding: 2px 0; border-bottom: 1px solid #f0f3f2; }
+.admin ul.examples label { flex: 1; display: flex; gap: 6px; align-items: baseline; }
+.admin .text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.admin ul.examples .text { flex: 1; }
+.new-intent-form { border: 1px dashed #b8c4c0; border-radius: 8px; padding: 8px 10px; margin: 8px 0; display: grid; gap: 6px; }
+.split { display: grid; grid-template-columns: minmax(200px, 280px) 1fr; gap: 14px; align-items: start; }
+.intent-side input[type="search"] { width: 100%; margin-bottom: 6px; }
+.intent-list { list-style: none; margin: 0; padding: 0; max-height: 70vh; overflow-y: auto; }
+.intent-list button { width: 100%; display: flex; justify-content: space-between; gap: 8px; text-align: left; border: 0; border-radius: 6px; padding: 4px 8px; }
+.intent-list button[aria-current="true"] { background: #e3efe9; font-weight: 600; }
+.intent-list .counts { font-size: 11px; color: #5a6b66; white-space: nowrap; }
+.admin .answer { border: 1px solid #e3e9e7; border-radius: 8px; display: grid; gap: 6px; }
+.qr-row { display: flex; gap: 4px; margin: 3px 0; }
+.qr-row input { flex: 1; min-width: 0; }
+.qr-title { font-size: 12px; font-weight: 600; }
+.conflict { background: #fde4e1; border-radius: 6px; padding: 6px 8px; }
+.job { border: 1px solid #cfd8d5; border-radius: 8px; padding: 6px 10px; margin: 8px 0; }
+.job h3 { margin: 0 0 2px; }
+.job .stage { margin: 0 0 4px; }
+.job progress { width: min(420px, 70%); vertical-align: middle; }
+.job .pct { margin-left: 8px; font-variant-numeric: tabular-nums; }
+.admin-table { border-collapse: collapse; font-size: 13px; margin: 4px 0; }
+.admin-table th, .admin-table td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eef1f0; vertical-align: top; }
+.admin-table td { font-variant-numeric: tabular-nums; }
+.admin-table tr.active td { background: #f2faf5; }
+.admin-table tr.worse td, .admin-table tr.regression td { background: #fff1ee; }
+.admin-table [aria-pressed="true"] { background: #24443b; color: #fff; }
+.audit-table { width: 100%; }
+.audit-detail pre { background: #f6f8f7; border: 1px solid #e3e9e7; border-radius: 6px; padding: 6px 8px; margin: 0; max-height: 320px; overflow: auto; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.gate { border-top: 1px solid #e3e9e7; margin-top: 12px; }
+.verdict { border-radius: 8px; padding: 6px 10px; margin: 6px 0; }
+.verdict p { margin: 0; font-weight: 600; }
+.verdict ul { margin: 4px 0 0; }
+.verdict.passed { background: #e3f5ea; color: #1f5c3a; }
+.verdict.refused { background: #fde4e1; color: #7a1d13; }
+.ask-reason { border: 1px dashed #d9a39c; border-radius: 8px; padding: 8px 10px; margin: 6px 0; }
+.problems { font-family: ui-monospace, monospace; font-size: 12px; }
+.import-export { border-top: 1px solid #e3e9e7; margin-top: 16px; }
+.import-export a { color: #1d5a8a; }
+
 /* narrow screens: one chat at a time, chosen with the tabs */
 @media (max-width: 899px) {
   .chats { grid-template-columns: 1fr; }
@@ -129,6 +216,8 @@ button { cursor: pointer; }
   .supervisor { display: none; }
   .body.show-side .supervisor:not([hidden]) { display: block; width: 100%; }
   .body.show-side .desk { display: none; }
+  .body.show-admin.show-side .admin { display: none; }
+  .split { grid-template-columns: 1fr; }
 }
 `;
 

@@ -4,7 +4,8 @@
 // replies still being sent. Text only: renderText makes text nodes and
 // http(s) links, never HTML. Nodes are kept by key so an update appends
 // instead of rebuilding, and the view stays pinned to the bottom only if the
-// agent was already there (reading back is not interrupted).
+// agent was already there (reading back is not interrupted). A visitor
+// message the bot should have answered can be flagged for the admins' inbox.
 
 import { h } from "../shared/dom";
 import { formatTime, renderText } from "../shared/render";
@@ -12,6 +13,7 @@ import type { Entry } from "../shared/transcript";
 import type { Chat } from "./chat";
 import type { ConsoleStrings } from "./i18n";
 import type { AgentMessage, Note } from "./types";
+import { flagMessage } from "./admin/api";
 
 /** Below this the bot was guessing: the chip says so with a warmer colour. */
 const LOW_CONFIDENCE = 0.5;
@@ -21,6 +23,8 @@ type Item = { key: string; sig: string; build: () => HTMLElement };
 export class TranscriptView {
   readonly element: HTMLElement;
   private readonly nodes = new Map<string, { sig: string; el: HTMLElement }>();
+  /** Flagged here, so a rebuilt message node still says so. */
+  private readonly flagged = new Set<string>();
 
   constructor(
     private readonly t: ConsoleStrings,
@@ -105,6 +109,7 @@ export class TranscriptView {
         h("span", { class: low ? "intent low" : "intent", "data-intent": m.intent, "data-confidence": String(m.confidence ?? "") }, this.t.intent(m.intent, pct)),
       );
     }
+    if (m.sender === "visitor" && m.id) meta.append(this.flagButton(m.id));
     const bubble = h("div", { class: "msg-bubble" });
     bubble.append(renderText(document, m.text));
     return h(
@@ -114,6 +119,30 @@ export class TranscriptView {
       bubble,
       meta,
     );
+  }
+
+  private flagButton(id: string): HTMLElement {
+    const t = this.t;
+    const done = () => this.flagged.has(id);
+    const b = h(
+      "button",
+      { type: "button", class: "flag", "data-action": "flag", "data-flagged": String(done()), "aria-pressed": String(done()), title: t.flagTitle },
+      done() ? t.flagged : t.flag,
+    );
+    // Not disabled once flagged: a disabled button would drop the keyboard focus.
+    let sending = false;
+    b.addEventListener("click", () => {
+      if (sending || done()) return;
+      sending = true;
+      void flagMessage(id).then((r) => {
+        sending = false;
+        if (r.ok) this.flagged.add(id);
+        b.textContent = r.ok ? t.flagged : t.refused + r.message;
+        b.dataset.flagged = r.ok ? "true" : "error";
+        b.setAttribute("aria-pressed", String(r.ok));
+      });
+    });
+    return b;
   }
 
   private pending(e: Extract<Entry, { kind: "pending" }>): HTMLElement {
