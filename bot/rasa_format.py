@@ -76,8 +76,12 @@ _NOT_IN_LITERAL = re.compile(
 )
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 core-schema resolution of plain scalars."""
+class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader with YAML 1.2 core-schema resolution of plain scalars.
+
+    On libyaml's parser when PyYAML has it: the pure-Python one takes most of
+    a second for the default training data, which every first start reads.
+    """
 
     yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
 
