@@ -35,7 +35,7 @@ from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
 from live_chat.routing import Routing
 from live_chat.settings import Settings
-from live_chat.store.database import create_engine, migrate
+from live_chat.store.database import create_engine, migrate, startup_lock
 from live_chat.store.repository import Store
 from live_chat.visitors import VisitorDirectory
 
@@ -65,7 +65,12 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     store = Store(engine)
     catalog = Catalog(store)
     registry = ModelRegistry(store, settings.models_dir)
-    bot = await _first_bot(settings, catalog, registry)
+    try:
+        async with startup_lock(engine):
+            bot = await _first_bot(settings, catalog, registry)
+    except BaseException:
+        await engine.dispose()
+        raise
     log.info("bot model %s loaded", bot.version)
     notifier = SocketNotifier(sio)
     routing = Routing(_handoff_backend(settings, redis), store, notifier, hours=settings.hours())
@@ -152,5 +157,5 @@ async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegist
     await catalog.seed(settings.training_data_dir)
     if settings.nlu_engine == "rasa":
         return await asyncio.to_thread(Bot.with_rasa, settings.training_data_dir)
-    version = await registry.bootstrap(await catalog.training_data(), settings.training_data_dir)
+    version = await registry.bootstrap(catalog.training_data, settings.training_data_dir)
     return await asyncio.to_thread(Bot.from_version, version)

@@ -9,6 +9,7 @@ the same intent the second gets a ``conflict`` instead of overwriting.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Sequence
@@ -98,14 +99,20 @@ class Catalog:
 
     async def seed(self, training_dir: Path) -> bool:
         """Fill an empty catalog from the YAML under ``training_dir``; False if not empty."""
-        data = load_training_data(training_dir)
         async with self.store.begin() as tx:
-            records = CatalogRecords(tx.session)
-            if not await records.is_empty():
+            if not await CatalogRecords(tx.session).is_empty():
                 return False
-            counts = await self._merge(records, data, source="seed", actor=None)
-            await audit.record(tx.session, None, "import", str(training_dir),
-                               after={"seeded": True, **counts})
+        data = await asyncio.to_thread(load_training_data, training_dir)
+        try:
+            async with self.store.begin() as tx:
+                records = CatalogRecords(tx.session)
+                if not await records.is_empty():
+                    return False
+                counts = await self._merge(records, data, source="seed", actor=None)
+                await audit.record(tx.session, None, "import", str(training_dir),
+                                   after={"seeded": True, **counts})
+        except IntegrityError:
+            return False  # another process seeded it at the same moment
         return True
 
     async def training_data(self) -> TrainingData:
@@ -122,11 +129,13 @@ class Catalog:
                 responses[RESPONSE_PREFIX + intent.name] = intent.response
             if intent.labels:
                 labels[intent.name] = intent.labels
-        return TrainingData.from_records([(e.intent, e.text) for e in examples], responses, labels)
+        # Validation hashes every example: tens of milliseconds, off the event loop.
+        return await asyncio.to_thread(
+            TrainingData.from_records, [(e.intent, e.text) for e in examples], responses, labels)
 
     async def export_files(self) -> dict[str, str]:
         """The catalog as Rasa 3.x files (``data/nlu.yml``, ``domain.yml``, ``labels.yml``)."""
-        return write_rasa(await self.training_data())
+        return await asyncio.to_thread(write_rasa, await self.training_data())
 
     async def import_files(self, actor: Agent | None, files: ImportIn) -> dict[str, Any]:
         """Merge Rasa YAML files into the catalog: new intents, examples and answers are added.
@@ -137,7 +146,7 @@ class Catalog:
         from bot.errors import TrainingDataError
 
         try:
-            result = read_rasa([(f.name, f.content) for f in files.files])
+            result = await asyncio.to_thread(read_rasa, [(f.name, f.content) for f in files.files])
         except TrainingDataError as exc:
             raise InvalidPayload("the files have problems; nothing was imported",
                                  problems=[_problem(p) for p in exc.problems]) from None

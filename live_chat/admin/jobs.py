@@ -20,9 +20,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.rasa_format import write_rasa
-
 from bot.model_store import read_version
+from bot.rasa_format import write_rasa
 from live_chat.admin import audit
 from live_chat.admin.catalog import Catalog
 from live_chat.admin.registry import ModelRegistry
@@ -117,7 +116,7 @@ class TrainingJobs:
 
     async def _train(self, job_id: str, scratch: Path) -> dict[str, Any]:
         data = await self.catalog.training_data()
-        files = write_rasa(data)
+        files = await asyncio.to_thread(write_rasa, data)
         _write_files(scratch / "data", files)
         command = [sys.executable, "-m", "bot.job", "--data", str(scratch / "data"),
                    "--out", str(self.registry.local.root), "--folds", str(self.folds)]

@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import zipfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot import Bot
 from bot.errors import BotError
 from bot.model_store import ModelStore, ModelVersion
 from bot.training import train_model
-from bot.training_data import load_training_data
+from bot.training_data import TrainingData, load_training_data
 from live_chat.admin import audit
 from live_chat.context import BotHolder
 from live_chat.errors import GateRefused, NotFound, Unavailable
@@ -161,10 +162,12 @@ class ModelRegistry:
 
     # -- start-up and the swap -----------------------------------------------------------
 
-    async def bootstrap(self, training_data: Any, training_dir: Path) -> ModelVersion:
+    async def bootstrap(self, training_data: Callable[[], Awaitable[TrainingData]],
+                        training_dir: Path) -> ModelVersion:
         """The active version, making one on the very first start of a deployment.
 
-        ``training_data`` is the catalog's :class:`~bot.training_data.TrainingData`.
+        ``training_data`` returns the catalog's training data (asked only
+        when a model has to be trained).
         With no active version in the record, a model already in the local
         folder (``tsunagu train`` before this release, or a shared test
         folder) is adopted; otherwise one is trained from ``training_data``.
@@ -177,12 +180,12 @@ class ModelRegistry:
         version = await asyncio.to_thread(self._local_active)
         if version is not None:
             seed = await asyncio.to_thread(load_training_data, training_dir)
-            files = write_rasa(seed) if seed.data_hash == version.metadata.get("data_hash") \
-                else None
+            files = await asyncio.to_thread(write_rasa, seed) \
+                if seed.data_hash == version.metadata.get("data_hash") else None
         else:
-            version = await asyncio.to_thread(
-                train_model, training_data, self.local.root, activate=False)
-            files = write_rasa(training_data)
+            data = await training_data()
+            version = await asyncio.to_thread(train_model, data, self.local.root, activate=False)
+            files = await asyncio.to_thread(write_rasa, data)
         await self.register(version, actor=None, training_files=files)
         async with self.store.begin() as tx:
             records = ModelRecords(tx.session)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same in every gateway process.
 _MIGRATION_LOCK_ID = 0x7473756E
+_STARTUP_LOCK_ID = 0x7473756F
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -63,3 +66,25 @@ async def migrate(engine: AsyncEngine) -> None:
             lock = text("SELECT pg_advisory_xact_lock(:id)")
             await conn.execute(lock, {"id": _MIGRATION_LOCK_ID})
         await conn.run_sync(_upgrade)
+
+
+@asynccontextmanager
+async def startup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Hold a deployment-wide lock while a process prepares what all processes share.
+
+    Several gateway processes starting at once on one PostgreSQL would each
+    seed the training data and make a first model; with the lock, the first
+    does it and the others find it done. SQLite deployments are one process:
+    there the database's own write lock is enough.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _STARTUP_LOCK_ID})
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _STARTUP_LOCK_ID})
+            await conn.commit()
