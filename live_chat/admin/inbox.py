@@ -61,6 +61,7 @@ from bot.policy import (
     INTENT_PAYLOAD_PREFIX,
 )
 from live_chat.admin import audit
+from live_chat.admin.catalog import INTENT_NAME
 from live_chat.agent_desk import SUPERVISING_ROLES
 from live_chat.errors import Forbidden, InvalidPayload, NotFound
 from live_chat.store.inbox import Escalation, Flag, InboxRecords, TypedMessage
@@ -80,7 +81,7 @@ GUESSES = 3
 # mistook: ギフト包装をお願いできますか was request_human at 0.57.
 _SURE = 0.8
 # Intent names as docs/admin.md defines them.
-_INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+_INTENT_NAME = re.compile(INTENT_NAME)
 _MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
