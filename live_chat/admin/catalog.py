@@ -109,7 +109,7 @@ class Catalog:
                 if not await records.is_empty():
                     return False
                 counts = await self._merge(records, data, source="seed", actor=None)
-                await audit.record(tx.session, None, "import", str(training_dir),
+                await audit.record(tx.session, None, "import", training_dir.name + "/",
                                    after={"seeded": True, **counts})
         except IntegrityError:
             return False  # another process seeded it at the same moment

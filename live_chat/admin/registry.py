@@ -223,7 +223,8 @@ def _model_out(row: BotModel, active: bool, activated_at: str | None) -> dict[st
         "version": row.version, "active": active, "created_at": row.created_at.isoformat(),
         "created_by": {"id": row.created_by, "name": row.created_by_name}
         if row.created_by else None,
-        "examples": meta.get("examples"), "intents": meta.get("intents", []),
+        "examples": meta.get("examples"), "intents": len(meta.get("intents") or []),
+        "intent_names": list(meta.get("intents") or []),
         "evaluation": meta.get("evaluation", {}), "cv": meta.get("cv"),
         "report": row.report, "activated_at": activated_at,
     }

@@ -152,6 +152,7 @@ button { cursor: pointer; }
 .admin .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 10px 14px; }
 .admin textarea { width: 100%; resize: vertical; }
 .admin-status { min-height: 1.4em; margin: 6px 0; color: #1f3d33; }
+.admin-status:empty { min-height: 0; margin: 0; }
 .admin-status.bad, .admin-error { color: #a3261b; }
 .admin .empty { color: #5a6b66; margin: 16px 0; text-align: left; }
 .admin .tag { display: inline-block; font-size: 11px; border-radius: 8px; padding: 0 6px; margin-left: 4px; background: #eef1f0; color: #4a5a55; font-weight: 400; }

@@ -144,7 +144,8 @@ export class TrainingPanel {
     const rows = this.models.map((m) => {
       const pick = button(m.version, "report", { "aria-pressed": String(m.version === this.selected) });
       pick.addEventListener("click", () => this.select(m, true));
-      const ev = m.evaluation ?? m.report?.candidate ?? null;
+      // Cross-validated figures (what the gate compares) when the version has them.
+      const ev = m.cv ?? m.report?.candidate ?? m.evaluation ?? null;
       return row(
         [
           [pick, m.active ? h("span", { class: "tag active-tag" }, a.active) : null],

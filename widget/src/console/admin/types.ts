@@ -134,6 +134,8 @@ export interface Model {
   intents: number;
   /** Not spelled out by the contract: read as Figures where the fields are there. */
   evaluation: Partial<Figures> | null;
+  /** Cross-validated figures, once a training job computed them. */
+  cv?: Partial<Figures> | null;
   report: GateReport | null;
   activated_at: string | null;
 }
