@@ -351,3 +351,34 @@ async def until(condition: Any, timeout: float) -> None:
         if loop.time() > deadline:
             pytest.fail(f"not true within {timeout} s")
         await asyncio.sleep(0.05)
+
+
+async def test_an_agent_flags_a_message_for_the_inbox(gateway: Gateway) -> None:
+    from tests.live_chat.test_agent_protocol import agent, waiting_visitor
+
+    holder = await agent(gateway, "Hanako")
+    bystander = await token_of(gateway, "Taro")
+    admin = await token_of(gateway, "Mio", role="admin")
+    visitor = await waiting_visitor(gateway, "Can I collect my order at the station kiosk?")
+    assigned = await holder.next("assigned")
+    question = assigned["messages"][0]
+    assert question["sender"] == "visitor"
+    path = f"/api/messages/{question['id']}/flag"
+    status, body = await api(gateway, "POST", path, bystander, {})
+    assert status == 403 and body["error"] == "forbidden"
+    status, body = await api(gateway, "POST", path, holder.token, {"intent": "order_status"})
+    assert status == 200, body
+    assert (await api(gateway, "POST", "/api/messages/nope/flag", holder.token, {}))[0] == 404
+    groups = (await api(gateway, "GET", "/api/admin/unmatched", admin))[1]["groups"]
+    flagged = [e for g in groups for e in g["examples"] if e["message_id"] == question["id"]]
+    assert flagged and flagged[0]["reason"] == "flagged"
+    group = next(g for g in groups if any(e["message_id"] == question["id"] for e in g["examples"]))
+    assert group["suggested_intent"] == "order_status"
+    # Ignored: it leaves the inbox, with an audit entry.
+    status, body = await api(gateway, "POST", "/api/admin/unmatched/ignore", admin,
+                             {"message_ids": [question["id"]]})
+    assert status == 200 and body["ignored"] == 1
+    groups = (await api(gateway, "GET", "/api/admin/unmatched", admin))[1]["groups"]
+    assert all(e["message_id"] != question["id"] for g in groups for e in g["examples"])
+    await visitor.disconnect()
+    await holder.disconnect()
