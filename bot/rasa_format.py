@@ -406,8 +406,9 @@ def write_rasa(data: TrainingData) -> dict[str, str]:
 
     ``data/nlu.yml`` holds one ``- intent:`` block per intent (sorted) with an
     ``examples: |`` literal block, ``domain.yml`` the list of intents and the
-    responses exactly as stored, ``labels.yml`` our labels (kept apart because
-    Rasa's schema validation rejects unknown keys in its own files).
+    responses exactly as stored, ``labels.yml`` our labels (kept apart so
+    that Rasa's files hold only what Rasa defines; Rasa 3.6 skips an unknown
+    file in ``data/`` and tolerates unknown keys, but neither is documented).
 
     An example is one line of the literal block, so its line breaks (and the
     few characters a YAML literal block cannot hold: control characters such

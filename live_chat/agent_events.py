@@ -17,6 +17,7 @@ from live_chat.broadcast import AGENT_NS, agent_room
 from live_chat.context import ContextGetter, ServiceNamespace
 from live_chat.errors import Forbidden, NotFound
 from live_chat.origins import same_origin
+from live_chat.supervision import SUPERVISORS_ROOM
 from live_chat.wire import (
     AgentCloseIn,
     AgentMessageIn,
@@ -52,6 +53,8 @@ class AgentNamespace(ServiceNamespace):
         await self.save_session(sid, {"agent_id": agent.id, "session_id": signed_in.session_id})
         await self.enter_room(sid, agent_room(agent.id))
         await self.enter_room(sid, f"session:{signed_in.session_id}")
+        if agent.role in ("supervisor", "admin"):
+            await self.enter_room(sid, SUPERVISORS_ROOM)
         # After connect (see VisitorNamespace.on_connect): register, go online, say hello.
         self.server.start_background_task(self._welcome, sid, signed_in)
 
@@ -66,6 +69,7 @@ class AgentNamespace(ServiceNamespace):
                 await routing.agent_disconnected(signed_in.agent.id, sid)
                 return
             await self.emit("hello", await self.ctx.desk.hello(signed_in.agent, status), to=sid)
+            self.ctx.supervisor_feed.changed()
         except Exception:
             log.exception("could not welcome agent %s", signed_in.agent.id)
             await self.disconnect(sid)
@@ -77,6 +81,7 @@ class AgentNamespace(ServiceNamespace):
                 await self.ctx.routing.agent_disconnected(session["agent_id"], sid)
             except NotFound:
                 pass  # disconnected before it was ever registered (see _welcome)
+            self.ctx.supervisor_feed.changed()
 
     async def end_lapsed_sessions(self) -> None:
         """Close this process's agent sockets whose session was signed out or expired.
@@ -147,6 +152,7 @@ class AgentNamespace(ServiceNamespace):
         data = parse(PresenceIn, first_arg(args))
         me = await self._agent(sid)
         await self.ctx.routing.set_status(me.agent.id, data.status)
+        self.ctx.supervisor_feed.changed()
         return {"status": data.status}
 
     @acked

@@ -9,6 +9,7 @@ client manager when there are several).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -32,6 +33,8 @@ class SocketNotifier:
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
+        # Told of every state change and agent push (the supervisor feed listens).
+        self.on_change: Callable[[], None] = lambda: None
 
     async def message(
         self, conversation: Conversation, message: dict[str, Any], *, skip_sid: str | None = None
@@ -43,12 +46,14 @@ class SocketNotifier:
         await self._to_holder(conversation, "message", message, skip_sid=skip_sid)
 
     async def status(self, conversation: Conversation, payload: dict[str, Any]) -> None:
+        self.on_change()
         await self.sio.emit(
             "status", payload, room=visitor_room(conversation.visitor_id), namespace=VISITOR_NS
         )
         await self._to_holder(conversation, "conversation", payload)
 
     async def to_agent(self, agent_id: str, event: str, payload: dict[str, Any]) -> None:
+        self.on_change()
         await self.sio.emit(event, payload, room=agent_room(agent_id), namespace=AGENT_NS)
 
     async def typing(self, conversation: Conversation, sender: str, typing: bool,

@@ -26,6 +26,7 @@ from live_chat.rate_limit import RateLimiter
 from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.store.repository import Store
+from live_chat.supervision import SupervisorFeed
 from live_chat.visitors import VisitorDirectory
 
 
@@ -58,6 +59,7 @@ class ChatContext:
     desk: AgentDesk
     canned: CannedResponses
     presence: LocalPresence | RedisPresence
+    supervisor_feed: SupervisorFeed
 
 
 ContextGetter = Callable[[], ChatContext]

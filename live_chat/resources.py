@@ -37,6 +37,7 @@ from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.store.database import create_engine, migrate, startup_lock
 from live_chat.store.repository import Store
+from live_chat.supervision import SupervisorFeed, overview
 from live_chat.visitors import VisitorDirectory
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     conversations = ConversationService(store, holder, notifier, routing, presence,
                                         max_text=settings.max_text)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
+    feed = SupervisorFeed(sio, partial(overview, store, routing, settings.timezone),
+                          namespace=AGENT_NS)
+    notifier.on_change = feed.changed
     app[REDIS] = redis
     app[CONTEXT] = ChatContext(
         settings=settings,
@@ -96,6 +100,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         desk=AgentDesk(store, routing, notifier, max_text=settings.max_text),
         canned=CannedResponses(store),
         presence=presence,
+        supervisor_feed=feed,
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     app[ADMIN] = AdminServices(catalog=catalog, inbox=Inbox(store, holder), registry=registry,
@@ -110,6 +115,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(_every(REPAIR_S, partial(
                       conversations.sweep_abandoned, settings.abandon_after_s))),
                   asyncio.create_task(routing.run_announcer()),
+                  asyncio.create_task(feed.run()),
                   asyncio.create_task(_every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if not bot.version.startswith("rasa:"):

@@ -1,10 +1,20 @@
-"""What a supervisor watches: the waiting queue, each agent's load, and today's figures."""
+"""What a supervisor watches: the waiting queue, each agent's load, and today's figures.
+
+:class:`SupervisorFeed` pushes it to every signed-in supervisor and admin
+(the ``overview`` event of ``/agent``) when something changed, instead of
+each console polling the HTTP API.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import socketio
 
 from live_chat.metrics import summary
 from live_chat.routing import Routing
@@ -74,3 +84,54 @@ async def today_view(store: Store, timezone: str) -> dict[str, Any]:
         "human_frt_p50_s": today.human_frt_p50_s,
         "abandoned": today.abandoned,
     }
+
+
+log = logging.getLogger(__name__)
+
+SUPERVISORS_ROOM = "supervisors"
+
+
+class SupervisorFeed:
+    """Sends the overview to the ``supervisors`` room of ``/agent`` when it changed.
+
+    ``build`` computes the overview; :meth:`changed` is called by whatever
+    moves a conversation or an agent, and :meth:`run` sends at most one
+    overview per ``interval`` seconds after a change (a burst of 50
+    escalations is one push), and one every ``refresh`` seconds anyway so
+    that today's figures and changes made on other processes show. With
+    several processes the emit goes through the Redis manager, so a change
+    on one process reaches supervisors connected to any.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer, build: Callable[[], Awaitable[dict[str, Any]]],
+                 *, namespace: str, interval: float = 0.5, refresh: float = 10.0) -> None:
+        self.sio = sio
+        self.build = build
+        self.namespace = namespace
+        self.interval = interval
+        self.refresh = refresh
+        self._changed = asyncio.Event()
+
+    def changed(self) -> None:
+        self._changed.set()
+
+    async def run(self) -> None:
+        """Push until cancelled; a failed build is logged and retried on the next change."""
+        while True:
+            try:
+                await asyncio.wait_for(self._changed.wait(), self.refresh)
+            except TimeoutError:
+                if not self._watching_here():
+                    continue
+            self._changed.clear()
+            try:
+                overview = await self.build()
+                await self.sio.emit("overview", {**overview, "at": utcnow().isoformat()},
+                                    room=SUPERVISORS_ROOM, namespace=self.namespace)
+            except Exception:
+                log.exception("could not push the supervisor overview")
+            await asyncio.sleep(self.interval)
+
+    def _watching_here(self) -> bool:
+        rooms = self.sio.manager.rooms.get(self.namespace, {})
+        return bool(rooms.get(SUPERVISORS_ROOM))

@@ -121,3 +121,24 @@ async def test_supervisor_overview_shows_queue_agents_and_today(gateway: Gateway
         await client.disconnect()
 
 
+
+
+async def test_supervisors_get_the_overview_pushed_when_the_queue_moves(gateway: Gateway) -> None:
+    from tests.live_chat.test_agent_protocol import agent, waiting_visitor
+
+    supervisor = await agent(gateway, "Sora", role="supervisor")
+    plain = await agent(gateway, "Plain")
+    for person in (supervisor, plain):  # nobody takes the chat: it stays in the queue
+        await person.call("presence", {"status": "away"})
+    # Nothing polled: the gateway pushes when the queue changes.
+    visitor = await waiting_visitor(gateway, "I need a person please")
+    pushed = await supervisor.next_where("overview", lambda o: len(o["queue"]) == 1)
+    assert pushed["queue"][0]["position"] == 1
+    assert {a["name"]: a["status"] for a in pushed["agents"]}["Plain"] == "away"
+    assert pushed["today"]["conversations"] >= 1
+    await visitor.call("close", {})
+    await supervisor.next_where("overview", lambda o: o["queue"] == [])
+    assert plain.pending("overview") == []  # plain agents get none
+    await visitor.disconnect()
+    await supervisor.disconnect()
+    await plain.disconnect()

@@ -17,7 +17,7 @@ import {
   type Message,
 } from "../shared/protocol";
 import { Chat, heldBy } from "./chat";
-import type { AgentInfo, AgentTyping, Assigned, Hello, Note, Presence } from "./types";
+import type { AgentInfo, AgentTyping, Assigned, Hello, Note, Overview, Presence } from "./types";
 
 export type DeskConnection = "connecting" | "online" | "offline";
 
@@ -37,6 +37,8 @@ export interface DeskListener {
   connection(state: DeskConnection): void;
   /** The session is over (signed out here or elsewhere, or expired). */
   ended(): void;
+  /** Supervisors and admins: the overview the gateway pushed (queue, agents, today). */
+  overview?(overview: Overview): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -74,6 +76,7 @@ export class Desk {
     socket.on("note", (n: Note) => this.onNote(n));
     socket.on("typing", (ev: AgentTyping) => this.onTyping(ev));
     socket.on("session_ended", () => this.end());
+    socket.on("overview", (o: Overview) => this.listener.overview?.(o));
     this.watchNetwork(socket);
     socket.on("disconnect", (reason) => {
       this.listener.connection(navigator.onLine ? "connecting" : "offline");

@@ -1,14 +1,16 @@
 // The supervisor's panel: who is waiting and for how long, each agent's
-// status and load, and today's figures. GET /api/supervisor/overview is
-// polled every few seconds while the panel is open and the page visible
-// (there is no push for it); between polls the waits tick locally.
+// status and load, and today's figures. The gateway pushes the overview on
+// the /agent socket when something changes (`overview`); the panel reads
+// GET /api/supervisor/overview once when opened and then only as a slow
+// safety net. Between updates the waits tick locally.
 
 import { h } from "../shared/dom";
 import { api } from "./api";
 import type { ConsoleStrings } from "./i18n";
 import type { Overview } from "./types";
 
-const POLL_MS = 4_000;
+// Pushes carry the changes; this only covers a push lost while reconnecting.
+const POLL_MS = 30_000;
 
 export class SupervisorPanel {
   readonly element: HTMLElement;
@@ -59,7 +61,15 @@ export class SupervisorPanel {
     clearInterval(this.ticker);
   }
 
-  /** Waits grow between polls without asking the gateway every second. */
+  /** An overview the gateway pushed; shown at once while the panel is open. */
+  push(o: Overview): void {
+    if (!this.running) return;
+    this.fetchedAt = Date.now();
+    this.error.hidden = true;
+    this.render(o);
+  }
+
+  /** Waits grow between updates without asking the gateway every second. */
   private tick(): void {
     const extra = (Date.now() - this.fetchedAt) / 1000;
     for (const cell of this.queue.querySelectorAll<HTMLElement>("td[data-wait]")) {
