@@ -47,7 +47,7 @@ from bot.evaluation import cross_validate
 from bot.gate import compare, replay
 from bot.model_store import read_version
 from bot.training import fit_model, store_model
-from bot.training_data import load_training_data
+from bot.training_data import TrainingData, load_training_data
 
 STAGES = ("preparing", "cross_validating", "baseline", "training", "replaying", "storing")
 # Share of the whole job given to "preparing" (reading the data), before the
@@ -154,21 +154,16 @@ def run(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
             "storing": 0.05,
         }
     )
-    progress.stage("cross_validating")
-    cv = cross_validate(
-        data,
-        args.folds,
-        on_fold=lambda done, total: progress.stage("cross_validating", done / total),
-    ).figures()
+    def figures(of: TrainingData, stage: str) -> dict[str, Any]:
+        progress.stage(stage)
+        return cross_validate(
+            of, args.folds, on_fold=lambda done, total: progress.stage(stage, done / total)
+        ).figures()
 
+    cv = figures(data, "cross_validating")
     active_cv = active.cv if active is not None else None
     if baseline_data is not None:
-        progress.stage("baseline")
-        active_cv = cross_validate(
-            baseline_data,
-            args.folds,
-            on_fold=lambda done, total: progress.stage("baseline", done / total),
-        ).figures()
+        active_cv = figures(baseline_data, "baseline")
 
     progress.stage("training")
     trained = fit_model(data)
