@@ -3,7 +3,8 @@
 //    40 KB gzipped (socket.io-client included), so CI fails the moment it grows;
 //  * dist/console.js — the agent console and its login page (served by the
 //    gateway itself at /console.js); agents load it once a day, so its budget
-//    is looser, but it is still printed and capped to notice accidents.
+//    is looser, but it is still printed and capped to notice accidents. It
+//    carries uPlot (~22 KB gzipped) for the Reports page's charts since issue 10.
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,7 +19,7 @@ const bundles = [
   // The one global the widget adds to a host page.
   { name: "widget.js", entry: join("src", "embed", "index.ts"), globalName: "Tsunagu", budget: 40 * 1024 },
   // The console owns its page: no global needed.
-  { name: "console.js", entry: join("src", "console", "index.ts"), globalName: undefined, budget: 80 * 1024 },
+  { name: "console.js", entry: join("src", "console", "index.ts"), globalName: undefined, budget: 120 * 1024 },
 ];
 
 let failed = false;

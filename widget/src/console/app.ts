@@ -1,7 +1,8 @@
 // The console page: top bar (who, load, presence, language, sign out),
 // the chats side by side (tabs with unread counts above them; on a narrow
 // screen only the chosen one shows), the supervisor panel for supervisors
-// and admins, the Admin section (in place of the chats) for admins, and the
+// and admins, the Reports page (in place of the chats) for supervisors and
+// admins, the Admin section (in place of the chats too) for admins, and the
 // keyboard shortcuts. A new chat is announced (title,
 // chime, screen-reader status) and highlighted, but focus stays wherever
 // the agent is typing.
@@ -17,6 +18,7 @@ import { armSound, chime, pageTitle } from "./notify";
 import { CannedAdmin } from "./canned-admin";
 import { SupervisorPanel } from "./supervisor";
 import { AdminSection } from "./admin/section";
+import { ReportsSection } from "./reports/section";
 import type { AgentInfo, AgentRow, Canned } from "./types";
 
 const CANNED_REFRESH_MS = 60_000;
@@ -47,6 +49,8 @@ export class ConsoleApp {
   private readonly admin: AdminSection | null;
   private readonly body: HTMLElement;
   private readonly adminToggle: HTMLButtonElement | null;
+  private readonly reports: ReportsSection | null;
+  private readonly reportsToggle: HTMLButtonElement | null;
 
   constructor(
     root: HTMLElement,
@@ -73,6 +77,7 @@ export class ConsoleApp {
     const supervising = agent.role === "supervisor" || agent.role === "admin";
     const supToggle = supervising ? h("button", { type: "button", class: "sup-toggle", "aria-pressed": "false" }, t.supervisor) : null;
     const cannedToggle = agent.role === "admin" ? h("button", { type: "button", class: "canned-toggle", "aria-pressed": "false" }, t.manageCanned) : null;
+    const reportsToggle = supervising ? h("button", { type: "button", class: "reports-toggle", "data-action": "reports", "aria-pressed": "false" }, t.reports.open) : null;
     const adminToggle = agent.role === "admin" ? h("button", { type: "button", class: "admin-toggle", "data-action": "admin", "aria-pressed": "false" }, t.admin.open) : null;
     const signOut = h("button", { type: "button", class: "sign-out" }, t.signOut);
     this.net = h("div", { class: "net", role: "status", hidden: true }, t.connecting);
@@ -86,11 +91,16 @@ export class ConsoleApp {
     this.cannedAdmin = cannedToggle ? new CannedAdmin(t, (list) => (this.canned = list)) : null;
     this.admin = adminToggle ? new AdminSection(t, locale, () => this.showAdmin(false)) : null;
     this.adminToggle = adminToggle;
+    this.reports = reportsToggle
+      ? new ReportsSection(t, locale, () => this.showReports(false), this.admin ? (intent) => this.openInbox(intent) : null)
+      : null;
+    this.reportsToggle = reportsToggle;
     this.body = h(
       "div",
       { class: "body" },
       h("main", { class: "desk" }, this.tabBar, this.grid, h("p", { class: "shortcuts" }, t.shortcuts)),
       this.admin?.element ?? null,
+      this.reports?.element ?? null,
       this.supervisor?.element ?? null,
       this.cannedAdmin?.element ?? null,
     );
@@ -98,7 +108,7 @@ export class ConsoleApp {
       h(
         "div",
         { class: "app", lang: locale },
-        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, adminToggle, supToggle, cannedToggle, signOut),
+        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, reportsToggle, adminToggle, supToggle, cannedToggle, signOut),
         this.net,
         this.alert,
         this.notice,
@@ -144,6 +154,7 @@ export class ConsoleApp {
       });
     }
     adminToggle?.addEventListener("click", () => this.showAdmin(!this.admin?.isOpen));
+    reportsToggle?.addEventListener("click", () => this.showReports(!this.reports?.isOpen));
     signOut.addEventListener("click", () => void this.signOut());
     document.addEventListener("keydown", (e) => this.onShortcut(e));
     window.addEventListener("focus", () => this.renderTitle());
@@ -248,6 +259,7 @@ export class ConsoleApp {
   /** The Admin section takes the place of the chats (they keep running underneath). */
   private showAdmin(on: boolean): void {
     if (!this.admin || !this.adminToggle) return;
+    if (on && this.reports?.isOpen) this.showReports(false, false);
     this.adminToggle.setAttribute("aria-pressed", String(on));
     this.body.classList.toggle("show-admin", on);
     if (on) this.admin.open();
@@ -255,6 +267,25 @@ export class ConsoleApp {
       this.admin.close();
       this.adminToggle.focus();
     }
+  }
+
+  /** The Reports page takes the place of the chats (or of the Admin section) the same way. */
+  private showReports(on: boolean, refocus = true): void {
+    if (!this.reports || !this.reportsToggle) return;
+    if (on && this.admin?.isOpen) this.showAdmin(false);
+    this.reportsToggle.setAttribute("aria-pressed", String(on));
+    this.body.classList.toggle("show-reports", on);
+    if (on) this.reports.open();
+    else {
+      this.reports.close();
+      if (refocus) this.reportsToggle.focus();
+    }
+  }
+
+  /** From a report's intent to the Admin section's inbox (it has no per-intent filter). */
+  private openInbox(_intent: string): void {
+    this.showAdmin(true);
+    this.admin?.element.querySelector<HTMLButtonElement>('[data-admin-tab="inbox"]')?.click();
   }
 
   private activate(id: string): void {
@@ -332,7 +363,7 @@ export class ConsoleApp {
   private onShortcut(e: KeyboardEvent): void {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
     // The chat shortcuts would move focus into chats hidden behind the Admin section.
-    if (this.admin?.isOpen) return;
+    if (this.admin?.isOpen || this.reports?.isOpen) return;
     // e.code, not e.key: Alt+N types "˜" on a Mac keyboard and a JIS layout differs.
     const ids = [...this.views.keys()];
     const at = this.active ? ids.indexOf(this.active) : -1;

@@ -3,6 +3,7 @@
 
 import { pickLocale, type Locale } from "../shared/i18n";
 import { local } from "../shared/storage";
+import { REPORT_STRINGS } from "./reports/strings";
 
 const LOCALE_KEY = "tsunagu:console:locale";
 
@@ -281,6 +282,7 @@ const en = {
   flag: "Flag for the bot",
   flagTitle: "The bot should have answered this",
   flagged: "Flagged for the bot",
+  reports: REPORT_STRINGS.en,
 };
 
 export type ConsoleStrings = typeof en;
@@ -554,6 +556,7 @@ const ja: ConsoleStrings = {
   flag: "ボットに指摘",
   flagTitle: "ボットが答えるべきだった",
   flagged: "指摘済み",
+  reports: REPORT_STRINGS.ja,
 };
 
 export function consoleLocale(): Locale {

@@ -3,6 +3,8 @@
 // third-party sheet nor inline scripts). Calm colours, one accent; internal
 // notes are amber with a dashed border so they can never pass for replies.
 
+import { REPORTS_CSS } from "./reports/styles";
+
 export const CONSOLE_CSS = `
 * { box-sizing: border-box; }
 /* Author display rules (e.g. .actions form { display: flex }) must not un-hide. */
@@ -220,7 +222,7 @@ button { cursor: pointer; }
   .body.show-admin.show-side .admin { display: none; }
   .split { grid-template-columns: 1fr; }
 }
-`;
+${REPORTS_CSS}`;
 
 /** Applies the stylesheet to the document (constructed sheet where supported). */
 export function applyStyles(doc: Document): void {
