@@ -124,6 +124,7 @@ export class ConsoleApp {
       removed: (chat, state, byMe) => this.onRemoved(chat, state, byMe),
       connection: (s) => this.onConnection(s),
       ended: () => this.toLogin(),
+      overview: (o) => this.supervisor?.push(o),
     });
 
     this.presence.addEventListener("change", () => {
