@@ -29,6 +29,7 @@ from handoff import (
 from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, InvalidPayload, NotFound
 from live_chat.lifecycle import Move, apply_move
+from live_chat.reports.utilisation import record_status
 from live_chat.store.models import Agent, Conversation
 from live_chat.store.repository import Store, Transaction
 from live_chat.wire import (
@@ -117,8 +118,13 @@ class Routing:
         ))
         await self.apply(await self.backend.agent_connected(agent.id, connection_id))
         state = await self.backend.agent(agent.id)
+        changes = Changes()
         if state is not None and state.status == AgentStatus.OFFLINE:
-            await self.apply(await self.backend.set_status(agent.id, AgentStatus.ONLINE))
+            changes = await self.backend.set_status(agent.id, AgentStatus.ONLINE)
+        # Also when nothing changed (another tab, back within the grace
+        # period: no row then), which heals a record a stopped process left.
+        await self._record_status(agent.id)
+        await self.apply(changes)
         return await self.agent_status(agent.id)
 
     async def agent_disconnected(self, agent_id: str, connection_id: str) -> None:
@@ -128,11 +134,33 @@ class Routing:
     async def set_status(self, agent_id: str, status: str) -> None:
         with _as_chat_errors():
             changes = await self.backend.set_status(agent_id, status)
+        await self._record_status(agent_id)
         await self.apply(changes, returned=status == AgentStatus.OFFLINE)
 
     async def expire_grace(self) -> None:
         """Give the chats of agents who stayed away past their grace period to others."""
-        await self.apply(await self.backend.expire_grace(), returned=True)
+        # The backend's Changes name no agent who held nothing, so those whose
+        # grace may end now are read first; the ones it made offline are recorded.
+        in_grace = [a.agent_id for a in await self.backend.agents() if a.grace_until is not None]
+        changes = await self.backend.expire_grace()
+        for agent_id in in_grace:
+            state = await self.backend.agent(agent_id)
+            if state is None or state.status == AgentStatus.OFFLINE:
+                await self._record_status(agent_id)
+        await self.apply(changes, returned=True)
+
+    async def _record_status(self, agent_id: str) -> None:
+        """Record the agent's status as the backend has it now, if it differs from the last row.
+
+        Agent utilisation is computed from these rows. A failure is logged,
+        not raised: the backend has already changed, and a missing row costs
+        a report's accuracy, not anyone's chats.
+        """
+        try:
+            async with self.store.begin() as tx:
+                await record_status(tx.session, agent_id, lambda: self.agent_status(agent_id))
+        except Exception:
+            log.exception("could not record the status of agent %s", agent_id)
 
     async def agent_status(self, agent_id: str) -> str:
         state = await self.backend.agent(agent_id)
@@ -265,6 +293,9 @@ class Routing:
             await self.apply(await self.backend.register_agent(
                 agent.id, agent.name, agent.capacity, agent.teams
             ))
+            # A process that stopped took its agents offline without a row (and
+            # the in-memory backend starts with everyone offline): say so now.
+            await self._record_status(agent.id)
         await self.repair()
 
     async def repair(self) -> None:

@@ -371,3 +371,28 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- agent presence over time (agent utilisation reads it) ----------------------------
+
+
+class AgentStatusEvent(Base):
+    """An agent's status from ``created_at`` until their next row: online, away or offline.
+
+    A row is written only when the status changes, so consecutive rows of one
+    agent always differ; no row yet means offline. Utilisation turns these
+    rows into online intervals with a window function.
+    """
+
+    __tablename__ = "agent_status_events"
+    __table_args__ = (
+        # Leads with agent_id: serves both "this agent's latest row" (written on
+        # every status change) and each agent's rows in time order (the report).
+        Index("ix_agent_status_events_agent_created", "agent_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))
+    # online, away, offline (handoff.AgentStatus).
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
