@@ -186,6 +186,23 @@ def parse_files(
     return out
 
 
+def _first_alias(root: yaml.Node) -> yaml.Node | None:
+    """A node reached twice (through an alias), or ``None``; each node is visited once."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return node
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+    return None
+
+
 def _read_file(source: str, text: str, out: ParsedFiles) -> None:
     try:
         root = yaml.compose(text, Loader=_Yaml12Loader)
@@ -193,6 +210,13 @@ def _read_file(source: str, text: str, out: ParsedFiles) -> None:
         out.problems.append(Problem(source, _mark_line(exc), f"invalid YAML: {_yaml_reason(exc)}"))
         return
     if root is None:
+        return
+    shared = _first_alias(root)
+    if shared is not None:
+        # An alias repeats a node: a few hundred bytes of nested aliases expand
+        # to gigabytes ("billion laughs"). Training data has no need for them.
+        out.problems.append(Problem(source, _line(shared), "YAML anchors and aliases (&, *) "
+                                    "are not supported: write the value out"))
         return
     if not isinstance(root, yaml.MappingNode):
         out.problems.append(Problem(source, _line(root), "expected a mapping at the top level"))

@@ -256,7 +256,7 @@ def check_response(
             problems.append(Problem(source, where, f"response {name!r}: {error}"))
             failed = True
             continue
-        kept.append(variation)
+        kept.append(_shown(variation))
     if not kept and not failed:
         # One warning says it all; one per variation would only repeat it.
         warnings.append(
@@ -265,6 +265,18 @@ def check_response(
         return None
     warnings.extend(skipped)
     return kept or None
+
+
+def _shown(variation: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a variation tsunagu uses (text, buttons, language); nothing else is kept."""
+    out: dict[str, Any] = {"text": variation["text"]}
+    language = (variation.get("metadata") or {}).get("language")
+    if language is not None:
+        out["metadata"] = {"language": str(language)}
+    if variation.get("buttons"):
+        out["buttons"] = [{"title": str(b["title"]), "payload": str(b["payload"])}
+                          for b in variation["buttons"]]
+    return out
 
 
 def _variation_error(variation: Any) -> str | None:
@@ -290,7 +302,8 @@ def check_label(
     intent: str, titles: Any, source: str, line: int | None, problems: list[Problem]
 ) -> bool:
     """Whether ``titles`` (the labels of ``intent``) is usable: ``{language: title}`` or empty."""
-    if titles is None or isinstance(titles, dict):
+    if titles is None or (isinstance(titles, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in titles.items())):
         return True
     problems.append(
         Problem(source, line, f"labels: {intent!r}: expected a mapping of language to title")

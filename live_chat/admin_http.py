@@ -14,8 +14,8 @@ from aiohttp import web
 from live_chat.agents import SignedIn
 from live_chat.auth_http import authenticate, error
 from live_chat.canned import CannedIn
-from live_chat.context import CONTEXT
-from live_chat.errors import ChatError, Forbidden, InvalidPayload
+from live_chat.context import CONTEXT, SETTINGS
+from live_chat.errors import ChatError, Forbidden, InvalidPayload, TooLong
 from live_chat.supervision import agent_view, overview
 from live_chat.wire import parse
 
@@ -65,6 +65,8 @@ async def json_body(request: web.Request) -> Any:
         return await request.json()
     except ValueError:
         raise InvalidPayload("send a JSON object") from None
+    except web.HTTPRequestEntityTooLarge:
+        raise TooLong(f"send at most {request.app[SETTINGS].max_payload_bytes} bytes") from None
 
 
 async def list_agents(request: web.Request, me: SignedIn) -> dict[str, Any]:

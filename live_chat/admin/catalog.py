@@ -25,13 +25,15 @@ from bot.training_data import TrainingData, load_training_data, normalize_exampl
 from live_chat.admin import audit
 from live_chat.errors import Conflict, InvalidPayload, NotFound
 from live_chat.store.catalog import CatalogRecords
-from live_chat.store.models import Agent, BotExample, BotIntent
+from live_chat.store.inbox import InboxRecords
+from live_chat.store.models import Agent, BotExample, BotIntent, utcnow
 from live_chat.store.repository import IntegrityError, Store
 from live_chat.wire import Payload
 
 INTENT_NAME = r"^[a-z][a-z0-9_]{1,63}$"
 _INTENT_NAME = re.compile(INTENT_NAME)
 MAX_EXAMPLE = 500
+MAX_IMPORT_EXAMPLES = 20_000
 RESPONSE_PREFIX = "utter_"
 
 
@@ -150,6 +152,9 @@ class Catalog:
         except TrainingDataError as exc:
             raise InvalidPayload("the files have problems; nothing was imported",
                                  problems=[_problem(p) for p in exc.problems]) from None
+        if len(result.data.examples) > MAX_IMPORT_EXAMPLES:
+            raise InvalidPayload(f"at most {MAX_IMPORT_EXAMPLES:,} examples at once; "
+                                 "split the files")
         misnamed = {e.intent: e for e in reversed(result.data.examples)
                     if not _INTENT_NAME.match(e.intent)}
         if misnamed:
@@ -186,17 +191,18 @@ class Catalog:
                 records.add_response(name, list(variations))
                 added_responses += 1
         await records.flush()
-        seen = await records.examples_by_hash(text_hash(e.text) for e in data.examples)
-        added_examples = 0
+        seen = set(await records.examples_by_hash(text_hash(e.text) for e in data.examples))
+        rows = []
         for example in data.examples:
             key = text_hash(example.text)
             if key in seen:
                 continue
-            seen[key] = records.add_example(
-                intent=example.intent, locale=example.language, text=example.text,
-                text_hash=key, source=source, created_by=actor.id if actor else None)
-            added_examples += 1
-        await records.flush()
+            seen.add(key)
+            rows.append({"intent": example.intent, "locale": example.language,
+                         "text": example.text, "text_hash": key, "source": source,
+                         "created_by": actor.id if actor else None})
+        await records.add_examples(rows)
+        added_examples = len(rows)
         return {"intents": added_intents, "examples": added_examples,
                 "responses": added_responses}
 
@@ -337,22 +343,29 @@ class Catalog:
         candidates += [(m.text.strip()[:MAX_EXAMPLE], None, m.id) for m in messages
                        if m.text.strip()]
         existing = await records.examples_by_hash(text_hash(t) for t, _, _ in candidates)
-        added_rows: list[BotExample] = []
+        rows: list[dict[str, Any]] = []
+        labelled_already: list[str] = []
         for text, locale, message_id in candidates:
             key = text_hash(text)
             if key in existing:
-                other = existing[key].intent
+                other = existing[key][1]
                 skipped.append({"text": text, "message_id": message_id, "intent": other,
                                 "reason": "duplicate" if other == intent else "other_intent"})
+                if message_id and other == intent:
+                    labelled_already.append(message_id)
                 continue
-            row = records.add_example(
-                intent=intent, locale=locale or detect_language(text, fallback="en"), text=text,
-                text_hash=key, source="inbox" if message_id else "admin",
-                message_id=message_id, created_by=actor.id)
-            existing[key] = row
-            added_rows.append(row)
-        await records.flush()
-        return [example_out(r) for r in added_rows], skipped
+            rows.append({"intent": intent, "locale": locale or detect_language(text, fallback="en"),
+                         "text": text, "text_hash": key,
+                         "source": "inbox" if message_id else "admin",
+                         "message_id": message_id, "created_by": actor.id})
+            existing[key] = (0, intent)
+        ids = await records.add_examples(rows)
+        if labelled_already:
+            # The same words as an example of this intent already: labelled all the
+            # same, so the message leaves the inbox with the rest of its group.
+            await InboxRecords(records.session).dismiss(labelled_already, actor.id)
+        return [{"id": row_id, **_example_fields(row)} for row_id, row in zip(ids, rows,
+                                                                              strict=True)], skipped
 
 
 def _variations(answers: dict[str, Answer]) -> list[dict[str, Any]]:
@@ -399,6 +412,13 @@ def example_out(example: BotExample) -> dict[str, Any]:
     return {"id": example.id, "intent": example.intent, "locale": example.locale,
             "text": example.text, "source": example.source, "message_id": example.message_id,
             "created_at": example.created_at.isoformat()}
+
+
+def _example_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The API shape of an example just inserted from ``row`` (its column values)."""
+    return {"intent": row["intent"], "locale": row["locale"], "text": row["text"],
+            "source": row["source"], "message_id": row.get("message_id"),
+            "created_at": utcnow().isoformat()}
 
 
 def _problem(problem: Any) -> dict[str, Any]:

@@ -58,6 +58,8 @@ class TrainingJobs:
         """Record a job and start it; :class:`Conflict` while another one runs."""
         async with self.store.begin() as tx:
             records = ModelRecords(tx.session)
+            # Two admins pressing "train" together on two processes: one job.
+            await records.lock_jobs()
             for other in await records.running_jobs():
                 if not _stale(other):
                     raise Conflict("a training job is already running; wait for it to finish",
@@ -106,13 +108,13 @@ class TrainingJobs:
             await self._update(job_id, state="done", stage="done", progress=1.0, version=version,
                                finished_at=utcnow())
         except asyncio.CancelledError:
-            await self._fail(job_id, "the gateway running this job stopped")
+            await self._fail(job_id, actor, "the gateway running this job stopped")
             raise
         except _JobFailed as exc:
-            await self._fail(job_id, str(exc))
+            await self._fail(job_id, actor, str(exc))
         except Exception as exc:
             log.exception("training job %s failed", job_id)
-            await self._fail(job_id, f"{type(exc).__name__}: {exc}")
+            await self._fail(job_id, actor, f"{type(exc).__name__}: {exc}")
 
     async def _train(self, job_id: str, scratch: Path) -> dict[str, Any]:
         data = await self.catalog.training_data()
@@ -186,13 +188,13 @@ class TrainingJobs:
         async with self.store.begin() as tx:
             await ModelRecords(tx.session).update_job(job_id, updated_at=utcnow(), **fields)
 
-    async def _fail(self, job_id: str, reason: str) -> None:
+    async def _fail(self, job_id: str, actor: Agent, reason: str) -> None:
         try:
             async with self.store.begin() as tx:
                 await ModelRecords(tx.session).update_job(
                     job_id, state="failed", error=reason[:2000], updated_at=utcnow(),
                     finished_at=utcnow())
-                await audit.record(tx.session, None, "model.train", job_id,
+                await audit.record(tx.session, actor, "model.train", job_id,
                                    after={"failed": reason[:500]})
         except Exception:
             log.exception("could not record the failure of training job %s", job_id)

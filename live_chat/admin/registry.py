@@ -134,10 +134,10 @@ class ModelRegistry:
                 return {"active": name}
             served_before = any(a.version == name for a in await records.activations())
             report = row.report or {}
-            if report.get("passed") is False and not served_before and reason is None:
-                raise GateRefused(
-                    "the gate refused this version: " + "; ".join(report.get("reasons") or [])
-                    + ". Give a reason to activate it anyway.", report=report)
+            refusal = _refusal(report, current.version if current else None)
+            if refusal and not served_before and reason is None:
+                raise GateRefused(refusal + ". Give a reason to activate it anyway.",
+                                  report=report)
             records.add_activation(version=name, actor_id=actor.id if actor else None,
                                    actor_name=actor.name if actor else None, reason=reason)
             await audit.record(
@@ -215,6 +215,21 @@ class ModelRegistry:
         fresh = await asyncio.to_thread(Bot.from_version, version)
         log.info("bot model %s replaces %s", fresh.version, holder.current.version)
         holder.swap(fresh)
+
+
+def _refusal(report: dict[str, Any], active: str | None) -> str | None:
+    """Why the gate stands in the way of a version, or ``None``.
+
+    A report compares the candidate with the model active when it was
+    trained; if another one serves now, the comparison says nothing about it.
+    """
+    if report.get("passed") is False:
+        return "the gate refused this version: " + "; ".join(report.get("reasons") or [])
+    compared = report.get("active_version")
+    if report and active is not None and compared != active:
+        return (f"the gate compared this version with {compared}, but {active} serves now; "
+                "train again for a fresh comparison")
+    return None
 
 
 def _model_out(row: BotModel, active: bool, activated_at: str | None) -> dict[str, Any]:

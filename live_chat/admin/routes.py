@@ -177,9 +177,16 @@ async def export(request: web.Request, me: SignedIn) -> web.StreamResponse:
 
 async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
     # A whole Rasa project is larger than the chat's packet limit: read up to its own.
-    raw = await request.content.read(MAX_IMPORT_BYTES + 1)
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise TooLong(f"send at most {MAX_IMPORT_BYTES // 1_000_000} MB of training data at once")
+    too_long = TooLong(f"send at most {MAX_IMPORT_BYTES // 1_000_000} MB of training data at once")
+    if (request.content_length or 0) > MAX_IMPORT_BYTES:
+        raise too_long
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_IMPORT_BYTES:
+            raise too_long
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         body = json.loads(raw)
     except ValueError:

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from live_chat.store.models import BotActivation, BotModel, Message, TrainingJob
+
+_JOBS_LOCK_ID = 0x74737570
 
 
 class ModelRecords:
@@ -57,6 +59,15 @@ class ModelRecords:
             update(BotModel).where(BotModel.version == version).values(meta=meta))
 
     # -- training jobs -------------------------------------------------------------------
+
+    async def lock_jobs(self) -> None:
+        """Serialise starting jobs across processes until the transaction ends.
+
+        SQLite transactions take the write lock at BEGIN already.
+        """
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:id)"),
+                                       {"id": _JOBS_LOCK_ID})
 
     def add_job(self, **fields: Any) -> TrainingJob:
         job = TrainingJob(**fields)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from live_chat.store.models import BotExample, BotIntent, BotResponse, Message, utcnow
+
+_CHUNK = 500
 
 
 class CatalogRecords:
@@ -57,13 +59,17 @@ class CatalogRecords:
     async def example(self, example_id: int) -> BotExample | None:
         return await self.session.get(BotExample, example_id)
 
-    async def examples_by_hash(self, hashes: Iterable[str]) -> dict[str, BotExample]:
-        wanted = list(set(hashes))
-        if not wanted:
-            return {}
-        rows = await self.session.scalars(
-            select(BotExample).where(BotExample.text_hash.in_(wanted)))
-        return {row.text_hash: row for row in rows}
+    async def examples_by_hash(self, hashes: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """``{text hash: (example id, intent)}`` of the examples among ``hashes``."""
+        wanted = sorted(set(hashes))
+        found: dict[str, tuple[int, str]] = {}
+        # In chunks: PostgreSQL takes at most 32,767 parameters in one statement.
+        for start in range(0, len(wanted), _CHUNK):
+            rows = await self.session.execute(
+                select(BotExample.text_hash, BotExample.id, BotExample.intent)
+                .where(BotExample.text_hash.in_(wanted[start:start + _CHUNK])))
+            found.update({text_hash: (row_id, intent) for text_hash, row_id, intent in rows})
+        return found
 
     async def responses(self) -> Sequence[BotResponse]:
         return (await self.session.scalars(select(BotResponse).order_by(BotResponse.name))).all()
@@ -82,10 +88,19 @@ class CatalogRecords:
         self.session.add(intent)
         return intent
 
-    def add_example(self, **fields: Any) -> BotExample:
-        example = BotExample(**fields)
-        self.session.add(example)
-        return example
+    async def add_examples(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert examples (column dicts) in chunks of Core inserts; their new ids, in order.
+
+        Core rather than the ORM: seeding and imports add thousands, and the
+        ORM's unit of work would spend seconds of the event loop on them.
+        """
+        ids: list[int] = []
+        for start in range(0, len(rows), _CHUNK):
+            chunk = [{"created_at": utcnow(), **row} for row in rows[start:start + _CHUNK]]
+            result = await self.session.execute(
+                insert(BotExample).returning(BotExample.id, sort_by_parameter_order=True), chunk)
+            ids.extend(result.scalars().all())
+        return ids
 
     def add_response(self, name: str, variations: list[dict[str, Any]]) -> None:
         self.session.add(BotResponse(name=name, variations=variations))

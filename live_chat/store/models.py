@@ -223,9 +223,10 @@ class CannedResponse(Base):
 class BotIntent(Base):
     """An intent the bot knows: its answer and button titles; examples are rows of their own.
 
-    ``revision`` grows with every change to the intent, its examples or its
-    answer: an admin's edit names the revision it started from, so two admins
-    editing the same intent cannot overwrite each other unseen.
+    ``revision`` grows with every change to its answer or labels: an admin's
+    edit names the revision it started from, so two admins editing the same
+    intent cannot overwrite each other unseen. Examples are added and removed
+    one by one, which cannot lose anybody's work, so they need no revision.
     """
 
     __tablename__ = "bot_intents"

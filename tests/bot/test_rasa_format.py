@@ -105,15 +105,14 @@ def test_list_form_examples_keep_their_lines_and_ignore_metadata() -> None:
     ]
 
 
-def test_responses_keep_text_variations_as_written() -> None:
+def test_responses_keep_what_tsunagu_shows() -> None:
     responses = read_rasa(project_files()).data.responses
     assert set(responses) == {
         "utter_greet", "utter_cheer_up", "utter_did_that_help", "utter_happy",
         "utter_goodbye", "utter_iamabot", "utter_order_status",
     }  # fmt: skip
-    assert responses["utter_cheer_up"] == [
-        {"text": "Here is something to cheer you up:", "image": "https://i.imgur.com/nGF1K8f.jpg"}
-    ]
+    # Text, buttons and language only: other keys (image, custom…) are not kept.
+    assert responses["utter_cheer_up"] == [{"text": "Here is something to cheer you up:"}]
     assert responses["utter_order_status"] == [
         {"text": "Your order is on its way.", "metadata": {"language": "en"}}
     ]
@@ -336,3 +335,13 @@ def test_from_records_rejects_what_an_import_would_skip() -> None:
         "response 'utter_greet' skipped: none of its variations has text",
         "labels: 'greet': expected a mapping of language to title",
     ]
+
+
+def test_yaml_aliases_are_refused_before_they_expand() -> None:
+    # Nine levels of aliases would expand these few hundred bytes to gigabytes.
+    levels = ["  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
+        f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = "nlu:\n- intent: a\n  examples: |\n    - hello\nlabels:\n" + "\n".join(levels) + "\n"
+    with pytest.raises(TrainingDataError, match="aliases") as caught:
+        read_rasa([("bomb.yml", bomb)])
+    assert caught.value.problems[0].source == "bomb.yml"

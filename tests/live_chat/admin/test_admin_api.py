@@ -382,3 +382,32 @@ async def test_an_agent_flags_a_message_for_the_inbox(gateway: Gateway) -> None:
     assert all(e["message_id"] != question["id"] for g in groups for e in g["examples"])
     await visitor.disconnect()
     await holder.disconnect()
+
+
+async def test_labelling_a_group_of_identical_messages_empties_it(gateway: Gateway) -> None:
+    admin = await token_of(gateway, "Mio", role="admin")
+    asked = [await bot_answer(gateway, "Can I pay with bitcoin at the counter?") for _ in range(3)]
+    ids = [a["visitor"]["id"] for a in asked]
+    status, body = await api(gateway, "POST", "/api/admin/examples", admin,
+                             {"intent": "payment_methods", "message_ids": ids})
+    assert status == 200 and len(body["added"]) == 1
+    assert [s["reason"] for s in body["skipped"]] == ["duplicate", "duplicate"]
+    groups = (await api(gateway, "GET", "/api/admin/unmatched", admin))[1]["groups"]
+    assert not {e["message_id"] for g in groups for e in g["examples"]} & set(ids)
+
+
+async def test_an_oversized_body_gets_a_json_error_and_a_large_import_is_read_whole(
+    gateway: Gateway,
+) -> None:
+    admin = await token_of(gateway, "Mio", role="admin")
+    status, body = await api(gateway, "POST", "/api/admin/intents", admin,
+                             {"name": "big", "responses": {"en": "x" * 100_000}})
+    assert status == 400 and body["error"] == "too_long"
+    # An import larger than the chat's packet limit, sent in many chunks.
+    lines = "".join(f"    - question number {i} about parcel lockers\n" for i in range(4000))
+    content = f"nlu:\n- intent: parcel_lockers\n  examples: |\n{lines}"
+    assert len(content) > 150_000
+    status, body = await api(gateway, "POST", "/api/admin/import", admin,
+                             {"files": [{"name": "nlu.yml", "content": content}]})
+    assert status == 200, body
+    assert body["imported"]["examples"] == 4000
