@@ -11,7 +11,11 @@ const f = formatter("en", en);
 const kpi = (key: KpiKey): KpiDef => KPIS.find((k) => k.key === key)!;
 
 test("durations as people read them", () => {
-  assert.equal(duration(0.84, en), "0.8 s");
+  assert.equal(duration(0.023, en), "0.02 s");
+  assert.equal(duration(0.5, en), "0.5 s");
+  assert.equal(duration(0.001, en), "0 s");
+  assert.equal(duration(0.999, en), "1 s");
+  assert.equal(duration(2.46, en), "2.5 s");
   assert.equal(duration(3, en), "3 s");
   assert.equal(duration(9.96, en), "10 s");
   assert.equal(duration(42.4, en), "42 s");
@@ -77,7 +81,8 @@ test("changes: counts relative, rates in points, durations in their unit, CSAT i
   assert.deepEqual(delta(kpi("human_frt_p50_s"), 200, 80, f), { text: "+2 min", direction: "up", tone: "bad" });
   assert.deepEqual(delta(kpi("csat_mean"), 4.3, 4.1, f), { text: "+0.2", direction: "up", tone: "good" });
   assert.deepEqual(delta(kpi("csat_mean"), 4.12, 4.1, f), { text: "±0.0", direction: "flat", tone: "neutral" });
-  assert.deepEqual(delta(kpi("bot_frt_p50_s"), 1.02, 1.0, f), { text: "±0 s", direction: "flat", tone: "neutral" });
+  assert.deepEqual(delta(kpi("bot_frt_p50_s"), 1.002, 1.0, f), { text: "±0 s", direction: "flat", tone: "neutral" });
+  assert.deepEqual(delta(kpi("bot_frt_p50_s"), 0.05, 0.02, f), { text: "+0.03 s", direction: "up", tone: "bad" });
   assert.deepEqual(delta(kpi("deflection"), 0.5, null, f), { text: "—", direction: null, tone: "neutral" });
   assert.deepEqual(delta(kpi("fcr"), null, 0.5, f), { text: "—", direction: null, tone: "neutral" });
 });

@@ -24,14 +24,16 @@ export interface Formatter {
 export const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
 /**
- * Seconds as a person says them: "0.8 s" under 10 s, "42 s" under a minute,
+ * Seconds as a person says them: "0.02 s" under a second (a bot answers in
+ * tens of milliseconds), "2.5 s" under 10 s, "42 s" under a minute,
  * "4 min 5 s" under an hour, "1 h 20 min" beyond.
  */
 export function duration(s: Num, u: Units): string {
   if (!isNum(s)) return DASH;
   const neg = s < 0 ? "−" : "";
   const a = Math.abs(s);
-  if (a < 9.95) return `${neg}${a.toFixed(1).replace(/\.0$/, "")} ${u.s}`;
+  if (a < 0.995) return `${neg}${Number(a.toFixed(2))} ${u.s}`;
+  if (a < 9.95) return `${neg}${Number(a.toFixed(1))} ${u.s}`;
   const r = Math.round(a);
   if (r < 60) return `${neg}${r} ${u.s}`;
   if (r < 3600) {

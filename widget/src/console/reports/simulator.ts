@@ -7,7 +7,7 @@ import { h } from "../../shared/dom";
 import { row, table } from "../admin/ui";
 import { Chart } from "./chart";
 import { COLORS, type ReportContext } from "./context";
-import { threshold } from "./format";
+import { isNum, threshold } from "./format";
 import { atThreshold, orderThresholdIntents } from "./rows";
 import type { Thresholds } from "./types";
 
@@ -34,15 +34,19 @@ export class Simulator {
   render(r: Thresholds): void {
     const { t, f } = this.c;
     const points = [...(r.points ?? [])].sort((a, b) => a.threshold - b.threshold);
-    const here = atThreshold(points, r.current);
-    this.element.dataset.current = String(r.current);
-    this.line.textContent = t.atCurrent(threshold(r.current), f.pct(here?.fallback_share ?? null), f.pct(here?.escalation_share ?? null), f.count(r.messages));
+    const current = isNum(r.current) ? r.current : null;
+    const here = current === null ? null : atThreshold(points, current);
+    this.element.dataset.current = current === null ? "" : String(current);
+    this.line.textContent =
+      current === null
+        ? t.noCurrent(f.count(r.messages))
+        : t.atCurrent(threshold(current), f.pct(here?.fallback_share ?? null), f.pct(here?.escalation_share ?? null), f.count(r.messages));
     const fb = t.series.fallback_share ?? "";
     const esc = t.series.escalation_share ?? "";
     this.chart.draw({
       time: false,
       xs: points.map((p) => p.threshold),
-      ys: [points.map((p) => p.fallback_share), points.map((p) => p.escalation_share)],
+      ys: [points.map((p) => p.fallback_share), points.map((p) => p.escalation_share ?? null)],
       xAxis: (x) => threshold(x),
       xLabel: (x) => threshold(x),
       xHead: t.thresholdAxis,
@@ -51,19 +55,16 @@ export class Simulator {
         { label: esc, color: COLORS.escalation, scale: "pct", format: f.pct, dash: [6, 3] },
       ],
       scales: [{ key: "pct", format: (v) => `${Math.round(v * 100)}%`, side: "left", range: [0, 1] }],
-      marker: { x: r.current, label: t.current(threshold(r.current)) },
+      ...(current === null ? {} : { marker: { x: current, label: t.current(threshold(current)) } }),
       summary: this.line.textContent,
     });
     const rows = r.by_intent ?? [];
     if (rows.length === 0) return void this.intents.replaceChildren();
     this.intents.replaceChildren(
       table(
-        [t.intent, t.messages, t.fallbackAtCurrent, t.escalationAtCurrent],
+        [t.intent, t.messages, t.fallbackAtCurrent],
         orderThresholdIntents(rows).map((i) =>
-          row(
-            [i.intent ?? t.noIntent, f.count(i.messages), f.pct(i.fallback_share_at_current), f.pct(atThreshold(i.points ?? [], r.current)?.escalation_share ?? null)],
-            { "data-intent-row": i.intent ?? "" },
-          ),
+          row([i.intent ?? t.noIntent, f.count(i.messages), f.pct(i.fallback_share_at_current)], { "data-intent-row": i.intent ?? "" }),
         ),
         { class: "admin-table report-table", "data-table": "thresholds" },
       ),

@@ -87,8 +87,8 @@ const en = {
   current: (x: string) => `current ${x}`,
   atCurrent: (x: string, fb: string, esc: string, n: string) => `At the current threshold ${x}: ${fb} fall back, ${esc} escalate (${n} messages).`,
   messages: "Messages",
-  fallbackAtCurrent: "Fall back now",
-  escalationAtCurrent: "Escalate now",
+  noCurrent: (n: string) => `The active model's threshold is not known (${n} messages).`,
+  fallbackAtCurrent: "Fall back at the current threshold",
   empty: "None in this period.",
   units: { s: "s", min: "min", h: "h" },
 };
@@ -181,8 +181,8 @@ const ja: ReportStrings = {
   current: (x) => `現在 ${x}`,
   atCurrent: (x, fb, esc, n) => `現在のしきい値 ${x} では、${fb} がフォールバック、${esc} がエスカレーションします（メッセージ ${n} 件）。`,
   messages: "メッセージ",
-  fallbackAtCurrent: "現在のフォールバック",
-  escalationAtCurrent: "現在のエスカレーション",
+  noCurrent: (n) => `有効なモデルのしきい値が不明です（メッセージ ${n} 件）。`,
+  fallbackAtCurrent: "現在のしきい値でのフォールバック",
   empty: "この期間にはありません。",
   units: { s: "秒", min: "分", h: "時間" },
 };

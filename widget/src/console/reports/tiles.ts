@@ -39,7 +39,7 @@ export class Tiles {
           h("span", { class: "kpi-name" }, t.kpis[def.key] ?? def.key),
           h("span", { class: "kpi-value", "data-value": "", "data-raw": now === null ? "" : String(now) }, formatKpi(def, now, f)),
           extra,
-          h("span", { class: "kpi-change" }, change, prev ? h("span", { class: "before" }, t.previous(formatKpi(def, before, f))) : null),
+          h("span", { class: "kpi-change" }, change, before !== null ? h("span", { class: "before" }, t.previous(formatKpi(def, before, f))) : null),
         );
       }),
     );

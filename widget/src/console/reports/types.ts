@@ -95,7 +95,8 @@ export interface Series {
 export interface ThresholdPoint {
   threshold: number;
   fallback_share: Num;
-  escalation_share: Num;
+  /** Overall points only (an intent's points carry the fallback share alone). */
+  escalation_share?: Num;
 }
 
 export interface ThresholdIntent {
@@ -106,7 +107,8 @@ export interface ThresholdIntent {
 }
 
 export interface Thresholds {
-  current: number;
+  /** The active model's threshold; null when the gateway does not know it. */
+  current: Num;
   messages: number;
   points: ThresholdPoint[];
   by_intent: ThresholdIntent[];
