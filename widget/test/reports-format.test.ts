@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { consoleStrings } from "../src/console/i18n";
-import { axisDuration, count, day, duration, formatter, pct, score, threshold } from "../src/console/reports/format";
+import { axisDuration, bounds, count, day, duration, formatter, pct, score, threshold } from "../src/console/reports/format";
 import { KPIS, type KpiDef, type KpiKey, delta, formatKpi, kpiValue } from "../src/console/reports/kpis";
 import type { Summary } from "../src/console/reports/types";
 
@@ -103,4 +103,10 @@ test("durations on a chart's axis stay short", () => {
   assert.equal(axisDuration(90, en), "1.5 min");
   assert.equal(axisDuration(80, ja), "1.3 分");
   assert.equal(axisDuration(7200, en), "2 h");
+});
+
+test("a window's bounds as shown", () => {
+  assert.deepEqual(bounds({ since: "2026-03-01", until: "2026-04-01" }, "en"), ["Mar 1, 2026", "Mar 31, 2026"]);
+  assert.deepEqual(bounds({ since: "2026-12-01", until: "2026-12-01T11:02:09" }, "en"), ["Dec 1, 2026 00:00", "11:02"]);
+  assert.deepEqual(bounds({ since: "2026-11-19", until: "2026-11-25T11:02:09" }, "en"), ["Nov 19, 2026 00:00", "Nov 25, 2026 11:02"]);
 });

@@ -3,6 +3,7 @@
 // one decimal. Null (an empty set) is a dash, never 0.
 
 import { DASH } from "../admin/format";
+import type { ReportWindow } from "./range";
 import type { Num } from "./types";
 
 export { DASH };
@@ -88,4 +89,19 @@ export function day(date: string, locale: string): string {
   const [y, m, d] = date.slice(0, 10).split("-").map(Number) as [number, number, number];
   const text = new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(locale, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
   return date.length > 10 ? `${text} ${date.slice(11, 16)}` : text;
+}
+
+/**
+ * A window's first and last day as shown; one cut at a time of day (the
+ * previous period of one under way) shows its hours: "Dec 1, 2026 00:00",
+ * "11:02" on the same day, else the last day with the time.
+ */
+export function bounds(w: ReportWindow, locale: string): [string, string] {
+  if (w.until.length <= 10) {
+    const [y, m, d] = w.until.split("-").map(Number) as [number, number, number];
+    const last = new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
+    return [day(w.since, locale), day(last, locale)];
+  }
+  const end = w.until.slice(0, 10) === w.since ? w.until.slice(11, 16) : day(w.until, locale);
+  return [`${day(w.since, locale)} 00:00`, end];
 }

@@ -11,9 +11,9 @@ import { Status, button } from "../admin/ui";
 import { reportsApi } from "./api";
 import { type ReportContext, reportContext } from "./context";
 import { Controls } from "./controls";
-import { day } from "./format";
+import { bounds, day } from "./format";
 import { csvUrl } from "./query";
-import { addDays, browserTimeZone, intervalFor, localNow, previousWindow, rangeWindow, type ReportWindow } from "./range";
+import { browserTimeZone, intervalFor, localNow, previousWindow, rangeWindow } from "./range";
 import { Simulator } from "./simulator";
 import { Breakdowns } from "./tables";
 import { Tiles } from "./tiles";
@@ -94,9 +94,9 @@ export class ReportsSection {
     const f = state.filters;
     this.controls.csv.href = csvUrl(w, tz, f);
     this.period.replaceChildren(
-      h("strong", {}, range.days === 1 ? t.oneDay(day(w.since, locale), tz) : t.period(day(w.since, locale), day(addDays(w.until, -1), locale), tz)),
+      h("strong", {}, range.days === 1 ? t.oneDay(day(w.since, locale), tz) : t.period(...bounds(w, locale), tz)),
       " ",
-      t.comparedWith(day(prev.since, locale), lastDay(prev, locale)),
+      t.comparedWith(...bounds(prev, locale)),
     );
     this.element.dataset.state = "loading";
     this.element.setAttribute("aria-busy", "true");
@@ -149,9 +149,4 @@ export class ReportsSection {
     this.controls.setOptions("agent", r.agents.map((a) => [a.id, a.name]));
     this.controls.setOptions("team", [...new Set(r.agents.flatMap((a) => a.teams ?? []))].map((x) => [x, x]));
   }
-}
-
-/** The last day (or the moment) a window ends, as shown. */
-function lastDay(w: ReportWindow, locale: string): string {
-  return w.until.length > 10 ? day(w.until, locale) : day(addDays(w.until, -1), locale);
 }
