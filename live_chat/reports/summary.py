@@ -81,39 +81,41 @@ def summary_statement(window: ReportWindow, *, now: datetime | None = None) -> A
     """The one statement behind :func:`summary`: rows tagged ``part``: ``overall``,
     ``pct_<column>`` (its percentiles), ``intent``, ``agent``, ``agent_<column>``
     (per-agent percentiles), ``locale`` and ``wait``."""
-    facts = fact_rows(window, now=now).cte("facts")
-    selected = select(facts).where(facts.c.matches == 1).cte("selected")
-    active = active_handle_seconds(facts, window.since).cte("active")
-    s = selected.c
+    facts = fact_rows(window, now=now, times=False).cte("facts")
+    active = active_handle_seconds(facts).cte("active")
+    s = facts.c
+    # Every aggregate reads the facts CTE with this filter: a second CTE of the
+    # selected rows would be one more copy of them to write.
+    selected = s.matches == 1
     deflection = ratio(count_if(s.outcome == "resolved_by_bot"), func.count(s.outcome))
-    escalated = s.escalated_at.is_not(None)
+    escalated = s.escalated_us.is_not(None)
 
     parts: dict[str, Any] = {"overall": select(
         func.count().label("conversations"),
         *(count_if(s.outcome == name).label(name) for name in OUTCOMES),
         count_if(s.outcome.is_(None)).label("none"),
         deflection.label("deflection"),
-        ratio(count_if(and_(escalated, s.first_agent_reply_at.is_not(None))),
-              func.count(s.escalated_at)).label("answer_rate"),
-        ratio(count_if(and_(escalated, s.abandoned_at.is_not(None))),
-              func.count(s.escalated_at)).label("abandonment_rate"),
+        ratio(count_if(and_(escalated, s.first_agent_reply_us.is_not(None))),
+              func.count(s.escalated_us)).label("answer_rate"),
+        ratio(count_if(and_(escalated, s.abandoned_us.is_not(None))),
+              func.count(s.escalated_us)).label("abandonment_rate"),
         mean(s.csat).label("csat_mean"),
         ratio(count_if(s.csat >= 4), func.count(s.csat)).label("csat_share_4_5"),
         func.count(s.csat).label("csat_responses"),
-        ratio(func.count(s.csat), func.count(s.closed_at)).label("csat_response_rate"),
+        ratio(func.count(s.csat), func.count(s.closed_us)).label("csat_response_rate"),
         ratio(func.sum(s.fcr), func.count(s.fcr)).label("fcr"),
-        func.count(s.closed_at).label("closed"),
-        func.count(s.abandoned_at).label("abandoned"),
+        func.count(s.closed_us).label("closed"),
+        func.count(s.abandoned_us).label("abandoned"),
         func.count(s.bot_frt_s).label("bot_frt_samples"),
         func.count(s.human_frt_s).label("human_frt_samples"),
-    )}
+    ).where(selected)}
     for column, quantiles in PERCENTILES.items():
         if column == "active_s":
             # The load behind it counts every conversation; the filters pick whose.
             parts[f"pct_{column}"] = percentiles(active.c.active_s, quantiles,
                                                  where=active.c.matches == 1)
         else:
-            parts[f"pct_{column}"] = percentiles(s[column], quantiles)
+            parts[f"pct_{column}"] = percentiles(s[column], quantiles, where=selected)
 
     parts["intent"] = select(
         s.intent.label("key"),
@@ -122,25 +124,26 @@ def summary_statement(window: ReportWindow, *, now: datetime | None = None) -> A
         count_if(s.outcome == "escalated").label("escalated"),
         count_if(s.outcome == "unresolved").label("unresolved"),
         mean(s.csat).label("csat_mean"),
-    ).group_by(s.intent)
+    ).where(selected).group_by(s.intent)
 
     parts["agent"] = select(
         s.agent_id.label("key"),
         func.max(s.agent_name).label("name"),
         func.count().label("chats"),
         mean(s.csat).label("csat_mean"),
-    ).where(s.agent_id.is_not(None)).group_by(s.agent_id)
+    ).where(selected, s.agent_id.is_not(None)).group_by(s.agent_id)
     for column, key in AGENT_PERCENTILES.items():
-        parts[f"agent_{column}"] = percentiles(s[column], {key: P50}, group_by=(s.agent_id,))
+        parts[f"agent_{column}"] = percentiles(s[column], {key: P50}, group_by=(s.agent_id,),
+                                               where=selected)
 
     parts["locale"] = select(
         s.locale.label("key"), func.count().label("conversations"),
         deflection.label("deflection"),
-    ).group_by(s.locale)
+    ).where(selected).group_by(s.locale)
 
     bucket = case(*((s.wait_s <= bound, bound) for bound in WAIT_BUCKETS))
     parts["wait"] = select(bucket.label("le_s"), func.count().label("count")
-                           ).where(s.wait_s.is_not(None)).group_by(bucket)
+                           ).where(selected, s.wait_s.is_not(None)).group_by(bucket)
     return stacked(parts)
 
 

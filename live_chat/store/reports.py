@@ -7,7 +7,7 @@ intent, outcome, milestones and durations, computed from ``messages``,
 ``conversation_events``, ``csat`` and ``agents`` with grouped conditional
 aggregates over the window's conversations only (indexed joins, no correlated
 subquery per row). The reports (``live_chat/reports/``) wrap it in a CTE and
-aggregate it; percentiles are :func:`percentile` over :func:`rank_columns`.
+aggregate it; percentiles are :func:`percentiles`.
 
 Reports read through :func:`read_connection`: on SQLite a connection of its own,
 so a year's report or a slow CSV download never holds the gateway's single
@@ -87,65 +87,49 @@ _ASSIGNING = ("assigned", "transferred")
 # -- portable time arithmetic ------------------------------------------------------
 
 
-class seconds_between(FunctionElement[float]):
-    """``end - start`` in seconds (a float, exact to the microsecond); NULL if either is.
+class epoch_us(FunctionElement[int]):
+    """Microseconds since 1970-01-01 UTC of a UTCDateTime expression, as an integer.
 
-    ``start`` and ``end`` are UTCDateTime expressions: ISO text on SQLite,
-    ``timestamptz`` on PostgreSQL.
+    UTCDateTime is ISO text on SQLite and ``timestamptz`` on PostgreSQL; as
+    integers, durations are exact, equal on both, and a timestamp is
+    converted once however many durations use it.
     """
 
-    type = Float()
-    name = "seconds_between"
-    inherit_cache = True
-
-
-@compiles(seconds_between)  # PostgreSQL, and str() of a statement
-@compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"CAST(EXTRACT(EPOCH FROM ({end}) - ({start})) AS DOUBLE PRECISION)"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    # SQLite's date functions round to the millisecond (…:43.9997 reads as :44),
-    # so whole seconds come from the text without its fraction, and the
-    # stored microseconds (characters 21-26 of 'YYYY-MM-DD HH:MM:SS.ffffff')
-    # are added as integers: one correctly rounded division at the end gives
-    # the number PostgreSQL does.
-    return (
-        f"((CAST(strftime('%s', substr({end}, 1, 19)) AS INTEGER)"
-        f" - CAST(strftime('%s', substr({start}, 1, 19)) AS INTEGER)) * 1000000"
-        f" + CAST(substr({end}, 21, 6) AS INTEGER)"
-        f" - CAST(substr({start}, 21, 6) AS INTEGER)) / 1000000.0"
-    )
-
-
-class epoch_seconds(FunctionElement[int]):
-    """Whole seconds since 1970-01-01 UTC of a UTCDateTime expression (an integer)."""
-
     type = BigInteger()
-    name = "epoch_seconds"
+    name = "epoch_us"
     inherit_cache = True
 
 
-@compiles(epoch_seconds)
-@compiles(epoch_seconds, "postgresql")
-def _epoch_pg(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(epoch_us)  # PostgreSQL, and str() of a statement
+@compiles(epoch_us, "postgresql")
+def _epoch_us_pg(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {value})) AS BIGINT)"
+    return f"CAST(EXTRACT(EPOCH FROM {value}) * 1000000 AS BIGINT)"
 
 
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(epoch_us, "sqlite")
+def _epoch_us_sqlite(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    # Without the fraction: SQLite would round …:59.9997 up to the next second.
-    return f"CAST(strftime('%s', substr({value}, 1, 19)) AS INTEGER)"
+    # SQLite's date functions keep milliseconds and round (…:43.9997 reads as
+    # :44): whole seconds from the text without its fraction, plus the stored
+    # microseconds, characters 21-26 of 'YYYY-MM-DD HH:MM:SS.ffffff'.
+    return (f"(CAST(strftime('%s', substr({value}, 1, 19)) AS INTEGER) * 1000000"
+            f" + CAST(substr({value}, 21, 6) AS INTEGER))")
+
+
+def us(value: datetime) -> int:
+    """:class:`epoch_us` of an aware datetime, computed here."""
+    return (int(value.timestamp()) * 1_000_000) + value.microsecond
+
+
+def seconds(start_us: Any, end_us: Any) -> ColumnElement[float]:
+    """``end - start`` in seconds, from two :class:`epoch_us` values (NULL if either is):
+    one correctly rounded division, the same on both databases."""
+    return cast(end_us - start_us, Float) / literal_column("1000000.0", Float)
 
 
 class unindexed(FunctionElement[Any]):
-    """A column that SQLite must not use an index for (unary ``+``); itself elsewhere.
+    """A column SQLite must not use an index for (unary ``+``); itself elsewhere.
 
     SQLite plans without statistics (unless someone ran ANALYZE); this is
     how a query tells it which index not to take.
@@ -198,15 +182,29 @@ def mean(value: ColumnElement[Any]) -> ColumnElement[float]:
 
 # -- the facts ---------------------------------------------------------------------
 
+#: The milestones read from ``conversation_events``: column → (event type, extra test).
+_MILESTONES = ("escalated", "assigned", "first_agent_reply", "closed", "closed_by_agent",
+               "abandoned")
+#: Event types the facts read; the others (created, csat…) are not even aggregated.
+_EVENT_TYPES = ("escalated", "assigned", "first_agent_reply", "closed", "abandoned",
+                "bot_resolved", "transferred")
+#: Added to the seq of an out-of-scope message in the intent key (seqs stay far below).
+_OUT_OF_SCOPE_KEY = 1_000_000_000
 
-def fact_rows(window: ReportWindow, *, now: datetime | None = None) -> Select[Any]:
+
+def fact_rows(window: ReportWindow, *, now: datetime | None = None,
+              times: bool = True) -> Select[Any]:
     """Every conversation created in the window, with its facts, filters not applied.
 
-    Columns: :data:`FACT_COLUMNS`, plus ``closed_by_agent_at`` (the ``closed``
-    event when an agent held it), ``abandon_wait_s``, ``resolution_s``,
-    ``fcr`` (1, 0, or NULL when not counted) and ``matches`` (1 when the
-    conversation passes the window's team/agent/intent/locale filters, else
-    0): agent load needs the conversations the filters leave out.
+    Columns: :data:`FACT_COLUMNS` (the ``…_at`` milestones only when
+    ``times``: the CSV shows them, aggregates need the integers below),
+    ``abandon_wait_s``, ``resolution_s``, ``fcr`` (1, 0, or NULL when not
+    counted), ``matches`` (1 when the conversation passes the window's
+    team/agent/intent/locale filters, else 0: agent load counts the
+    conversations the filters leave out), and :class:`epoch_us` integers
+    ``created_us`` and ``<milestone>_us`` for escalated, assigned,
+    first_agent_reply, closed, closed_by_agent (the ``closed`` event when an
+    agent held the chat) and abandoned.
 
     ``now`` (default: the current time) decides which open conversations
     with the bot count as ``abandoned_with_bot`` (silent for 30 minutes).
@@ -231,7 +229,7 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None) -> Select[An
     ).subquery("report_conversations")
 
     p = per_conversation.c
-    events = _event_facts(window, in_window).cte("report_events")
+    events = _event_facts(window, in_window, times=times).cte("report_events")
     v = events.c
     topic = m.alias("topic_message")
     last_assignment = ConversationEvent.__table__.alias("last_assignment")
@@ -239,21 +237,25 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None) -> Select[An
     ratings = Csat.__table__
     intent = case((p.topic_key >= _OUT_OF_SCOPE_KEY, OUT_OF_SCOPE), else_=topic.c.intent)
     agent_id = func.coalesce(p.agent_id, last_assignment.c.data["agent_id"].as_string())
+    milestones = [v[f"{name}_us"] for name in _MILESTONES]
+    if times:
+        milestones += [v[f"{name}_at"] for name in _MILESTONES if name != "closed_by_agent"]
+        milestones.append(p.created_at)
     joined = (
         select(
-            p.id, p.created_at, p.visitor_id, p.locale, intent.label("intent"), p.state,
-            v.escalated_at, v.assigned_at, v.first_agent_reply_at, v.closed_at,
-            v.abandoned_at, v.closed_by_agent_at, v.bot_resolved, agent_id.label("agent_id"),
-            agents.c.name.label("agent_name"), p.team, ratings.c.score.label("csat"),
-            p.resolution, p.first_visitor_at, p.last_visitor_at, p.first_bot_at,
-            p.last_message_at, v.had_agent, p.in_window,
-            func.lead(p.created_at).over(
-                partition_by=(p.visitor_id, intent), order_by=(p.created_at, p.id),
-            ).label("next_same_intent_at"),
+            p.id, p.visitor_id, p.locale, intent.label("intent"), p.state, p.team,
+            p.resolution, p.in_window, p.created_us, p.first_visitor_us, p.last_visitor_us,
+            p.first_bot_us, p.last_message_us, *milestones, v.bot_resolved, v.had_agent,
+            agent_id.label("agent_id"), agents.c.name.label("agent_name"),
+            ratings.c.score.label("csat"),
+            func.lead(p.created_us).over(
+                partition_by=(p.visitor_id, intent), order_by=(p.created_us, p.id),
+            ).label("next_same_intent_us"),
         )
         # Every join from the per-conversation rows, with nothing filtering them
         # yet: SQLite then indexes the events' rows to look them up (with a
-        # filter here it guesses few rows and scans the events for each).
+        # filter here it guesses few rows and scans the events for each). The
+        # window function keeps SQLite from flattening the later filter into it.
         .select_from(
             per_conversation.outerjoin(events, v.id == p.id)
             .outerjoin(topic, and_(topic.c.conversation_id == p.id,
@@ -264,11 +266,7 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None) -> Select[An
         )
         .subquery("report_joined")
     )
-    return _with_outcome(joined, window, now)
-
-
-#: Added to the seq of an out-of-scope message in the intent key (seqs stay far below).
-_OUT_OF_SCOPE_KEY = 1_000_000_000
+    return _with_outcome(joined, window, now, times=times)
 
 
 def _message_facts(conversations: Any, where: ColumnElement[bool], *, window: bool
@@ -291,12 +289,14 @@ def _message_facts(conversations: Any, where: ColumnElement[bool], *, window: bo
     topical = and_(visitor, m.c.intent.not_in((*SMALL_TALK, REQUEST_HUMAN)))
     return (
         select(
-            c.id, c.visitor_id, c.created_at, c.state, c.team, c.locale, c.agent_id,
-            c.resolution, literal_column("1" if window else "0", Integer).label("in_window"),
-            func.min(case((visitor, m.c.created_at))).label("first_visitor_at"),
-            func.max(case((visitor, m.c.created_at))).label("last_visitor_at"),
-            func.min(case((m.c.sender == "bot", m.c.created_at))).label("first_bot_at"),
-            func.max(m.c.created_at).label("last_message_at"),
+            c.id, c.visitor_id, c.created_at, epoch_us(c.created_at).label("created_us"),
+            c.state, c.team, c.locale, c.agent_id, c.resolution,
+            literal_column("1" if window else "0", Integer).label("in_window"),
+            epoch_us(func.min(case((visitor, m.c.created_at)))).label("first_visitor_us"),
+            epoch_us(func.max(case((visitor, m.c.created_at)))).label("last_visitor_us"),
+            epoch_us(func.min(case((m.c.sender == "bot", m.c.created_at)))
+                     ).label("first_bot_us"),
+            epoch_us(func.max(m.c.created_at)).label("last_message_us"),
             func.min(case((topical, case(
                 (m.c.intent == OUT_OF_SCOPE, m.c.seq + _OUT_OF_SCOPE_KEY), else_=m.c.seq)))
             ).label("topic_key"),
@@ -307,14 +307,15 @@ def _message_facts(conversations: Any, where: ColumnElement[bool], *, window: bo
     )
 
 
-def _event_facts(window: ReportWindow, in_window: ColumnElement[bool]) -> Select[Any]:
-    """Per conversation of the window: its milestones from ``conversation_events``."""
+def _event_facts(window: ReportWindow, in_window: ColumnElement[bool], *, times: bool
+                 ) -> Select[Any]:
+    """Per conversation of the window: its milestones from ``conversation_events`` (as
+    :class:`epoch_us`, and as times when ``times``)."""
     c = Conversation.__table__
     e = ConversationEvent.__table__
-
-    def first(type_: str, *also: ColumnElement[bool]) -> Any:
-        return func.min(case((and_(e.c.type == type_, *also), e.c.created_at)))
-
+    tests = {name: e.c.type == name for name in _MILESTONES}
+    tests["closed_by_agent"] = and_(e.c.type == "closed", e.c.from_state == "assigned")
+    firsts = {name: func.min(case((test, e.c.created_at))) for name, test in tests.items()}
     had_agent: Any = literal_column("0", Integer)
     if window.agent is not None:
         had_agent = func.max(case((and_(e.c.type.in_(_ASSIGNING),
@@ -323,42 +324,40 @@ def _event_facts(window: ReportWindow, in_window: ColumnElement[bool]) -> Select
     return (
         select(
             c.c.id,
-            first("escalated").label("escalated_at"),
-            first("assigned").label("assigned_at"),
-            first("first_agent_reply").label("first_agent_reply_at"),
-            first("closed").label("closed_at"),
-            first("closed", e.c.from_state == "assigned").label("closed_by_agent_at"),
-            first("abandoned").label("abandoned_at"),
+            *(epoch_us(first).label(f"{name}_us") for name, first in firsts.items()),
+            *(first.label(f"{name}_at") for name, first in firsts.items()
+              if times and name != "closed_by_agent"),
             func.max(case((e.c.type == "bot_resolved", 1), else_=0)).label("bot_resolved"),
             # The agent who held it last: their assignment's data names them.
             func.max(case((e.c.type.in_(_ASSIGNING), e.c.id))).label("last_assignment_id"),
             had_agent.label("had_agent"),
         )
-        .select_from(c.outerjoin(e, e.c.conversation_id == c.c.id))
+        .select_from(c.outerjoin(e, and_(e.c.conversation_id == c.c.id,
+                                         e.c.type.in_(_EVENT_TYPES))))
         .where(in_window)
         .group_by(c.c.id)
     )
 
 
-def _with_outcome(j: Any, window: ReportWindow, now: datetime) -> Select[Any]:
+def _with_outcome(j: Any, window: ReportWindow, now: datetime, *, times: bool
+                  ) -> Select[Any]:
     """The facts derived from one joined row: outcome, durations, FCR, filter match."""
     c = j.c
     ended = c.state.in_(("closed", "abandoned"))
     in_scope = and_(c.intent.is_not(None), c.intent != OUT_OF_SCOPE)
-    last_activity = func.coalesce(c.last_message_at, c.created_at)
-    reopened = and_(c.intent.is_not(None), c.next_same_intent_at.is_not(None),
-                    seconds_between(last_activity, c.next_same_intent_at) <= REOPEN_S)
+    last_activity = func.coalesce(c.last_message_us, c.created_us)
+    reopened = and_(c.intent.is_not(None),
+                    c.next_same_intent_us - last_activity <= REOPEN_S * 1_000_000)
     outcome = case(
-        (c.escalated_at.is_not(None), "escalated"),
+        (c.escalated_us.is_not(None), "escalated"),
         (or_(reopened, and_(~in_scope, ended)), "unresolved"),
         (or_(c.bot_resolved == 1, and_(c.state == "closed", in_scope)), "resolved_by_bot"),
         (and_(c.state == "bot", in_scope,
-              seconds_between(c.last_visitor_at, at(now)) >= SILENT_S), "abandoned_with_bot"),
+              us(now) - c.last_visitor_us >= SILENT_S * 1_000_000), "abandoned_with_bot"),
     )
     fcr = case(
-        (or_(c.closed_at.is_(None), c.intent.is_(None)), null()),
-        (and_(c.next_same_intent_at.is_not(None),
-              seconds_between(c.closed_at, c.next_same_intent_at) <= FCR_S), 0),
+        (or_(c.closed_us.is_(None), c.intent.is_(None)), null()),
+        (c.next_same_intent_us - c.closed_us <= FCR_S * 1_000_000, 0),
         else_=1,
     )
     filters: list[ColumnElement[bool]] = []
@@ -370,21 +369,27 @@ def _with_outcome(j: Any, window: ReportWindow, now: datetime) -> Select[Any]:
         filters.append(c.locale == window.locale)
     if window.agent is not None:
         filters.append(c.had_agent == 1)
-    matches = case((and_(*filters), 1), else_=0) if filters else literal(1)
-    return select(
-        c.id, c.created_at, c.visitor_id, c.locale, c.intent, outcome.label("outcome"),
-        c.state, c.escalated_at, c.assigned_at, c.first_agent_reply_at, c.closed_at,
-        c.abandoned_at, c.agent_id, c.agent_name, c.team,
-        case((c.first_bot_at >= c.first_visitor_at,
-              seconds_between(c.first_visitor_at, c.first_bot_at))).label("bot_frt_s"),
-        seconds_between(c.escalated_at, c.first_agent_reply_at).label("human_frt_s"),
-        seconds_between(c.escalated_at, c.assigned_at).label("wait_s"),
-        seconds_between(c.assigned_at, c.closed_by_agent_at).label("aht_s"),
-        c.csat, c.resolution, c.closed_by_agent_at,
-        seconds_between(c.escalated_at, c.abandoned_at).label("abandon_wait_s"),
-        seconds_between(c.created_at, c.closed_at).label("resolution_s"),
-        fcr.label("fcr"), matches.label("matches"),
-    ).select_from(j).where(c.in_window == 1)
+    matches = case((and_(*filters), 1), else_=0) if filters else literal_column("1", Integer)
+    columns: dict[str, Any] = {
+        "id": c.id, "visitor_id": c.visitor_id, "locale": c.locale, "intent": c.intent,
+        "outcome": outcome, "state": c.state, "agent_id": c.agent_id,
+        "agent_name": c.agent_name, "team": c.team,
+        "bot_frt_s": case((c.first_bot_us >= c.first_visitor_us,
+                           seconds(c.first_visitor_us, c.first_bot_us))),
+        "human_frt_s": seconds(c.escalated_us, c.first_agent_reply_us),
+        "wait_s": seconds(c.escalated_us, c.assigned_us),
+        "aht_s": seconds(c.assigned_us, c.closed_by_agent_us),
+        "csat": c.csat, "resolution": c.resolution,
+        "abandon_wait_s": seconds(c.escalated_us, c.abandoned_us),
+        "resolution_s": seconds(c.created_us, c.closed_us),
+        "fcr": fcr, "matches": matches, "created_us": c.created_us,
+        **{f"{name}_us": c[f"{name}_us"] for name in _MILESTONES},
+    }
+    if times:
+        columns.update({name: c[name] for name in FACT_COLUMNS if name.endswith("_at")})
+    order = [*FACT_COLUMNS, *(name for name in columns if name not in FACT_COLUMNS)]
+    return select(*(columns[name].label(name) for name in order if name in columns)
+                  ).select_from(j).where(c.in_window == 1)
 
 
 def conversation_facts(window: ReportWindow, *, now: datetime | None = None) -> Select[Any]:
@@ -429,7 +434,7 @@ def percentiles(value: ColumnElement[float], quantiles: dict[str, tuple[int, int
     return select(*keys, *columns).group_by(*keys)
 
 
-def active_handle_seconds(facts: Any, since: datetime) -> Select[Any]:
+def active_handle_seconds(facts: Any) -> Select[Any]:
     """Per conversation an agent closed: AHT ÷ the average number of chats its agent held
     meanwhile (itself included), i.e. AHT² ÷ the integral of the agent's load over it;
     with ``matches`` of ``facts`` (the load counts conversations the filters leave out).
@@ -437,15 +442,15 @@ def active_handle_seconds(facts: Any, since: datetime) -> Select[Any]:
     The load counts the AHT intervals (first ``assigned`` → ``closed``) of
     ``facts``' conversations: an agent's chats created outside the window
     are not seen. Computed with running sums over each agent's interval
-    ends in time order, not by pairing conversations.
+    ends in time order (integers, exact on both databases), not by pairing
+    conversations.
     """
-    held = and_(facts.c.aht_s.is_not(None), facts.c.agent_id.is_not(None))
+    f = facts.c
+    held = and_(f.aht_s.is_not(None), f.agent_id.is_not(None))
     points = union_all(
-        select(facts.c.id, facts.c.agent_id, facts.c.aht_s, facts.c.matches,
-               seconds_between(at(since), facts.c.assigned_at).label("t"),
+        select(f.id, f.agent_id, f.aht_s, f.matches, f.assigned_us.label("t"),
                literal_column("1", Integer).label("delta")).where(held),
-        select(facts.c.id, facts.c.agent_id, facts.c.aht_s, facts.c.matches,
-               seconds_between(at(since), facts.c.closed_by_agent_at).label("t"),
+        select(f.id, f.agent_id, f.aht_s, f.matches, f.closed_by_agent_us.label("t"),
                literal_column("-1", Integer).label("delta")).where(held),
     ).subquery("handle_points")
     order = (points.c.t, points.c.delta, points.c.id)
@@ -460,12 +465,14 @@ def active_handle_seconds(facts: Any, since: datetime) -> Select[Any]:
     order = (loads.c.t, loads.c.delta, loads.c.id)
     areas = select(
         loads.c.id, loads.c.aht_s, loads.c.matches, loads.c.delta,
-        func.coalesce(func.sum(loads.c.load * func.coalesce(loads.c.span, 0.0)).over(
-            partition_by=loads.c.agent_id, order_by=order, rows=(None, -1)), 0.0
+        func.coalesce(func.sum(loads.c.load * func.coalesce(loads.c.span, 0)).over(
+            partition_by=loads.c.agent_id, order_by=order, rows=(None, -1)), 0
         ).label("area_before"),
     ).subquery("handle_areas")
-    area = (func.max(case((areas.c.delta == -1, areas.c.area_before)))
-            - func.max(case((areas.c.delta == 1, areas.c.area_before))))
+    # Load times microseconds, summed: the area under the agent's load over the chat.
+    area = cast(func.max(case((areas.c.delta == -1, areas.c.area_before)))
+                - func.max(case((areas.c.delta == 1, areas.c.area_before))), Float
+                ) / literal_column("1000000.0", Float)
     aht = func.max(areas.c.aht_s)
     return select(
         areas.c.id, func.max(areas.c.matches).label("matches"),
@@ -553,6 +560,6 @@ def _reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 __all__ = [
     "FACT_COLUMNS", "OUTCOMES", "P50", "P90", "active_handle_seconds", "at",
-    "conversation_facts", "count_if", "epoch_seconds", "fact_rows", "mean", "percentiles",
-    "ratio", "read_connection", "seconds_between", "stacked", "typed_null", "unindexed",
+    "conversation_facts", "count_if", "epoch_us", "fact_rows", "mean", "percentiles", "ratio",
+    "read_connection", "seconds", "stacked", "typed_null", "unindexed", "us",
 ]
