@@ -99,6 +99,8 @@ test("both languages have every report text", () => {
 test("durations on a chart's axis stay short", () => {
   assert.equal(axisDuration(0, en), "0 s");
   assert.equal(axisDuration(0.5, en), "0.5 s");
+  assert.equal(axisDuration(0.005, en), "0.005 s");
+  assert.equal(axisDuration(12.34, en), "12.3 s");
   assert.equal(axisDuration(40, en), "40 s");
   assert.equal(axisDuration(90, en), "1.5 min");
   assert.equal(axisDuration(80, ja), "1.3 分");

@@ -102,6 +102,8 @@ export class Chart {
             width: s.bars ? 1 : 2,
             ...(s.bars ? { fill: `${s.color}55`, paths: uPlot.paths.bars!({ size: [0.7, 48] }), points: { show: false } } : {}),
             ...(s.dash ? { dash: s.dash } : {}),
+            // A lone value between empty buckets has no line to show it: draw every point unless they crowd.
+            ...(s.bars || d.xs.length > 90 ? {} : { points: { show: true, size: 6, fill: "#fff" } }),
             spanGaps: false,
             value: (_u, v) => s.format(v ?? null),
           }),

@@ -47,11 +47,12 @@ export function duration(s: Num, u: Units): string {
 }
 
 /**
- * A duration on a chart's axis, short enough for its margin: "40 s", then
+ * A duration on a chart's axis, short enough for its margin: "0.005 s", "40 s", then
  * minutes and hours with at most one decimal ("1.5 min", "2 h").
  */
 export function axisDuration(s: number, u: Units): string {
   const one = (x: number) => String(Math.round(x * 10) / 10);
+  if (Math.abs(s) < 1) return `${Number(s.toFixed(3))} ${u.s}`;
   if (Math.abs(s) < 60) return `${one(s)} ${u.s}`;
   if (Math.abs(s) < 3600) return `${one(s / 60)} ${u.min}`;
   return `${one(s / 3600)} ${u.h}`;

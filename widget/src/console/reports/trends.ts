@@ -10,7 +10,7 @@ import { alignSeries, extent } from "./rows";
 import type { Interval, Num, Point, SeriesMetric } from "./types";
 
 /** Ticks of a duration axis fall on round seconds, minutes and hours. */
-const DURATION_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400];
+const DURATION_STEPS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400];
 
 export const TREND_METRICS: readonly SeriesMetric[] = ["conversations", "deflection", "bot_frt_p50_s", "human_frt_p50_s", "wait_p50_s"];
 
