@@ -9,7 +9,6 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,10 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port (default TSUNAGU_PORT or 8080)")
     serve.set_defaults(func=_serve)
 
-    metrics = sub.add_parser("metrics", help="print support metrics from the store")
-    metrics.add_argument("--since", type=_when, help="ISO date/time, UTC (default: 7 days ago)")
-    metrics.add_argument("--until", type=_when, help="ISO date/time, UTC (default: now)")
-    metrics.add_argument("--json", action="store_true", help="print one JSON object")
+    metrics = sub.add_parser(
+        "metrics", help="print support metrics from the store (docs/metrics.md)",
+        description="The figures of GET /api/reports/summary for the conversations created "
+                    "in [since, until).")
+    metrics.add_argument("--since", help="ISO date or time; a date is midnight in --tz "
+                                         "(default: 7 days before --until)")
+    metrics.add_argument("--until", help="ISO date or time (default: now)")
+    metrics.add_argument("--tz", help="IANA time zone of dates (default TSUNAGU_TIMEZONE)")
+    metrics.add_argument("--json", action="store_true",
+                         help="print the API's JSON (without ok)")
     metrics.set_defaults(func=_metrics)
 
     agent = sub.add_parser("agent", help="manage agent accounts")
@@ -201,22 +206,55 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _metrics(args: argparse.Namespace) -> int:
-    from live_chat.metrics import summary
+    from live_chat.errors import ChatError
+    from live_chat.reports.summary import summary
+    from live_chat.reports.window import ReportWindow
 
-    until = args.until or datetime.now(UTC)
-    since = args.since or until - timedelta(days=7)
-
-    async def run(store: Store) -> dict[str, object]:
-        return (await summary(store, since, until)).as_dict()
-
-    result = _with_store(run)
+    settings = Settings.from_env()
+    query = {name: value for name in ("since", "until", "tz")
+             if (value := getattr(args, name)) is not None}
+    try:
+        window = ReportWindow.from_query(query, default_tz=settings.timezone)
+    except ChatError as exc:
+        print(f"tsunagu: {exc.message}", file=sys.stderr)
+        return 2
+    figures = _with_store(lambda store: summary(store, window))
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(figures, ensure_ascii=False))
         return 0
-    for key, value in result.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else value
-        print(f"{key:>22}  {shown}")
+    print(_metrics_table(figures))
     return 0
+
+
+def _metrics_table(figures: dict[str, Any]) -> str:
+    """The summary as aligned lines: the figures, then the per-intent, per-agent,
+    per-locale rows and the wait histogram."""
+    def shown(value: Any) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+    lines = [f"{'since':>20}  {figures['since']}", f"{'until':>20}  {figures['until']}",
+             f"{'tz':>20}  {figures['tz']}"]
+    for key, value in figures.items():
+        if key in ("since", "until", "tz") or isinstance(value, list):
+            continue
+        if isinstance(value, dict):
+            value = "  ".join(f"{name}={count}" for name, count in value.items())
+        lines.append(f"{key:>20}  {shown(value)}")
+    for key in ("by_intent", "by_agent", "by_locale", "wait_histogram"):
+        rows = figures[key]
+        lines.append(f"\n{key}")
+        if not rows:
+            lines.append("  (none)")
+            continue
+        names = list(rows[0])
+        cells = [names, *([shown(row[name]) for name in names] for row in rows)]
+        widths = [max(len(str(row[i])) for row in cells) for i in range(len(names))]
+        lines += ["  " + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths,
+                                                                                  strict=True))
+                  for row in cells]
+    return "\n".join(lines)
 
 
 def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
@@ -302,11 +340,3 @@ def _canned_list(args: argparse.Namespace) -> int:
     for row in _with_store(rows):
         print(f"{row['id']:>4}  /{row['shortcut']:<16} {row['locale']}  {row['text']}")
     return 0
-
-
-def _when(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date or time: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -551,10 +551,9 @@ def _reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     # A year of facts sorts several times over; memory is quicker than temp files.
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # A bounded page cache (64 MB), not a memory map: mapped pages of the file
+    # would count in the process's memory, by hundreds of MB on a year.
     cursor.execute("PRAGMA cache_size=-65536")
-    # Each report opens a fresh connection (cold page cache): mapped pages skip a
-    # read() per page.
-    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 

@@ -1,0 +1,90 @@
+"""The reports HTTP API of docs/metrics.md: thin handlers over the reports modules.
+
+Every route takes ``since``, ``until``, ``tz`` (default ``TSUNAGU_TIMEZONE``) and the
+filters ``team``, ``agent``, ``intent``, ``locale``; supervisors and admins may call
+them (a plain agent gets 403). Sign-in, roles and the error mapping are
+:func:`live_chat.admin_http.route`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from live_chat.admin_http import route
+from live_chat.agents import SignedIn
+from live_chat.context import CONTEXT
+from live_chat.errors import InvalidPayload
+from live_chat.reports.csv_export import csv_chunks, filename
+from live_chat.reports.summary import summary
+from live_chat.reports.timeseries import timeseries
+from live_chat.reports.window import ReportWindow
+
+REPORT_ROLES = ("supervisor", "admin")
+
+
+def setup_report_routes(app: web.Application) -> None:
+    add = app.router
+    add.add_get("/api/reports/summary", route(summary_report, roles=REPORT_ROLES))
+    add.add_get("/api/reports/timeseries", route(timeseries_report, roles=REPORT_ROLES))
+    add.add_get("/api/reports/conversations.csv",
+                route(conversations_csv, roles=REPORT_ROLES))
+    add.add_get("/api/reports/thresholds", route(thresholds_report, roles=REPORT_ROLES))
+
+
+def report_window(request: web.Request) -> ReportWindow:
+    """The request's window and filters; 400 ``invalid`` naming a bad parameter."""
+    settings = request.app[CONTEXT].settings
+    return ReportWindow.from_query(request.query, default_tz=settings.timezone)
+
+
+async def summary_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return await summary(request.app[CONTEXT].store, report_window(request))
+
+
+async def timeseries_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    metric = request.query.get("metric", "")
+    interval = request.query.get("interval", "day")
+    return await timeseries(request.app[CONTEXT].store, report_window(request), metric,
+                            interval)
+
+
+async def conversations_csv(request: web.Request, me: SignedIn) -> web.StreamResponse:
+    """The window's conversations as a CSV download, written as the rows are read."""
+    window = report_window(request)
+    response = web.StreamResponse(headers={
+        "Content-Disposition": f'attachment; filename="{filename(window)}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    })
+    response.content_type = "text/csv"
+    response.charset = "utf-8"
+    await response.prepare(request)
+    async for chunk in csv_chunks(request.app[CONTEXT].store, window):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+async def thresholds_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    """The threshold simulator; ``current`` overrides the serving model's threshold."""
+    # Imported here: the simulator is its own module, and this route must not
+    # keep the other reports from loading if it cannot be.
+    from live_chat.reports.thresholds import current_threshold, simulate
+
+    ctx = request.app[CONTEXT]
+    window = report_window(request)
+    current: float | None
+    raw = request.query.get("current")
+    if raw:
+        try:
+            current = float(raw)
+        except ValueError:
+            raise InvalidPayload("current: a number between 0 and 1") from None
+        if not 0.0 <= current <= 1.0:
+            raise InvalidPayload("current: a number between 0 and 1")
+    else:
+        current = current_threshold(ctx.bot())
+    result: dict[str, Any] = await simulate(ctx.store, window, current)
+    return result
