@@ -47,6 +47,7 @@ from live_chat.store.models import (
     Conversation,
     ConversationEvent,
     UTCDateTime,
+    utcnow,
 )
 
 #: Events that give a conversation to the agent named in ``data.agent_id``.
@@ -99,7 +100,9 @@ async def utilisation(session: AsyncSession, window: ReportWindow) -> dict[str, 
     """
     dialect = session.get_bind().dialect.name
     since = literal(window.since, UTCDateTime())
-    until = literal(window.until, UTCDateTime())
+    # A window reaching into the future (today, until midnight) ends now for
+    # open intervals: time not yet lived is neither online nor held.
+    until = literal(min(window.until, utcnow()), UTCDateTime())
 
     # -- online intervals --------------------------------------------------
     ev = AgentStatusEvent

@@ -197,3 +197,19 @@ async def test_the_gateway_records_online_away_offline(start_gateway: GatewayFac
     again = await AgentClient.signed_in(gateway.url, "hanako@example.com", PASSWORD)
     assert await statuses() == ["online", "away", "offline", "online"]
     await again.disconnect()
+
+
+async def test_a_window_reaching_into_the_future_counts_only_time_lived(store: Store) -> None:
+    from datetime import timedelta
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    # Online for the last hour, capacity 1, holding one chat for the last 30 minutes.
+    await add_agent(store, "ren", 1, [("online", now - timedelta(hours=1))])
+    await add_chat(store, now - timedelta(minutes=40),
+                   [("assigned", now - timedelta(minutes=30), "ren")])
+    # Today's window ends at midnight, hours from now: 1,800 s held / 3,600 s online.
+    window = ReportWindow(since=now - timedelta(hours=2), until=now + timedelta(hours=10),
+                          tz=ZoneInfo("UTC"))
+    async with store.begin() as tx:
+        result = await utilisation(tx.session, window)
+    assert result["ren"] == pytest.approx(0.5, abs=0.01)
