@@ -42,7 +42,9 @@ class Summary:
 
 async def summary(store: Store, since: datetime, until: datetime) -> Summary:
     """The headline figures of the conversations created in ``[since, until)`` (aware)."""
-    figures = await summary_with_counts(store, ReportWindow(since, until, ZoneInfo("UTC")))
+    # Agent utilisation is not among the headline figures: not computed.
+    figures = await summary_with_counts(store, ReportWindow(since, until, ZoneInfo("UTC")),
+                                        utilisation=False)
     return Summary(
         since=since, until=until, conversations=figures["conversations"],
         bot_frt_p50_s=figures["bot_frt_p50_s"], bot_frt_p90_s=figures["bot_frt_p90_s"],

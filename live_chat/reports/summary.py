@@ -64,17 +64,19 @@ async def summary(store: Store, window: ReportWindow, *, now: datetime | None = 
 
 
 async def summary_with_counts(store: Store, window: ReportWindow, *,
-                              now: datetime | None = None) -> dict[str, Any]:
+                              now: datetime | None = None,
+                              utilisation: bool = True) -> dict[str, Any]:
     """:func:`summary` plus the counts behind some figures: ``closed``, ``abandoned``,
-    ``bot_frt_samples`` and ``human_frt_samples``."""
+    ``bot_frt_samples`` and ``human_frt_samples``. Without ``utilisation``, every
+    agent's is None (it is a query of its own)."""
     statement = summary_statement(window, now=now)
     async with read_connection(store) as conn:
         rows = [row._asdict() for row in (await conn.execute(statement)).all()]
-        utilisation = await _utilisation(conn, window)
+        per_agent = await _utilisation(conn, window) if utilisation else None
     parts: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         parts.setdefault(row["part"], []).append(row)
-    return _figures(window, parts, utilisation)
+    return _figures(window, parts, per_agent)
 
 
 def summary_statement(window: ReportWindow, *, now: datetime | None = None) -> Any:

@@ -194,7 +194,9 @@ def timeseries_statement(window: ReportWindow, metric: str, interval: str,
         if window.locale is not None:
             conditions.append(c.locale == window.locale)
         return select(key, func.count()).where(and_(*conditions)).group_by(key)
-    facts = fact_rows(window, times=False).cte("facts")
+    # Only the outcome (deflection) and bot FRT need the messages.
+    facts = fact_rows(window, times=False,
+                      messages=metric in ("deflection", "bot_frt_p50_s")).cte("facts")
     keyed = select(
         facts, bucket_key(facts.c.created_us, interval, offsets).label("bucket"),
     ).where(facts.c.matches == 1).cte("keyed")

@@ -47,6 +47,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from live_chat.store.models import (
     Agent,
@@ -155,6 +156,40 @@ def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> s
     return f"+{value}"
 
 
+class by_conversation(ColumnElement[Any]):
+    """GROUP BY key for "one row per conversation" of ``conversations`` (a table or alias).
+
+    PostgreSQL groups by the primary key (the conversation's other columns may
+    then be selected). SQLite groups by ``created_at, rowid``: the order of the
+    ``created_at`` index, so it reads the window's range of that index and
+    groups without sorting, where grouping by ``id`` makes it walk the whole
+    ``id`` index and fetch every conversation to test its date.
+    """
+
+    # The columns are part of the statement cache's key (a table and its alias differ).
+    _traverse_internals = [("id", InternalTraversal.dp_clauseelement),
+                           ("created_at", InternalTraversal.dp_clauseelement),
+                           ("rowid", InternalTraversal.dp_clauseelement)]
+    inherit_cache = True
+
+    def __init__(self, conversations: Any) -> None:
+        self.id = conversations.c.id
+        self.created_at = conversations.c.created_at
+        self.rowid = literal_column(f"{conversations.name}.rowid")
+        self.type = self.id.type
+
+
+@compiles(by_conversation)
+def _by_conversation(element: by_conversation, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.id, **kw))
+
+
+@compiles(by_conversation, "sqlite")
+def _by_conversation_sqlite(element: by_conversation, compiler: SQLCompiler, **kw: Any
+                            ) -> str:
+    return f"{compiler.process(element.created_at, **kw)}, {compiler.process(element.rowid, **kw)}"
+
+
 def at(value: datetime) -> ColumnElement[datetime]:
     """A bound aware datetime, stored the way UTCDateTime columns are (to compare with them)."""
     return literal(value, UTCDateTime())
@@ -193,7 +228,7 @@ _OUT_OF_SCOPE_KEY = 1_000_000_000
 
 
 def fact_rows(window: ReportWindow, *, now: datetime | None = None,
-              times: bool = True) -> Select[Any]:
+              times: bool = True, messages: bool = True) -> Select[Any]:
     """Every conversation created in the window, with its facts, filters not applied.
 
     Columns: :data:`FACT_COLUMNS` (the ``…_at`` milestones only when
@@ -210,23 +245,34 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None,
     with the bot count as ``abandoned_with_bot`` (silent for 30 minutes).
     The outcome and FCR read the same visitor's later conversations, also
     those created after the window.
+
+    ``messages=False`` (for figures that only events give: human FRT, wait,
+    handle time, answer and abandonment rates, CSAT) skips the messages and
+    the later conversations, by far the largest part of the work: ``intent``,
+    ``outcome``, ``bot_frt_s`` and ``fcr`` are then NULL. An intent filter
+    needs the messages; it makes ``messages`` true.
     """
     now = now or utcnow()
+    messages = messages or window.intent is not None
     c, m = Conversation.__table__, Message.__table__
     later = c.alias("later")
     in_window = and_(c.c.created_at >= at(window.since), c.c.created_at < at(window.until))
-    # The window's conversations, and the window's visitors' later ones: of
-    # those only the intent and times are read, to tell whether a
-    # conversation was reopened on the same intent. Their ids differ, so a
-    # UNION ALL puts them together without merging anything.
-    per_conversation = union_all(
-        _message_facts(c, in_window, window=True),
-        _message_facts(later, window=False, where=and_(
-            later.c.created_at >= at(window.until),
-            # Unindexed on SQLite: its planner would otherwise seek every window
-            # visitor's conversations, where the created_at range is usually empty.
-            unindexed(later.c.visitor_id).in_(select(c.c.visitor_id).where(in_window)))),
-    ).subquery("report_conversations")
+    if messages:
+        # The window's conversations, and the window's visitors' later ones: of
+        # those only the intent and times are read, to tell whether a
+        # conversation was reopened on the same intent. Their ids differ, so a
+        # UNION ALL puts them together without merging anything.
+        per_conversation = union_all(
+            _message_facts(c, in_window, window=True),
+            _message_facts(later, window=False, where=and_(
+                later.c.created_at >= at(window.until),
+                # Unindexed on SQLite: its planner would otherwise seek every window
+                # visitor's conversations, where the created_at range is usually empty.
+                unindexed(later.c.visitor_id).in_(select(c.c.visitor_id).where(in_window)))),
+        ).subquery("report_conversations")
+    else:
+        per_conversation = _message_facts(c, in_window, window=True, read=False
+                                          ).subquery("report_conversations")
 
     p = per_conversation.c
     events = _event_facts(window, in_window, times=times).cte("report_events")
@@ -235,7 +281,9 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None,
     last_assignment = ConversationEvent.__table__.alias("last_assignment")
     agents = Agent.__table__
     ratings = Csat.__table__
-    intent = case((p.topic_key >= _OUT_OF_SCOPE_KEY, OUT_OF_SCOPE), else_=topic.c.intent)
+    intent: Any = case((p.topic_key >= _OUT_OF_SCOPE_KEY, OUT_OF_SCOPE), else_=topic.c.intent)
+    if not messages:
+        intent = typed_null(topic.c.intent)
     agent_id = func.coalesce(p.agent_id, last_assignment.c.data["agent_id"].as_string())
     milestones = [v[f"{name}_us"] for name in _MILESTONES]
     if times:
@@ -250,29 +298,32 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None,
             ratings.c.score.label("csat"),
             func.lead(p.created_us).over(
                 partition_by=(p.visitor_id, intent), order_by=(p.created_us, p.id),
-            ).label("next_same_intent_us"),
+            ).label("next_same_intent_us") if messages
+            else typed_null(p.created_us).label("next_same_intent_us"),
         )
         # Every join from the per-conversation rows, with nothing filtering them
         # yet: SQLite then indexes the events' rows to look them up (with a
         # filter here it guesses few rows and scans the events for each). The
         # window function keeps SQLite from flattening the later filter into it.
         .select_from(
-            per_conversation.outerjoin(events, v.id == p.id)
-            .outerjoin(topic, and_(topic.c.conversation_id == p.id,
-                                   topic.c.seq == p.topic_key))
+            (per_conversation.outerjoin(events, v.id == p.id)
+             .outerjoin(topic, and_(topic.c.conversation_id == p.id,
+                                    topic.c.seq == p.topic_key)) if messages
+             else per_conversation.outerjoin(events, v.id == p.id))
             .outerjoin(last_assignment, last_assignment.c.id == v.last_assignment_id)
             .outerjoin(agents, agents.c.id == agent_id)
             .outerjoin(ratings, ratings.c.conversation_id == p.id)
         )
         .subquery("report_joined")
     )
-    return _with_outcome(joined, window, now, times=times)
+    return _with_outcome(joined, window, now, times=times, messages=messages)
 
 
-def _message_facts(conversations: Any, where: ColumnElement[bool], *, window: bool
-                   ) -> Select[Any]:
-    """Per conversation matching ``where``: its own columns and what its messages say;
-    ``in_window`` is 1 when ``window``, else 0 (a later conversation).
+def _message_facts(conversations: Any, where: ColumnElement[bool], *, window: bool,
+                   read: bool = True) -> Select[Any]:
+    """Per conversation matching ``where``: its own columns and what its messages say
+    (NULL unless ``read``); ``in_window`` is 1 when ``window``, else 0 (a later
+    conversation).
 
     ``topic_key`` is the seq of the first in-scope, not small-talk visitor
     message, or :data:`_OUT_OF_SCOPE_KEY` + seq of the first out-of-scope one
@@ -287,23 +338,26 @@ def _message_facts(conversations: Any, where: ColumnElement[bool], *, window: bo
     m = Message.__table__
     visitor = m.c.sender == "visitor"
     topical = and_(visitor, m.c.intent.not_in((*SMALL_TALK, REQUEST_HUMAN)))
+    told = [
+        epoch_us(func.min(case((visitor, m.c.created_at)))).label("first_visitor_us"),
+        epoch_us(func.max(case((visitor, m.c.created_at)))).label("last_visitor_us"),
+        epoch_us(func.min(case((m.c.sender == "bot", m.c.created_at)))).label("first_bot_us"),
+        epoch_us(func.max(m.c.created_at)).label("last_message_us"),
+        func.min(case((topical, case(
+            (m.c.intent == OUT_OF_SCOPE, m.c.seq + _OUT_OF_SCOPE_KEY), else_=m.c.seq)))
+        ).label("topic_key"),
+    ]
+    statement = select(
+        c.id, c.visitor_id, c.created_at, epoch_us(c.created_at).label("created_us"),
+        c.state, c.team, c.locale, c.agent_id, c.resolution,
+        literal_column("1" if window else "0", Integer).label("in_window"),
+        *(told if read else (typed_null(column).label(column.key) for column in told)),
+    ).where(where)
+    if not read:
+        return statement.select_from(conversations)
     return (
-        select(
-            c.id, c.visitor_id, c.created_at, epoch_us(c.created_at).label("created_us"),
-            c.state, c.team, c.locale, c.agent_id, c.resolution,
-            literal_column("1" if window else "0", Integer).label("in_window"),
-            epoch_us(func.min(case((visitor, m.c.created_at)))).label("first_visitor_us"),
-            epoch_us(func.max(case((visitor, m.c.created_at)))).label("last_visitor_us"),
-            epoch_us(func.min(case((m.c.sender == "bot", m.c.created_at)))
-                     ).label("first_bot_us"),
-            epoch_us(func.max(m.c.created_at)).label("last_message_us"),
-            func.min(case((topical, case(
-                (m.c.intent == OUT_OF_SCOPE, m.c.seq + _OUT_OF_SCOPE_KEY), else_=m.c.seq)))
-            ).label("topic_key"),
-        )
-        .select_from(conversations.outerjoin(m, m.c.conversation_id == c.id))
-        .where(where)
-        .group_by(c.id)
+        statement.select_from(conversations.outerjoin(m, m.c.conversation_id == c.id))
+        .group_by(by_conversation(conversations))
     )
 
 
@@ -335,13 +389,14 @@ def _event_facts(window: ReportWindow, in_window: ColumnElement[bool], *, times:
         .select_from(c.outerjoin(e, and_(e.c.conversation_id == c.c.id,
                                          e.c.type.in_(_EVENT_TYPES))))
         .where(in_window)
-        .group_by(c.c.id)
+        .group_by(by_conversation(c))
     )
 
 
-def _with_outcome(j: Any, window: ReportWindow, now: datetime, *, times: bool
-                  ) -> Select[Any]:
-    """The facts derived from one joined row: outcome, durations, FCR, filter match."""
+def _with_outcome(j: Any, window: ReportWindow, now: datetime, *, times: bool,
+                  messages: bool) -> Select[Any]:
+    """The facts derived from one joined row: outcome, durations, FCR, filter match
+    (outcome NULL without ``messages``)."""
     c = j.c
     ended = c.state.in_(("closed", "abandoned"))
     in_scope = and_(c.intent.is_not(None), c.intent != OUT_OF_SCOPE)
@@ -372,8 +427,8 @@ def _with_outcome(j: Any, window: ReportWindow, now: datetime, *, times: bool
     matches = case((and_(*filters), 1), else_=0) if filters else literal_column("1", Integer)
     columns: dict[str, Any] = {
         "id": c.id, "visitor_id": c.visitor_id, "locale": c.locale, "intent": c.intent,
-        "outcome": outcome, "state": c.state, "agent_id": c.agent_id,
-        "agent_name": c.agent_name, "team": c.team,
+        "outcome": outcome if messages else typed_null(c.state), "state": c.state,
+        "agent_id": c.agent_id, "agent_name": c.agent_name, "team": c.team,
         "bot_frt_s": case((c.first_bot_us >= c.first_visitor_us,
                            seconds(c.first_visitor_us, c.first_bot_us))),
         "human_frt_s": seconds(c.escalated_us, c.first_agent_reply_us),

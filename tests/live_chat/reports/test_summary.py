@@ -396,3 +396,17 @@ def _names(section: str) -> list[Any]:
     import re
 
     return re.findall(r'"([a-z0-9_]+)"', section)
+
+
+async def test_agent_utilisation_comes_from_the_utilisation_report(store: Store) -> None:
+    from live_chat.store.models import AgentStatusEvent
+
+    await write_day(store)
+    async with store.begin() as tx:
+        tx.session.add_all([AgentStatusEvent(agent_id=AOI, status="online", created_at=at(13)),
+                            AgentStatusEvent(agent_id=AOI, status="offline", created_at=at(14))])
+    figures = await summary(store, WINDOW, now=NOW)
+    # Aoi held c5 for 310 s and c12 for 120 s while online for an hour, with
+    # room for four chats: 430 / (4 x 3600) = 0.0299. Ren recorded no presence.
+    assert [(a["name"], a["utilisation"]) for a in figures["by_agent"]] == [
+        ("Aoi", 0.0299), ("Ren", None)]
