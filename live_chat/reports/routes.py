@@ -8,6 +8,7 @@ them (a plain agent gets 403). Sign-in, roles and the error mapping are
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any
 
 from aiohttp import web
@@ -61,8 +62,14 @@ async def conversations_csv(request: web.Request, me: SignedIn) -> web.StreamRes
     response.content_type = "text/csv"
     response.charset = "utf-8"
     await response.prepare(request)
-    async for chunk in csv_chunks(request.app[CONTEXT].store, window):
-        await response.write(chunk)
+    # Closed explicitly: a client that goes away mid-download must give the
+    # database connection back now, not when the generator is collected.
+    async with aclosing(csv_chunks(request.app[CONTEXT].store, window)) as chunks:
+        try:
+            async for chunk in chunks:
+                await response.write(chunk)
+        except ConnectionResetError:
+            return response  # the client left; nothing more to send
     await response.write_eof()
     return response
 
