@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import importlib
 import json
 import os
@@ -376,7 +377,7 @@ async def csv_child(url: str, since: str, until: str, runs: int) -> dict[str, An
                     return {"error": f"login: {r.status} {body}"}
             headers = {"Authorization": f"Bearer {body['token']}"}
             out["summary"] = await _http_summary(http, base, headers, until, runs)
-            out["csv"] = await _stream_csv(http, base, headers, since, until)
+            out["csv"] = await _stream_csv(http, base, headers, until)
     finally:
         await runner.cleanup()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -405,40 +406,54 @@ async def _http_summary(http: Any, base: str, headers: dict[str, str], until: st
     return {"status": 200, **result}
 
 
-async def _stream_csv(http: Any, base: str, headers: dict[str, str], since: str,
-                      until: str) -> dict[str, Any]:
+def _memory() -> dict[str, float]:
+    """Resident memory now (MiB): all, anonymous (heap), file-backed (e.g. SQLite's mmap)."""
+    return {"rss": _status_mb("VmRSS"), "anon": _status_mb("RssAnon"),
+            "file": _status_mb("RssFile")}
+
+
+async def _stream_csv(http: Any, base: str, headers: dict[str, str], until: str
+                      ) -> dict[str, Any]:
+    """Download the CSV of the last 30 days, then of the year, each with its memory."""
     path = f"{base}/api/reports/conversations.csv"
+    end = date.fromisoformat(until)
     # A one-day export first: code paths and connections warm, so what follows is the stream.
-    one_day = (date.fromisoformat(until) - timedelta(days=1)).isoformat()
-    async with http.get(path, params={"since": one_day, "until": until, "tz": TZ},
-                        headers=headers) as r:
+    async with http.get(path, params={"since": (end - timedelta(days=1)).isoformat(),
+                                      "until": until, "tz": TZ}, headers=headers) as r:
         await r.read()
         if r.status != 200:
             return {"status": r.status}
-    peak_before = _peak_mb()
-    reset = _reset_peak()
-    rss_before = _rss_mb()
-    samples: list[float] = []
-    size = lines = 0
-    first_byte = None
-    t0 = time.perf_counter()
-    async with http.get(path, params={"since": since, "until": until, "tz": TZ},
-                        headers=headers) as r:
-        status, content_type = r.status, r.headers.get("Content-Type", "")
-        async for chunk in r.content.iter_chunked(64 * 1024):
-            if first_byte is None:
-                first_byte = time.perf_counter() - t0
-            size += len(chunk)
-            lines += chunk.count(b"\n")
-            if len(samples) < size // MiB:
-                samples.append(_rss_mb())
-    seconds = time.perf_counter() - t0
-    return {"status": status, "content_type": content_type, "bytes": size,
-            "rows": max(0, lines - 1), "seconds": seconds, "first_byte_s": first_byte,
-            "rss_before_mb": rss_before, "rss_during_min_mb": min(samples, default=rss_before),
-            "rss_during_max_mb": max(samples, default=rss_before),
-            "hwm_during_mb": _status_mb("VmHWM") if reset else None,
-            "peak_before_mb": peak_before, "peak_after_mb": _peak_mb()}
+    out: dict[str, Any] = {"status": 200}
+    for name, days in (("30 days", 30), ("year", 365)):
+        query = {"since": (end - timedelta(days=days)).isoformat(), "until": until, "tz": TZ}
+        peak_before = _peak_mb()
+        reset = _reset_peak()
+        before = _memory()
+        samples: list[dict[str, float]] = []
+        size = lines = 0
+        first_byte = None
+        t0 = time.perf_counter()
+        async with http.get(path, params=query, headers=headers) as r:
+            status, content_type = r.status, r.headers.get("Content-Type", "")
+            async for chunk in r.content.iter_chunked(64 * 1024):
+                if first_byte is None:
+                    first_byte = time.perf_counter() - t0
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+                if len(samples) < size // MiB:
+                    samples.append(_memory())
+        seconds = time.perf_counter() - t0
+        samples.append(_memory())
+        out["content_type"] = content_type
+        out[name] = {
+            "status": status, "bytes": size, "rows": max(0, lines - 1), "seconds": seconds,
+            "first_byte_s": first_byte, "before": before,
+            "max": {k: max(m[k] for m in samples) for k in before},
+            "min": {k: min(m[k] for m in samples) for k in before},
+            "hwm_mb": _status_mb("VmHWM") if reset else None,
+            "peak_before_mb": peak_before, "peak_after_mb": _peak_mb(),
+        }
+    return out
 
 
 def run_csv_child(url: str, end_day: date, runs: int) -> dict[str, Any]:
@@ -573,27 +588,30 @@ def csv_lines(label: str, found: dict[str, Any], baseline_ms: float | None) -> l
         out.append(f"  GET /api/reports/conversations.csv: not built yet "
                    f"(HTTP {csv.get('status')})")
         return out
-    mb = csv["bytes"] / MiB
-    during = csv["rss_during_max_mb"] - csv["rss_before_mb"]
-    if csv.get("hwm_during_mb") is not None:  # the kernel's peak, restarted before the export
-        increase = csv["hwm_during_mb"] - csv["rss_before_mb"]
-        peak = (f"peak RSS during the export {csv['hwm_during_mb']:.0f} MiB (VmHWM, reset "
-                f"before it), {csv['rss_before_mb']:.0f} MiB before: +{increase:.1f} MiB")
-    else:
-        increase = csv["peak_after_mb"] - csv["peak_before_mb"]
-        peak = (f"peak RSS (ru_maxrss) {csv['peak_before_mb']:.0f} MiB before, "
-                f"{csv['peak_after_mb']:.0f} MiB after: +{increase:.1f} MiB")
-    streams = max(increase, during) < max(16.0, 0.25 * mb)
-    ratio = f", {csv['seconds'] * 1000 / baseline_ms:.0f} x count(*)" if baseline_ms else ""
-    out += [
-        f"  GET /api/reports/conversations.csv (year): {csv['rows']} rows, {mb:.1f} MiB in "
-        f"{csv['seconds']:.2f} s (first byte {csv['first_byte_s'] or 0:.2f} s{ratio}), "
-        f"{csv['content_type']}",
-        f"  the process (gateway + client): {peak}; RSS sampled every MiB received "
-        f"{csv['rss_during_min_mb']:.0f}-{csv['rss_during_max_mb']:.0f} MiB "
-        f"(+{during:.1f} MiB over the start) -> "
-        + ("streams at constant memory" if streams else "MISS: memory grows with the export"),
-    ]
+    growth: dict[str, float] = {}
+    for name in ("30 days", "year"):
+        run = csv[name]
+        before, top = run["before"], run["max"]
+        peak = run["hwm_mb"] if run["hwm_mb"] is not None else top["rss"]
+        growth[name] = top["anon"] - before["anon"]
+        ratio = f", {run['seconds'] * 1000 / baseline_ms:.0f} x count(*)" if baseline_ms else ""
+        out += [
+            f"  GET /api/reports/conversations.csv ({name}): {run['rows']} rows, "
+            f"{run['bytes'] / MiB:.1f} MiB in {run['seconds']:.2f} s (first byte "
+            f"{run['first_byte_s'] or 0:.2f} s{ratio}), {csv['content_type']}",
+            f"    memory of the process (gateway + client; sampled at every MiB received): "
+            f"RSS {before['rss']:.0f} MiB before, peak {peak:.0f} MiB (VmHWM reset before "
+            f"the export): +{peak - before['rss']:.1f} MiB, of which anonymous "
+            f"+{top['anon'] - before['anon']:.1f} MiB and file-backed (mapped database pages) "
+            f"+{top['file'] - before['file']:.1f} MiB; ru_maxrss {run['peak_before_mb']:.0f} "
+            f"-> {run['peak_after_mb']:.0f} MiB",
+        ]
+    rows = csv["year"]["rows"] / max(1, csv["30 days"]["rows"])
+    extra = growth["year"] - growth["30 days"]
+    streams = extra < max(16.0, 0.25 * csv["year"]["bytes"] / MiB)
+    out.append(f"    {rows:.0f}x the rows cost {extra:+.1f} MiB more anonymous memory -> "
+               + ("streams at constant memory" if streams
+                  else "MISS: memory grows with the size of the export"))
     return out
 
 
@@ -605,6 +623,29 @@ class Target:
     label: str
     url: str
     drop: str | None = None  # a PostgreSQL database this run created
+    cache: Path | None = None  # the bench's own SQLite file, kept between runs
+
+
+@contextmanager
+def _locked(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``.lock (two runs must not build one file at once)."""
+    if path is None:
+        yield
+        return
+    with open(f"{path}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prepare_cache(target: Target, conversations: int, seed: int) -> None:
+    """Remove the bench's SQLite file if it holds another (or an unfinished) data set."""
+    path = target.cache
+    if path is not None and path.exists() and not asyncio.run(holds(path, conversations, seed)):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _targets(args: argparse.Namespace) -> list[Target]:
@@ -615,10 +656,7 @@ def _targets(args: argparse.Namespace) -> list[Target]:
     if args.only in (None, "sqlite"):
         SQLITE_DIR.mkdir(parents=True, exist_ok=True)
         path = SQLITE_DIR / f"year-{args.conversations}-seed{args.seed}.db"
-        if path.exists() and not asyncio.run(holds(path, args.conversations, args.seed)):
-            for suffix in ("", "-wal", "-shm"):  # another (or an unfinished) data set
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        targets.append(Target("SQLite", f"sqlite+aiosqlite:///{path}"))
+        targets.append(Target("SQLite", f"sqlite+aiosqlite:///{path}", cache=path))
     if args.only in (None, "postgresql"):
         name, url = asyncio.run(pg_create())
         targets.append(Target("PostgreSQL", url, drop=name))
@@ -656,7 +694,9 @@ def main() -> None:
         for target in targets:
             print(f"{target.label}: generating {args.conversations} conversations "
                   f"(seed {args.seed}) ...", flush=True)
-            seconds, output = generate(target.url, args.conversations, args.seed)
+            with _locked(target.cache):
+                _prepare_cache(target, args.conversations, args.seed)
+                seconds, output = generate(target.url, args.conversations, args.seed)
             reused = output.startswith("already generated")
             print(f"{target.label}: {'reused' if reused else 'generated'} in {seconds:.1f} s"
                   f"\n{output}", flush=True)
