@@ -105,10 +105,9 @@ def _register_bot_commands(sub: argparse._SubParsersAction) -> None:  # type: ig
 
 def _train(args: argparse.Namespace) -> int:
     """``tsunagu train``: train, store in the record (and the local folder), activate."""
-    from bot.rasa_format import write_rasa
-
     from bot import cli as bot_cli
     from bot.errors import TrainingDataError
+    from bot.rasa_format import write_rasa
     from bot.training import train_model
     from bot.training_data import load_training_data
     from live_chat.admin.catalog import Catalog
