@@ -3,19 +3,10 @@
 // is good, a longer wait is bad, more conversations is neither.
 
 import { DASH, type Formatter, isNum } from "./format";
-import type { Num, Summary } from "./types";
+import type { Num, SeriesMetric, Summary } from "./types";
 
-export type KpiKey =
-  | "conversations"
-  | "deflection"
-  | "bot_frt_p50_s"
-  | "human_frt_p50_s"
-  | "wait_p50_s"
-  | "answer_rate"
-  | "abandonment_rate"
-  | "aht_p50_s"
-  | "csat_mean"
-  | "fcr";
+/** Every figure drawn over time has a tile, and first-contact resolution one more. */
+export type KpiKey = SeriesMetric | "fcr";
 
 export type KpiKind = "count" | "rate" | "duration" | "score";
 
