@@ -156,6 +156,28 @@ def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> s
     return f"+{value}"
 
 
+class keyed_text(FunctionElement[str]):
+    """``text`` prefixed with the non-negative integer ``key`` zero-padded to 12 digits:
+    the max (or min) of these is the text of the row with the largest ``key``."""
+
+    type = String()
+    name = "keyed_text"
+    inherit_cache = True
+
+
+@compiles(keyed_text)  # PostgreSQL, and str() of a statement
+@compiles(keyed_text, "postgresql")
+def _keyed_text_pg(element: keyed_text, compiler: SQLCompiler, **kw: Any) -> str:
+    key, value = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(lpad(CAST({key} AS TEXT), 12, '0') || {value})"
+
+
+@compiles(keyed_text, "sqlite")
+def _keyed_text_sqlite(element: keyed_text, compiler: SQLCompiler, **kw: Any) -> str:
+    key, value = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(printf('%012d', {key}) || {value})"
+
+
 class by_conversation(ColumnElement[Any]):
     """GROUP BY key for "one row per conversation" of ``conversations`` (a table or alias).
 
@@ -220,9 +242,6 @@ def mean(value: ColumnElement[Any]) -> ColumnElement[float]:
 #: The milestones read from ``conversation_events``: column → (event type, extra test).
 _MILESTONES = ("escalated", "assigned", "first_agent_reply", "closed", "closed_by_agent",
                "abandoned")
-#: Event types the facts read; the others (created, csat…) are not even aggregated.
-_EVENT_TYPES = ("escalated", "assigned", "first_agent_reply", "closed", "abandoned",
-                "bot_resolved", "transferred")
 #: Added to the seq of an out-of-scope message in the intent key (seqs stay far below).
 _OUT_OF_SCOPE_KEY = 1_000_000_000
 
@@ -278,13 +297,12 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None,
     events = _event_facts(window, in_window, times=times).cte("report_events")
     v = events.c
     topic = m.alias("topic_message")
-    last_assignment = ConversationEvent.__table__.alias("last_assignment")
     agents = Agent.__table__
     ratings = Csat.__table__
     intent: Any = case((p.topic_key >= _OUT_OF_SCOPE_KEY, OUT_OF_SCOPE), else_=topic.c.intent)
     if not messages:
         intent = typed_null(topic.c.intent)
-    agent_id = func.coalesce(p.agent_id, last_assignment.c.data["agent_id"].as_string())
+    agent_id = func.coalesce(p.agent_id, v.last_agent_id)
     milestones = [v[f"{name}_us"] for name in _MILESTONES]
     if times:
         milestones += [v[f"{name}_at"] for name in _MILESTONES if name != "closed_by_agent"]
@@ -310,7 +328,6 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None,
              .outerjoin(topic, and_(topic.c.conversation_id == p.id,
                                     topic.c.seq == p.topic_key)) if messages
              else per_conversation.outerjoin(events, v.id == p.id))
-            .outerjoin(last_assignment, last_assignment.c.id == v.last_assignment_id)
             .outerjoin(agents, agents.c.id == agent_id)
             .outerjoin(ratings, ratings.c.conversation_id == p.id)
         )
@@ -382,12 +399,13 @@ def _event_facts(window: ReportWindow, in_window: ColumnElement[bool], *, times:
             *(first.label(f"{name}_at") for name, first in firsts.items()
               if times and name != "closed_by_agent"),
             func.max(case((e.c.type == "bot_resolved", 1), else_=0)).label("bot_resolved"),
-            # The agent who held it last: their assignment's data names them.
-            func.max(case((e.c.type.in_(_ASSIGNING), e.c.id))).label("last_assignment_id"),
+            # The agent who held it last: the one named by its last assignment
+            # (the largest event id), carried in the same aggregate as a text.
+            func.substr(func.max(case((e.c.type.in_(_ASSIGNING), keyed_text(
+                e.c.id, e.c.data["agent_id"].as_string())))), 13).label("last_agent_id"),
             had_agent.label("had_agent"),
         )
-        .select_from(c.outerjoin(e, and_(e.c.conversation_id == c.c.id,
-                                         e.c.type.in_(_EVENT_TYPES))))
+        .select_from(c.outerjoin(e, e.c.conversation_id == c.c.id))
         .where(in_window)
         .group_by(by_conversation(c))
     )
