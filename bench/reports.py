@@ -278,36 +278,38 @@ async def explain(url: str, end_day: date, misses: list[Row]) -> None:
             print(f"\n=== {row.database}: {row.call}, {row.window}: "
                   f"{len(statements)} statement(s)")
             for i, (statement, parameters) in enumerate(statements, start=1):
-                await _explain_one(engine, i, statement, parameters)
+                # On the connection the reports read with, so their settings apply.
+                async with _reader(store)() as conn:
+                    await _explain_one(conn, i, statement, parameters)
     finally:
         await engine.dispose()
 
 
-async def _explain_one(engine: AsyncEngine, i: int, statement: str, parameters: Any) -> None:
-    pg = engine.dialect.name == "postgresql"
-    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
-    async with engine.connect() as conn:
+async def _explain_one(conn: AsyncConnection, i: int, statement: str, parameters: Any) -> None:
+    """Print ``statement`` and its plan: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN
+    QUERY PLAN and the statement's own time on SQLite."""
+    params = tuple(parameters or ())
+    if conn.dialect.name == "postgresql":
+        result = await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+        plan = "\n".join(r[0] for r in result)
+        if "JIT:" in plan:  # how much of it the JIT compiler was: the same without
+            await conn.exec_driver_sql("SET LOCAL jit = off")
+            started = time.perf_counter()
+            await conn.exec_driver_sql(statement, params)
+            off_ms = (time.perf_counter() - started) * 1000
+            plan += f"\n(the statement with jit = off: {off_ms:.0f} ms)"
+    else:
         started = time.perf_counter()
-        if pg:
-            result = await conn.exec_driver_sql(prefix + statement, tuple(parameters or ()))
-            plan = "\n".join(r[0] for r in result)
-            if "JIT:" in plan:  # how much of it the JIT compiler was: the same without
-                await conn.exec_driver_sql("SET LOCAL jit = off")
-                started = time.perf_counter()
-                await conn.exec_driver_sql(statement, tuple(parameters or ()))
-                off_ms = (time.perf_counter() - started) * 1000
-                plan += f"\n(the statement with jit = off: {off_ms:.0f} ms)"
-        else:
-            await conn.exec_driver_sql(statement, parameters or ())
-            took = (time.perf_counter() - started) * 1000
-            result = await conn.exec_driver_sql(prefix + statement, parameters or ())
-            depth: dict[int, int] = {0: -1}
-            lines = []
-            for node, parent, _, detail in result:
-                depth[node] = depth.get(parent, -1) + 1
-                lines.append(f"{'  ' * depth[node]}{detail}")
-            plan = "\n".join(lines) + f"\n(statement alone: {took:.0f} ms)"
-        await conn.rollback()
+        await conn.exec_driver_sql(statement, params)
+        took = (time.perf_counter() - started) * 1000
+        result = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        depth: dict[int, int] = {0: -1}
+        lines = []
+        for node, parent, _, detail in result:
+            depth[node] = depth.get(parent, -1) + 1
+            lines.append(f"{'  ' * depth[node]}{detail}")
+        plan = "\n".join(lines) + f"\n(statement alone: {took:.0f} ms)"
+    await conn.rollback()
     print(f"--- statement {i} ({len(statement)} chars):\n{statement}\n--- plan:\n{plan}\n")
 
 
@@ -703,6 +705,8 @@ def main() -> None:
             notes.append(f"{target.label}: data {'reused' if reused else 'generated'} in "
                          f"{seconds:.1f} s wall (load average {os.getloadavg()[0]:.1f} on "
                          f"{os.cpu_count()} CPUs)")
+            notes += [f"  {line.strip()}" for line in output.splitlines()
+                      if line.startswith("generated in") or " messages (" in line]
             end_day = asyncio.run(end_day_of(target.url))
             measured = asyncio.run(measure_database(target.label, target.url, end_day,
                                                     args.runs, args.timeout))
