@@ -8,6 +8,7 @@ stacked into one UNION ALL. Python only names and orders the results.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from datetime import datetime
 from typing import Any
@@ -70,9 +71,20 @@ async def summary_with_counts(store: Store, window: ReportWindow, *,
     ``bot_frt_samples`` and ``human_frt_samples``. Without ``utilisation``, every
     agent's is None (it is a query of its own)."""
     statement = summary_statement(window, now=now)
-    async with read_connection(store) as conn:
-        rows = [row._asdict() for row in (await conn.execute(statement)).all()]
-        per_agent = await _utilisation(conn, window) if utilisation else None
+
+    async def figures() -> list[dict[str, Any]]:
+        async with read_connection(store) as conn:
+            return [row._asdict() for row in (await conn.execute(statement)).all()]
+
+    async def per_agent_utilisation() -> dict[str, float | None] | None:
+        if not utilisation:
+            return None
+        async with read_connection(store) as conn:
+            return await _utilisation(conn, window)
+
+    # Two independent queries on two connections: both databases run them at
+    # once (SQLite's driver leaves the GIL while a query runs).
+    rows, per_agent = await asyncio.gather(figures(), per_agent_utilisation())
     parts: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         parts.setdefault(row["part"], []).append(row)
