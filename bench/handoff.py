@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.servers import free_port, percentile, wait_ready
+from bench.servers import drop_database, free_port, percentile, scratch_database, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "tsunagu-bench-secret-0123456789abcdef"
@@ -267,29 +267,6 @@ async def redis_ping_p50(redis_url: str, n: int = 500) -> float:
         return statistics.median(lat)
     finally:
         await client.aclose()
-
-
-async def scratch_database(admin_dsn: str) -> tuple[str, str]:
-    import asyncpg
-
-    name = f"tsunagu_bench_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_dsn, timeout=5)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return name, f"{base}/{name}"
-
-
-async def drop_database(admin_dsn: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_dsn, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def run_setup(setup: Setup, args: argparse.Namespace, models: Path) -> Results:

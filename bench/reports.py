@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench.report_data import ADMIN_EMAIL, AGENT_PASSWORD, read_marker
+from bench.servers import drop_database, scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = os.environ.get("TSUNAGU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -519,29 +519,6 @@ async def _marker_value(engine: AsyncEngine, key: str) -> str | None:
     return (marker or {}).get(key)
 
 
-async def pg_create() -> tuple[str, str]:
-    import asyncpg
-
-    name = f"tsunagu_bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return name, f"{base}/{name}"
-
-
-async def pg_drop(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 # -- output -------------------------------------------------------------------------
 
 
@@ -660,7 +637,7 @@ def _targets(args: argparse.Namespace) -> list[Target]:
         path = SQLITE_DIR / f"year-{args.conversations}-seed{args.seed}.db"
         targets.append(Target("SQLite", f"sqlite+aiosqlite:///{path}", cache=path))
     if args.only in (None, "postgresql"):
-        name, url = asyncio.run(pg_create())
+        name, url = asyncio.run(scratch_database(PG_ADMIN_DSN))
         targets.append(Target("PostgreSQL", url, drop=name))
     return targets
 
@@ -725,7 +702,7 @@ def main() -> None:
     finally:
         for target in targets:
             if target.drop and not args.keep:
-                asyncio.run(pg_drop(target.drop))
+                asyncio.run(drop_database(PG_ADMIN_DSN, target.drop))
             elif target.drop:
                 notes.append(f"kept: {target.url}")
     print()

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 
 
 def free_port() -> int:
@@ -32,3 +33,27 @@ def percentile(values: list[float], q: float) -> float:
     """Nearest-rank ``q`` quantile (0 to 1) of ``values``."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def scratch_database(admin_dsn: str) -> tuple[str, str]:
+    """A fresh, empty PostgreSQL database next to ``admin_dsn``: (name, SQLAlchemy URL)."""
+    import asyncpg
+
+    name = f"tsunagu_bench_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_dsn, timeout=5)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return name, f"{base}/{name}"
+
+
+async def drop_database(admin_dsn: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_dsn, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
