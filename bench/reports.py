@@ -239,6 +239,51 @@ async def measure_database(label: str, url: str, end_day: date, runs: int,
     return [baseline, *(row for row, _, _ in rows)]
 
 
+async def facts_upkeep(url: str, end_day: date) -> list[str]:
+    """Time ``refresh_facts``: first over whatever is queued (after generating, every
+    conversation: the facts derived from scratch, as after migration 0008 on an
+    existing record), then over the last day's conversations queued again (what
+    a report pays when nothing refreshed the facts for a day)."""
+    from live_chat.store.database import create_engine
+    from live_chat.store.models import Conversation, ReportFactQueue
+    from live_chat.store.report_facts import refresh_facts
+    from live_chat.store.repository import Store
+
+    engine = create_engine(url)
+    store = Store(engine)
+    lines = []
+    try:
+        started = time.perf_counter()
+        done = await refresh_facts(store)
+        lines.append(f"  facts: {done} conversations derived in "
+                     f"{time.perf_counter() - started:.2f} s (queued when generated)")
+        last_day = datetime.combine(end_day - timedelta(days=1), datetime.min.time(),
+                                    tzinfo=ZoneInfo(TZ))
+        async with engine.begin() as conn:
+            await conn.execute(sa.insert(ReportFactQueue).from_select(
+                ["conversation_id"],
+                sa.select(Conversation.id).where(Conversation.created_at >= last_day)))
+        started = time.perf_counter()
+        done = await refresh_facts(store)
+        lines.append(f"  facts: a day's traffic ({done} conversations) derived again in "
+                     f"{(time.perf_counter() - started) * 1000:.0f} ms; an empty queue in "
+                     f"{await _empty_refresh_ms(store):.1f} ms")
+    finally:
+        await engine.dispose()
+    return lines
+
+
+async def _empty_refresh_ms(store: Any) -> float:
+    from live_chat.store.report_facts import refresh_facts
+
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        await refresh_facts(store)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 # -- EXPLAIN of what a call runs ------------------------------------------------
 
 
@@ -685,6 +730,9 @@ def main() -> None:
             notes += [f"  {line.strip()}" for line in output.splitlines()
                       if line.startswith("generated in") or " messages (" in line]
             end_day = asyncio.run(end_day_of(target.url))
+            upkeep = asyncio.run(facts_upkeep(target.url, end_day))
+            print("\n".join(upkeep), flush=True)
+            notes += upkeep
             measured = asyncio.run(measure_database(target.label, target.url, end_day,
                                                     args.runs, args.timeout))
             rows += measured

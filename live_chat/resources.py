@@ -36,6 +36,8 @@ from live_chat.rate_limit import RateLimiter
 from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.store.database import create_engine, migrate, startup_lock
+from live_chat.store.report_facts import REFRESH_S as FACTS_REFRESH_S
+from live_chat.store.report_facts import refresh_facts
 from live_chat.store.repository import Store
 from live_chat.supervision import SupervisorFeed, overview
 from live_chat.visitors import VisitorDirectory
@@ -116,6 +118,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                       conversations.sweep_abandoned, settings.abandon_after_s))),
                   asyncio.create_task(routing.run_announcer()),
                   asyncio.create_task(feed.run()),
+                  # Reports refresh the facts themselves; this keeps their share small.
+                  asyncio.create_task(_every(FACTS_REFRESH_S, partial(refresh_facts, store))),
                   asyncio.create_task(_every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if not bot.version.startswith("rasa:"):
@@ -143,7 +147,7 @@ def _handoff_backend(settings: Settings, redis: Redis | None) -> HandoffBackend:
     return RedisBackend(redis, prefix=settings.handoff_prefix, **options)
 
 
-async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
     """Run ``job`` every ``seconds`` until cancelled; a failure is logged, not fatal."""
     while True:
         await asyncio.sleep(seconds)

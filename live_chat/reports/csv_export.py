@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from live_chat.reports.window import ReportWindow
+from live_chat.store.report_facts import refresh_facts
 from live_chat.store.reports import conversation_facts, read_connection
 from live_chat.store.repository import Store
 
@@ -44,6 +45,7 @@ async def csv_chunks(store: Store, window: ReportWindow) -> AsyncIterator[bytes]
         .order_by(facts.c.created_at, facts.c.id)
         .execution_options(yield_per=CHUNK_ROWS)
     )
+    await refresh_facts(store)
     yield _lines([COLUMNS])
     async with read_connection(store) as conn:
         result = await conn.stream(statement)

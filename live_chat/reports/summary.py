@@ -17,16 +17,15 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from live_chat.reports.window import ReportWindow
+from live_chat.store.portable import count_if, mean, ratio
+from live_chat.store.report_facts import refresh_facts
 from live_chat.store.reports import (
     OUTCOMES,
     P50,
     P90,
     active_handle_seconds,
-    count_if,
     fact_rows,
-    mean,
     percentiles,
-    ratio,
     read_connection,
     stacked,
 )
@@ -70,6 +69,7 @@ async def summary_with_counts(store: Store, window: ReportWindow, *,
     """:func:`summary` plus the counts behind some figures: ``closed``, ``abandoned``,
     ``bot_frt_samples`` and ``human_frt_samples``. Without ``utilisation``, every
     agent's is None (it is a query of its own)."""
+    await refresh_facts(store)
     statement = summary_statement(window, now=now)
 
     async def figures() -> list[dict[str, Any]]:

@@ -21,17 +21,13 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal
 from live_chat.errors import InvalidPayload
 from live_chat.reports.window import ReportWindow
 from live_chat.store.models import Conversation
+from live_chat.store.portable import at, count_if, epoch_us, mean, ratio, us
+from live_chat.store.report_facts import refresh_facts
 from live_chat.store.reports import (
     P50,
-    at,
-    count_if,
-    epoch_us,
     fact_rows,
-    mean,
     percentiles,
-    ratio,
     read_connection,
-    us,
 )
 from live_chat.store.repository import Store
 
@@ -58,6 +54,7 @@ async def timeseries(store: Store, window: ReportWindow, metric: str, interval: 
     if interval not in INTERVALS:
         raise InvalidPayload(f"interval: one of {', '.join(INTERVALS)}")
     offsets = utc_offsets(window.since, window.until, window.tz)
+    await refresh_facts(store)
     statement = timeseries_statement(window, metric, interval, offsets)
     async with read_connection(store) as conn:
         values = {int(key): value for key, value in (await conn.execute(statement)).all()}
@@ -194,9 +191,8 @@ def timeseries_statement(window: ReportWindow, metric: str, interval: str,
         if window.locale is not None:
             conditions.append(c.locale == window.locale)
         return select(key, func.count()).where(and_(*conditions)).group_by(key)
-    # Only the outcome (deflection) and bot FRT need the messages.
-    facts = fact_rows(window, times=False,
-                      messages=metric in ("deflection", "bot_frt_p50_s")).cte("facts")
+    # Only the outcome (deflection) needs the visitors' later conversations.
+    facts = fact_rows(window, times=False, messages=metric == "deflection").cte("facts")
     keyed = select(
         facts, bucket_key(facts.c.created_us, interval, offsets).label("bucket"),
     ).where(facts.c.matches == 1).cte("keyed")

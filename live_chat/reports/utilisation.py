@@ -24,19 +24,19 @@ backend changes an agent's status.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     and_,
     case,
     cast,
     func,
-    literal,
+    literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,9 +46,9 @@ from live_chat.store.models import (
     AgentStatusEvent,
     Conversation,
     ConversationEvent,
-    UTCDateTime,
     utcnow,
 )
+from live_chat.store.portable import epoch_us, us
 
 #: Events that give a conversation to the agent named in ``data.agent_id``.
 HOLD_STARTS = ("assigned", "transferred")
@@ -97,12 +97,17 @@ async def utilisation(session: AsyncSession, window: ReportWindow) -> dict[str, 
     filters (team, intent, locale: properties of conversations) do not apply
     to an agent's time. Every agent is in the result; ``None`` for one who
     was never online in the window. Rounded to 4 places. One query.
+
+    The overlap of held and online time is found by a sweep, not by pairing
+    intervals: every interval's start and end become +1/-1 steps of two
+    counters per agent (online, chats held); between consecutive moments the
+    time counts ``chats held`` times over while the agent is online. Times
+    are integer microseconds (exact, and the same on both databases).
     """
-    dialect = session.get_bind().dialect.name
-    since = literal(window.since, UTCDateTime())
+    since = us(window.since)
     # A window reaching into the future (today, until midnight) ends now for
     # open intervals: time not yet lived is neither online nor held.
-    until = literal(min(window.until, utcnow()), UTCDateTime())
+    until = us(min(window.until, utcnow()))
 
     # -- online intervals --------------------------------------------------
     ev = AgentStatusEvent
@@ -110,8 +115,8 @@ async def utilisation(session: AsyncSession, window: ReportWindow) -> dict[str, 
         select(
             ev.agent_id,
             ev.status,
-            ev.created_at.label("start"),
-            func.lead(ev.created_at)
+            epoch_us(ev.created_at).label("start"),
+            func.lead(epoch_us(ev.created_at))
             .over(partition_by=ev.agent_id, order_by=(ev.created_at, ev.id))
             .label("next"),
         )
@@ -122,19 +127,15 @@ async def utilisation(session: AsyncSession, window: ReportWindow) -> dict[str, 
     )
     status_end = func.coalesce(status_rows.c.next, until)
     online = (
-        select(
-            status_rows.c.agent_id,
-            _later(status_rows.c.start, since).label("start"),
-            status_end.label("end"),
-        )
+        select(status_rows.c.agent_id, _later(status_rows.c.start, since).label("start"),
+               status_end.label("end"))
         .where(status_rows.c.status == "online", status_end > since)
         .cte("online")
     )
-    online_seconds = (
-        select(online.c.agent_id,
-               func.sum(_seconds(dialect, online.c.start, online.c.end)).label("seconds"))
+    online_us = (
+        select(online.c.agent_id, func.sum(online.c.end - online.c.start).label("us"))
         .group_by(online.c.agent_id)
-        .cte("online_seconds")
+        .cte("online_us")
     )
 
     # -- chat holdings -------------------------------------------------------
@@ -150,8 +151,8 @@ async def utilisation(session: AsyncSession, window: ReportWindow) -> dict[str, 
         select(
             ce.type,
             ce.data["agent_id"].as_string().label("agent_id"),
-            ce.created_at.label("start"),
-            func.lead(ce.created_at)
+            epoch_us(ce.created_at).label("start"),
+            func.lead(epoch_us(ce.created_at))
             .over(partition_by=ce.conversation_id, order_by=(ce.created_at, ce.id))
             .label("next"),
         )
@@ -169,28 +170,47 @@ async def utilisation(session: AsyncSession, window: ReportWindow) -> dict[str, 
         .where(steps.c.type.in_(HOLD_STARTS), steps.c.agent_id.is_not(None), hold_end > since)
         .cte("held")
     )
-    chat_seconds = (
-        select(
-            held.c.agent_id,
-            func.sum(_seconds(dialect, _later(held.c.start, online.c.start),
-                              _earlier(held.c.end, online.c.end))).label("seconds"),
-        )
-        .join(online, and_(online.c.agent_id == held.c.agent_id,
-                           online.c.start < held.c.end, held.c.start < online.c.end))
-        .group_by(held.c.agent_id)
-        .cte("chat_seconds")
+
+    # -- the sweep -----------------------------------------------------------
+    one, none, minus = (literal_column(v, Integer) for v in ("1", "0", "-1"))
+    moves = union_all(
+        select(online.c.agent_id, online.c.start.label("t"), one.label("online"),
+               none.label("chats")),
+        select(online.c.agent_id, online.c.end, minus, none),
+        select(held.c.agent_id, held.c.start, none, one),
+        select(held.c.agent_id, held.c.end, none, minus),
+    ).subquery("moves")
+    # One row per agent and moment: the running sums are then in a strict order.
+    moments = (
+        select(moves.c.agent_id, moves.c.t, func.sum(moves.c.online).label("online"),
+               func.sum(moves.c.chats).label("chats"))
+        .group_by(moves.c.agent_id, moves.c.t)
+        .subquery("moments")
+    )
+    order = {"partition_by": moments.c.agent_id, "order_by": moments.c.t}
+    levels = select(
+        moments.c.agent_id,
+        func.sum(moments.c.online).over(**order, rows=(None, 0)).label("online"),
+        func.sum(moments.c.chats).over(**order, rows=(None, 0)).label("chats"),
+        (func.lead(moments.c.t).over(**order) - moments.c.t).label("span"),
+    ).subquery("levels")
+    chat_us = (
+        select(levels.c.agent_id, func.sum(case(
+            (and_(levels.c.online > 0, levels.c.span.is_not(None)),
+             levels.c.chats * levels.c.span), else_=0)).label("us"))
+        .group_by(levels.c.agent_id)
+        .cte("chat_us")
     )
 
     ratio = case(
-        (online_seconds.c.seconds > 0,
-         func.coalesce(chat_seconds.c.seconds, 0.0)
-         / (Agent.capacity * online_seconds.c.seconds)),
+        (online_us.c.us > 0,
+         cast(func.coalesce(chat_us.c.us, 0), Float) / (Agent.capacity * online_us.c.us)),
         else_=None,
     )
     query = (
         select(Agent.id, ratio.label("utilisation"))
-        .outerjoin(online_seconds, online_seconds.c.agent_id == Agent.id)
-        .outerjoin(chat_seconds, chat_seconds.c.agent_id == Agent.id)
+        .outerjoin(online_us, online_us.c.agent_id == Agent.id)
+        .outerjoin(chat_us, chat_us.c.agent_id == Agent.id)
     )
     if window.agent is not None:
         query = query.where(Agent.id == window.agent)
@@ -199,19 +219,6 @@ async def utilisation(session: AsyncSession, window: ReportWindow) -> dict[str, 
             for agent_id, value in rows}
 
 
-def _seconds(dialect: str, start: ColumnElement[Any], end: ColumnElement[Any]
-             ) -> ColumnElement[float]:
-    """``end - start`` in seconds, as a float, on either backend."""
-    if dialect == "postgresql":
-        return cast(func.extract("epoch", end - start), Float)
-    # SQLite keeps times as ISO text; julianday reads it (to about 10 µs).
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
-
-
-def _later(a: ColumnElement[datetime], b: ColumnElement[datetime]) -> ColumnElement[datetime]:
-    # GREATEST/LEAST are PostgreSQL only (SQLite's two-argument max/min differ).
+def _later(a: ColumnElement[int], b: int) -> ColumnElement[int]:
+    # GREATEST is PostgreSQL only (SQLite's two-argument max differs).
     return case((a > b, a), else_=b)
-
-
-def _earlier(a: ColumnElement[datetime], b: ColumnElement[datetime]) -> ColumnElement[datetime]:
-    return case((a < b, a), else_=b)

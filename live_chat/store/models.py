@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -397,3 +398,71 @@ class AgentStatusEvent(Base):
     # online, away, offline (handoff.AgentStatus).
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# -- derived for the reports (docs/metrics.md) -----------------------------------------
+
+
+class ReportFact(Base):
+    """One conversation's facts for the reports, derived from its own rows only.
+
+    Kept by ``live_chat.store.report_facts`` from ``conversations``,
+    ``messages``, ``conversation_events`` and ``csat``: a report aggregates
+    these narrow rows instead of a million messages. What depends on other
+    conversations (a reopen on the same intent) or on the time of the report
+    (left with the bot) is decided when a report reads them. ``…_us`` are
+    microseconds since 1970 UTC.
+    """
+
+    __tablename__ = "report_facts"
+    __table_args__ = (
+        Index("ix_report_facts_created", "created_at"),
+        # A visitor's conversations in order: the reopen and FCR rules.
+        Index("ix_report_facts_visitor_created", "visitor_id", "created_us"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column()
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    # The agent holding it, else the last one it was given to.
+    agent_id: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(String(64))
+    # What the visitor came for: the first in-scope, not small-talk intent.
+    intent: Mapped[str | None] = mapped_column(String(64))
+    first_visitor_us: Mapped[int | None] = mapped_column(BigInteger)
+    last_visitor_us: Mapped[int | None] = mapped_column(BigInteger)
+    first_bot_us: Mapped[int | None] = mapped_column(BigInteger)
+    last_message_us: Mapped[int | None] = mapped_column(BigInteger)
+    bot_resolved: Mapped[int] = mapped_column(Integer)
+    escalated_us: Mapped[int | None] = mapped_column(BigInteger)
+    assigned_us: Mapped[int | None] = mapped_column(BigInteger)
+    first_agent_reply_us: Mapped[int | None] = mapped_column(BigInteger)
+    closed_us: Mapped[int | None] = mapped_column(BigInteger)
+    # The ``closed`` event when an agent held the chat (the end of its handle time).
+    closed_by_agent_us: Mapped[int | None] = mapped_column(BigInteger)
+    abandoned_us: Mapped[int | None] = mapped_column(BigInteger)
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    assigned_at: Mapped[datetime | None] = mapped_column()
+    first_agent_reply_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    abandoned_at: Mapped[datetime | None] = mapped_column()
+    csat: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReportFactQueue(Base):
+    """Conversations whose facts must be derived again: one row per change of their record.
+
+    Database triggers (migration 0008) append a row whenever a conversation,
+    one of its messages or events, or its rating is written, whoever writes
+    it. A refresh deletes the rows it has seen before it reads the record,
+    so a change committed meanwhile keeps its row for the next refresh.
+    """
+
+    __tablename__ = "report_facts_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(32), index=True)

@@ -3,10 +3,11 @@ the reports aggregate those rows with.
 
 :func:`fact_rows` is the one statement every report starts from: for the
 conversations created in a :class:`~live_chat.reports.window.ReportWindow`, their
-intent, outcome, milestones and durations, computed from ``messages``,
-``conversation_events``, ``csat`` and ``agents`` with grouped conditional
-aggregates over the window's conversations only (indexed joins, no correlated
-subquery per row). The reports (``live_chat/reports/``) wrap it in a CTE and
+intent, outcome, milestones and durations, read from ``report_facts`` (one row
+per conversation, derived from its messages and events by
+``live_chat.store.report_facts``) and completed with what depends on other
+conversations or on the time of the report. The reports
+(``live_chat/reports/``) refresh those rows, wrap :func:`fact_rows` in a CTE and
 aggregate it; percentiles are :func:`percentiles`.
 
 Reports read through :func:`read_connection`: on SQLite a connection of its own,
@@ -22,7 +23,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Float,
     Integer,
@@ -33,7 +33,6 @@ from sqlalchemy import (
     cast,
     event,
     func,
-    literal,
     literal_column,
     null,
     or_,
@@ -42,31 +41,17 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.sqltypes import NullType
-from sqlalchemy.sql.visitors import InternalTraversal
 
-from live_chat.store.models import (
-    Agent,
-    Conversation,
-    ConversationEvent,
-    Csat,
-    Message,
-    UTCDateTime,
-    utcnow,
-)
+from live_chat.store.models import Agent, ConversationEvent, ReportFact, utcnow
+from live_chat.store.portable import at, seconds, unindexed, us
+from live_chat.store.report_facts import ASSIGNING, MILESTONES, OUT_OF_SCOPE
 from live_chat.store.repository import Store
 
 if TYPE_CHECKING:
     from live_chat.reports.window import ReportWindow
 
-#: Intents that say nothing about what the visitor came for (docs/metrics.md).
-SMALL_TALK = ("greet", "goodbye", "thanks", "affirm", "deny")
-REQUEST_HUMAN = "request_human"
-OUT_OF_SCOPE = "out_of_scope"
 #: A new conversation on the same intent this soon after the last message: not resolved.
 REOPEN_S = 24 * 3600
 #: First-contact resolution: no new conversation on the same intent this soon after closing.
@@ -82,179 +67,21 @@ FACT_COLUMNS = (
     "assigned_at", "first_agent_reply_at", "closed_at", "abandoned_at", "agent_id",
     "agent_name", "team", "bot_frt_s", "human_frt_s", "wait_s", "aht_s", "csat", "resolution",
 )
-_ASSIGNING = ("assigned", "transferred")
-
-
-# -- portable time arithmetic ------------------------------------------------------
-
-
-class epoch_us(FunctionElement[int]):
-    """Microseconds since 1970-01-01 UTC of a UTCDateTime expression, as an integer.
-
-    UTCDateTime is ISO text on SQLite and ``timestamptz`` on PostgreSQL; as
-    integers, durations are exact, equal on both, and a timestamp is
-    converted once however many durations use it.
-    """
-
-    type = BigInteger()
-    name = "epoch_us"
-    inherit_cache = True
-
-
-@compiles(epoch_us)  # PostgreSQL, and str() of a statement
-@compiles(epoch_us, "postgresql")
-def _epoch_us_pg(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"CAST(EXTRACT(EPOCH FROM {value}) * 1000000 AS BIGINT)"
-
-
-@compiles(epoch_us, "sqlite")
-def _epoch_us_sqlite(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    # SQLite's date functions keep milliseconds and round (…:43.9997 reads as
-    # :44): whole seconds from the text without its fraction, plus the stored
-    # microseconds, characters 21-26 of 'YYYY-MM-DD HH:MM:SS.ffffff'.
-    return (f"(CAST(strftime('%s', substr({value}, 1, 19)) AS INTEGER) * 1000000"
-            f" + CAST(substr({value}, 21, 6) AS INTEGER))")
-
-
-def us(value: datetime) -> int:
-    """:class:`epoch_us` of an aware datetime, computed here."""
-    return (int(value.timestamp()) * 1_000_000) + value.microsecond
-
-
-def seconds(start_us: Any, end_us: Any) -> ColumnElement[float]:
-    """``end - start`` in seconds, from two :class:`epoch_us` values (NULL if either is):
-    one correctly rounded division, the same on both databases."""
-    return cast(end_us - start_us, Float) / literal_column("1000000.0", Float)
-
-
-class unindexed(FunctionElement[Any]):
-    """A column SQLite must not use an index for (unary ``+``); itself elsewhere.
-
-    SQLite plans without statistics (unless someone ran ANALYZE); this is
-    how a query tells it which index not to take.
-    """
-
-    name = "unindexed"
-    inherit_cache = True
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        super().__init__(column)
-        self.type = column.type
-
-
-@compiles(unindexed)
-def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    return str(value)
-
-
-@compiles(unindexed, "sqlite")
-def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"+{value}"
-
-
-class keyed_text(FunctionElement[str]):
-    """``text`` prefixed with the non-negative integer ``key`` zero-padded to 12 digits:
-    the max (or min) of these is the text of the row with the largest ``key``."""
-
-    type = String()
-    name = "keyed_text"
-    inherit_cache = True
-
-
-@compiles(keyed_text)  # PostgreSQL, and str() of a statement
-@compiles(keyed_text, "postgresql")
-def _keyed_text_pg(element: keyed_text, compiler: SQLCompiler, **kw: Any) -> str:
-    key, value = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"(lpad(CAST({key} AS TEXT), 12, '0') || {value})"
-
-
-@compiles(keyed_text, "sqlite")
-def _keyed_text_sqlite(element: keyed_text, compiler: SQLCompiler, **kw: Any) -> str:
-    key, value = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"(printf('%012d', {key}) || {value})"
-
-
-class by_conversation(ColumnElement[Any]):
-    """GROUP BY key for "one row per conversation" of ``conversations`` (a table or alias).
-
-    PostgreSQL groups by the primary key (the conversation's other columns may
-    then be selected). SQLite groups by ``created_at, rowid``: the order of the
-    ``created_at`` index, so it reads the window's range of that index and
-    groups without sorting, where grouping by ``id`` makes it walk the whole
-    ``id`` index and fetch every conversation to test its date.
-    """
-
-    # The columns are part of the statement cache's key (a table and its alias differ).
-    _traverse_internals = [("id", InternalTraversal.dp_clauseelement),
-                           ("created_at", InternalTraversal.dp_clauseelement),
-                           ("rowid", InternalTraversal.dp_clauseelement)]
-    inherit_cache = True
-
-    def __init__(self, conversations: Any) -> None:
-        self.id = conversations.c.id
-        self.created_at = conversations.c.created_at
-        self.rowid = literal_column(f"{conversations.name}.rowid")
-        self.type = self.id.type
-
-
-@compiles(by_conversation)
-def _by_conversation(element: by_conversation, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.id, **kw))
-
-
-@compiles(by_conversation, "sqlite")
-def _by_conversation_sqlite(element: by_conversation, compiler: SQLCompiler, **kw: Any
-                            ) -> str:
-    return f"{compiler.process(element.created_at, **kw)}, {compiler.process(element.rowid, **kw)}"
-
-
-def at(value: datetime) -> ColumnElement[datetime]:
-    """A bound aware datetime, stored the way UTCDateTime columns are (to compare with them)."""
-    return literal(value, UTCDateTime())
-
-
-def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any]
-          ) -> ColumnElement[float]:
-    """``numerator / denominator`` as a float; NULL when the denominator is 0."""
-    return case((denominator > 0, cast(numerator, Float) / denominator))
-
-
-def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """Aggregate: how many rows satisfy ``condition``."""
-    return func.sum(case((condition, 1), else_=0))
-
-
-def mean(value: ColumnElement[Any]) -> ColumnElement[float]:
-    """Aggregate: the mean of the non-null ``value``s, NULL for none.
-
-    SUM/COUNT as floats, where AVG is numeric on PostgreSQL and could round
-    differently from SQLite.
-    """
-    return ratio(func.sum(value), func.count(value))
 
 
 # -- the facts ---------------------------------------------------------------------
-
-#: The milestones read from ``conversation_events``: column → (event type, extra test).
-_MILESTONES = ("escalated", "assigned", "first_agent_reply", "closed", "closed_by_agent",
-               "abandoned")
-#: Added to the seq of an out-of-scope message in the intent key (seqs stay far below).
-_OUT_OF_SCOPE_KEY = 1_000_000_000
 
 
 def fact_rows(window: ReportWindow, *, now: datetime | None = None,
               times: bool = True, messages: bool = True) -> Select[Any]:
     """Every conversation created in the window, with its facts, filters not applied.
 
-    Columns: :data:`FACT_COLUMNS` (the ``…_at`` milestones only when
-    ``times``: the CSV shows them, aggregates need the integers below),
-    ``abandon_wait_s``, ``resolution_s``, ``fcr`` (1, 0, or NULL when not
-    counted), ``matches`` (1 when the conversation passes the window's
-    team/agent/intent/locale filters, else 0: agent load counts the
+    Read from ``report_facts`` (``live_chat.store.report_facts``; call its
+    ``refresh_facts`` first). Columns: :data:`FACT_COLUMNS` (the ``…_at``
+    milestones only when ``times``: the CSV shows them, aggregates use the
+    integers), ``abandon_wait_s``, ``resolution_s``, ``fcr`` (1, 0, or NULL
+    when not counted), ``matches`` (1 when the conversation passes the
+    window's team/agent/intent/locale filters, else 0: agent load counts the
     conversations the filters leave out), and :class:`epoch_us` integers
     ``created_us`` and ``<milestone>_us`` for escalated, assigned,
     first_agent_reply, closed, closed_by_agent (the ``closed`` event when an
@@ -263,152 +90,48 @@ def fact_rows(window: ReportWindow, *, now: datetime | None = None,
     ``now`` (default: the current time) decides which open conversations
     with the bot count as ``abandoned_with_bot`` (silent for 30 minutes).
     The outcome and FCR read the same visitor's later conversations, also
-    those created after the window.
-
-    ``messages=False`` (for figures that only events give: human FRT, wait,
-    handle time, answer and abandonment rates, CSAT) skips the messages and
-    the later conversations, by far the largest part of the work: ``intent``,
-    ``outcome``, ``bot_frt_s`` and ``fcr`` are then NULL. An intent filter
-    needs the messages; it makes ``messages`` true.
+    those created after the window; ``messages=False`` (for figures that do
+    not need them) skips those, and ``outcome`` and ``fcr`` are then NULL.
     """
     now = now or utcnow()
-    messages = messages or window.intent is not None
-    c, m = Conversation.__table__, Message.__table__
-    later = c.alias("later")
-    in_window = and_(c.c.created_at >= at(window.since), c.c.created_at < at(window.until))
+    f = ReportFact.__table__
+    in_window = and_(f.c.created_at >= at(window.since), f.c.created_at < at(window.until))
+    own = [column for column in f.c if times or not column.key.endswith("_at")
+           or column.key == "created_at"]
     if messages:
-        # The window's conversations, and the window's visitors' later ones: of
-        # those only the intent and times are read, to tell whether a
-        # conversation was reopened on the same intent. Their ids differ, so a
-        # UNION ALL puts them together without merging anything.
+        # The window's conversations, and the window's visitors' later ones (only
+        # to tell whether a conversation was reopened on the same intent).
         per_conversation = union_all(
-            _message_facts(c, in_window, window=True),
-            _message_facts(later, window=False, where=and_(
-                later.c.created_at >= at(window.until),
+            select(*own, literal_column("1", Integer).label("in_window")).where(in_window),
+            select(*own, literal_column("0", Integer).label("in_window")).where(
+                f.c.created_at >= at(window.until),
                 # Unindexed on SQLite: its planner would otherwise seek every window
                 # visitor's conversations, where the created_at range is usually empty.
-                unindexed(later.c.visitor_id).in_(select(c.c.visitor_id).where(in_window)))),
+                unindexed(f.c.visitor_id).in_(select(f.c.visitor_id).where(in_window))),
         ).subquery("report_conversations")
     else:
-        per_conversation = _message_facts(c, in_window, window=True, read=False
-                                          ).subquery("report_conversations")
-
+        per_conversation = select(*own, literal_column("1", Integer).label("in_window")
+                                  ).where(in_window).subquery("report_conversations")
     p = per_conversation.c
-    events = _event_facts(window, in_window, times=times).cte("report_events")
-    v = events.c
-    topic = m.alias("topic_message")
     agents = Agent.__table__
-    ratings = Csat.__table__
-    intent: Any = case((p.topic_key >= _OUT_OF_SCOPE_KEY, OUT_OF_SCOPE), else_=topic.c.intent)
-    if not messages:
-        intent = typed_null(topic.c.intent)
-    agent_id = func.coalesce(p.agent_id, v.last_agent_id)
-    milestones = [v[f"{name}_us"] for name in _MILESTONES]
-    if times:
-        milestones += [v[f"{name}_at"] for name in _MILESTONES if name != "closed_by_agent"]
-        milestones.append(p.created_at)
+    had_agent: Any = literal_column("0", Integer)
+    if window.agent is not None:
+        e = ConversationEvent.__table__
+        had_agent = case((p.id.in_(select(e.c.conversation_id).where(
+            e.c.type.in_(ASSIGNING), e.c.data["agent_id"].as_string() == window.agent)), 1),
+            else_=0)
     joined = (
         select(
-            p.id, p.visitor_id, p.locale, intent.label("intent"), p.state, p.team,
-            p.resolution, p.in_window, p.created_us, p.first_visitor_us, p.last_visitor_us,
-            p.first_bot_us, p.last_message_us, *milestones, v.bot_resolved, v.had_agent,
-            agent_id.label("agent_id"), agents.c.name.label("agent_name"),
-            ratings.c.score.label("csat"),
+            *p, agents.c.name.label("agent_name"), had_agent.label("had_agent"),
             func.lead(p.created_us).over(
-                partition_by=(p.visitor_id, intent), order_by=(p.created_us, p.id),
+                partition_by=(p.visitor_id, p.intent), order_by=(p.created_us, p.id),
             ).label("next_same_intent_us") if messages
             else typed_null(p.created_us).label("next_same_intent_us"),
         )
-        # Every join from the per-conversation rows, with nothing filtering them
-        # yet: SQLite then indexes the events' rows to look them up (with a
-        # filter here it guesses few rows and scans the events for each). The
-        # window function keeps SQLite from flattening the later filter into it.
-        .select_from(
-            (per_conversation.outerjoin(events, v.id == p.id)
-             .outerjoin(topic, and_(topic.c.conversation_id == p.id,
-                                    topic.c.seq == p.topic_key)) if messages
-             else per_conversation.outerjoin(events, v.id == p.id))
-            .outerjoin(agents, agents.c.id == agent_id)
-            .outerjoin(ratings, ratings.c.conversation_id == p.id)
-        )
+        .select_from(per_conversation.outerjoin(agents, agents.c.id == p.agent_id))
         .subquery("report_joined")
     )
     return _with_outcome(joined, window, now, times=times, messages=messages)
-
-
-def _message_facts(conversations: Any, where: ColumnElement[bool], *, window: bool,
-                   read: bool = True) -> Select[Any]:
-    """Per conversation matching ``where``: its own columns and what its messages say
-    (NULL unless ``read``); ``in_window`` is 1 when ``window``, else 0 (a later
-    conversation).
-
-    ``topic_key`` is the seq of the first in-scope, not small-talk visitor
-    message, or :data:`_OUT_OF_SCOPE_KEY` + seq of the first out-of-scope one
-    when there is none (one aggregate for both: SQLite pays for each
-    aggregate on every message). A LEFT JOIN from the conversations keeps
-    those without messages and makes SQLite, which has no statistics unless
-    someone ran ANALYZE, walk conversations and seek their messages by index.
-    Grouped by the primary key, so the conversation's own columns come along
-    (both databases allow that).
-    """
-    c = conversations.c
-    m = Message.__table__
-    visitor = m.c.sender == "visitor"
-    topical = and_(visitor, m.c.intent.not_in((*SMALL_TALK, REQUEST_HUMAN)))
-    told = [
-        epoch_us(func.min(case((visitor, m.c.created_at)))).label("first_visitor_us"),
-        epoch_us(func.max(case((visitor, m.c.created_at)))).label("last_visitor_us"),
-        epoch_us(func.min(case((m.c.sender == "bot", m.c.created_at)))).label("first_bot_us"),
-        epoch_us(func.max(m.c.created_at)).label("last_message_us"),
-        func.min(case((topical, case(
-            (m.c.intent == OUT_OF_SCOPE, m.c.seq + _OUT_OF_SCOPE_KEY), else_=m.c.seq)))
-        ).label("topic_key"),
-    ]
-    statement = select(
-        c.id, c.visitor_id, c.created_at, epoch_us(c.created_at).label("created_us"),
-        c.state, c.team, c.locale, c.agent_id, c.resolution,
-        literal_column("1" if window else "0", Integer).label("in_window"),
-        *(told if read else (typed_null(column).label(column.key) for column in told)),
-    ).where(where)
-    if not read:
-        return statement.select_from(conversations)
-    return (
-        statement.select_from(conversations.outerjoin(m, m.c.conversation_id == c.id))
-        .group_by(by_conversation(conversations))
-    )
-
-
-def _event_facts(window: ReportWindow, in_window: ColumnElement[bool], *, times: bool
-                 ) -> Select[Any]:
-    """Per conversation of the window: its milestones from ``conversation_events`` (as
-    :class:`epoch_us`, and as times when ``times``)."""
-    c = Conversation.__table__
-    e = ConversationEvent.__table__
-    tests = {name: e.c.type == name for name in _MILESTONES}
-    tests["closed_by_agent"] = and_(e.c.type == "closed", e.c.from_state == "assigned")
-    firsts = {name: func.min(case((test, e.c.created_at))) for name, test in tests.items()}
-    had_agent: Any = literal_column("0", Integer)
-    if window.agent is not None:
-        had_agent = func.max(case((and_(e.c.type.in_(_ASSIGNING),
-                                        e.c.data["agent_id"].as_string() == window.agent),
-                                   1), else_=0))
-    return (
-        select(
-            c.c.id,
-            *(epoch_us(first).label(f"{name}_us") for name, first in firsts.items()),
-            *(first.label(f"{name}_at") for name, first in firsts.items()
-              if times and name != "closed_by_agent"),
-            func.max(case((e.c.type == "bot_resolved", 1), else_=0)).label("bot_resolved"),
-            # The agent who held it last: the one named by its last assignment
-            # (the largest event id), carried in the same aggregate as a text.
-            func.substr(func.max(case((e.c.type.in_(_ASSIGNING), keyed_text(
-                e.c.id, e.c.data["agent_id"].as_string())))), 13).label("last_agent_id"),
-            had_agent.label("had_agent"),
-        )
-        .select_from(c.outerjoin(e, e.c.conversation_id == c.c.id))
-        .where(in_window)
-        .group_by(by_conversation(c))
-    )
 
 
 def _with_outcome(j: Any, window: ReportWindow, now: datetime, *, times: bool,
@@ -456,7 +179,7 @@ def _with_outcome(j: Any, window: ReportWindow, now: datetime, *, times: bool,
         "abandon_wait_s": seconds(c.escalated_us, c.abandoned_us),
         "resolution_s": seconds(c.created_us, c.closed_us),
         "fcr": fcr, "matches": matches, "created_us": c.created_us,
-        **{f"{name}_us": c[f"{name}_us"] for name in _MILESTONES},
+        **{f"{name}_us": c[f"{name}_us"] for name in MILESTONES},
     }
     if times:
         columns.update({name: c[name] for name in FACT_COLUMNS if name.endswith("_at")})
@@ -636,7 +359,7 @@ def _reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 __all__ = [
-    "FACT_COLUMNS", "OUTCOMES", "P50", "P90", "active_handle_seconds", "at",
-    "conversation_facts", "count_if", "epoch_us", "fact_rows", "mean", "percentiles", "ratio",
-    "read_connection", "seconds", "stacked", "typed_null", "unindexed", "us",
+    "FACT_COLUMNS", "OUTCOMES", "P50", "P90", "active_handle_seconds",
+    "conversation_facts", "fact_rows", "percentiles",
+    "read_connection", "stacked", "typed_null",
 ]

@@ -28,6 +28,7 @@ from live_chat.store.models import (
     Message,
     Visitor,
 )
+from live_chat.store.report_facts import refresh_facts
 from live_chat.store.reports import conversation_facts, read_connection
 from live_chat.store.repository import Store
 
@@ -336,6 +337,7 @@ async def test_an_empty_window_is_zeros_and_nulls(store: Store) -> None:
 
 async def test_conversation_facts_one_row_each(store: Store) -> None:
     ids = await write_day(store)
+    await refresh_facts(store)
     async with read_connection(store) as conn:
         rows = {row.id: row._asdict()
                 for row in (await conn.execute(conversation_facts(WINDOW, now=NOW))).all()}
@@ -360,6 +362,7 @@ async def test_conversation_facts_one_row_each(store: Store) -> None:
     assert rows[ids["c10"]]["outcome"] is None
     # Twenty minutes later c10 has been silent for 40: it was left with the bot.
     later = NOW + timedelta(minutes=20)
+    await refresh_facts(store)
     async with read_connection(store) as conn:
         outcome = {row.id: row.outcome for row in (
             await conn.execute(conversation_facts(WINDOW, now=later))).all()}
@@ -375,6 +378,7 @@ async def test_durations_keep_microseconds_across_a_second(store: Store) -> None
     await add_chat(store, Chat(created=at(9, 30) + timedelta(microseconds=999_999),
                                state="bot", messages=[("visitor", 0, "shipping"),
                                                       ("bot", 59.000001, None)]))
+    await refresh_facts(store)
     async with read_connection(store) as conn:
         frts = sorted(row.bot_frt_s for row in (
             await conn.execute(conversation_facts(WINDOW, now=NOW))).all())
