@@ -19,18 +19,34 @@ intent, so ``by_intent`` (the intent stored on the message) leaves them out:
 what an intent would lose at a higher threshold is there, what it would gain
 at a lower one is not.
 
-Two queries, each one pass with ``SUM(CASE …)`` per threshold; ``LAG`` pairs
-each message with the one before it.
+One query: ``LAG`` pairs each message with the one before it; each message
+and each conversation is counted once, under the first threshold at which it
+falls back (escalates), and the counts are summed up the thresholds here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, exists, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 
 from live_chat.reports.window import ReportWindow
 from live_chat.store.models import Conversation, ConversationEvent, Message
+from live_chat.store.portable import unindexed
+from live_chat.store.reports import read_connection
 from live_chat.store.repository import Store
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -64,61 +80,79 @@ async def simulate(store: Store, window: ReportWindow, current: float | None) ->
     typed = handled.c.typed == 1
     if window.intent is not None:
         typed = and_(typed, handled.c.intent == window.intent)
-
-    def falls_back(t: float) -> ColumnElement[int]:
-        return case((and_(typed, handled.c.low < t), 1), else_=0)
-
-    # Per conversation: its typed messages, fallbacks per threshold, and the
-    # lowest threshold at which a pair escalates (the larger of the two lows).
+    # A message falls back at every threshold above its ``low``: it is counted
+    # once, under the index of the first threshold it falls back at, and the
+    # counts are summed up the thresholds afterwards (a few dozen numbers).
+    first_low = _first_above(handled.c.low, thresholds).label("first")
+    messages = (
+        select(handled.c.intent, first_low, func.count().label("n"))
+        .where(typed)
+        .group_by(handled.c.intent, first_low)
+    )
+    # A conversation escalates at every threshold above the smaller, over its
+    # pairs of consecutive handled messages, of the pair's larger ``low``.
     pair = case((handled.c.low > handled.c.prev_low, handled.c.low), else_=handled.c.prev_low)
     per_conversation = (
-        select(
-            func.sum(case((typed, 1), else_=0)).label("messages"),
-            func.min(case((typed, pair), else_=None)).label("escalates_below"),
-            *(func.sum(falls_back(t)).label(f"f{i}") for i, t in enumerate(thresholds)),
-        )
+        select(func.min(case((typed, pair), else_=None)).label("escalates_below"))
+        .where(typed)
         .group_by(handled.c.conversation_id)
-        .subquery()
+        .subquery("per_conversation")
     )
-    has_messages = per_conversation.c.messages > 0
-    totals = select(
-        func.coalesce(func.sum(per_conversation.c.messages), 0),
-        func.sum(case((has_messages, 1), else_=0)),
-        *(func.sum(per_conversation.c[f"f{i}"]) for i in range(len(thresholds))),
-        *(func.sum(case((and_(has_messages, per_conversation.c.escalates_below < t), 1),
-                        else_=0))
-          for t in thresholds),
+    first_pair = _first_above(per_conversation.c.escalates_below, thresholds).label("first")
+    conversations = select(literal_column("NULL", String).label("intent"), first_pair,
+                           func.count().label("n")).group_by(first_pair)
+    statement = union_all(
+        select(literal_column("'m'", String).label("part"), messages.subquery()),
+        select(literal_column("'c'", String).label("part"), conversations.subquery()),
     )
-    by_intent = (
-        select(
-            handled.c.intent,
-            func.count(),
-            *(func.sum(case((handled.c.low < t, 1), else_=0)) for t in thresholds),
-        )
-        .where(typed, handled.c.intent.is_not(None), handled.c.intent != OUT_OF_SCOPE)
-        .group_by(handled.c.intent)
-        .order_by(func.count().desc(), handled.c.intent)
-    )
-    async with store.begin() as tx:
-        row = (await tx.session.execute(totals)).one()
-        intent_rows = (await tx.session.execute(by_intent)).all()
+    async with read_connection(store) as conn:
+        rows = (await conn.execute(statement)).all()
 
     n = len(thresholds)
-    messages, conversations = int(row[0]), int(row[1] or 0)
-    fallbacks, escalations = row[2:2 + n], row[2 + n:2 + 2 * n]
-    points = [{"threshold": t, "fallback_share": _share(f, messages),
-               "escalation_share": _share(e, conversations)}
+    per_intent: dict[str | None, list[int]] = {}
+    escalating = [0] * (n + 1)
+    for part, intent, first, count in rows:
+        if part == "c":
+            escalating[n if first is None else int(first)] += int(count)
+        else:
+            per_intent.setdefault(intent, [0] * (n + 1))[int(first)] += int(count)
+    totals = [sum(column) for column in zip(*per_intent.values(), strict=True)] or [0] * (n + 1)
+    messages_n, conversations_n = sum(totals), sum(escalating)
+    fallbacks, escalations = _cumulative(totals, n), _cumulative(escalating, n)
+    points = [{"threshold": t, "fallback_share": _share(f, messages_n),
+               "escalation_share": _share(e, conversations_n)}
               for t, f, e in zip(thresholds, fallbacks, escalations, strict=True)]
     at_current = thresholds.index(round(current, 6)) if current is not None else None
-    intents = [
-        {"intent": r[0], "messages": int(r[1]),
-         "fallback_share_at_current": None if at_current is None
-         else _share(r[2 + at_current], int(r[1])),
-         "points": [{"threshold": t, "fallback_share": _share(f, int(r[1]))}
-                    for t, f in zip(thresholds, r[2:], strict=True)]}
-        for r in intent_rows
-    ]
-    return {"current": current, "messages": messages, "points": points, "by_intent": intents}
+    intents = []
+    for intent, counts in sorted(
+            ((k, v) for k, v in per_intent.items() if k is not None and k != OUT_OF_SCOPE),
+            key=lambda item: (-sum(item[1]), item[0])):
+        total = sum(counts)
+        falling = _cumulative(counts, n)
+        intents.append({
+            "intent": intent, "messages": total,
+            "fallback_share_at_current": None if at_current is None
+            else _share(falling[at_current], total),
+            "points": [{"threshold": t, "fallback_share": _share(f, total)}
+                       for t, f in zip(thresholds, falling, strict=True)],
+        })
+    return {"current": current, "messages": messages_n, "points": points, "by_intent": intents}
+
+
+def _first_above(low: ColumnElement[Any], thresholds: list[float]) -> ColumnElement[int]:
+    """The index of the first threshold above ``low`` (``len(thresholds)`` if none is;
+    NULL ``low``, a conversation with no pair, is none)."""
+    return case(*((low < t, i) for i, t in enumerate(thresholds)), else_=len(thresholds))
+
+
+def _cumulative(firsts: list[int], n: int) -> list[int]:
+    """Per threshold index, how many fall back (or escalate) there: those counted under
+    an index at or below it."""
+    out, running = [], 0
+    for i in range(n):
+        running += firsts[i]
+        out.append(running)
+    return out
 
 
 def _handled_messages(window: ReportWindow, current: float | None) -> Select[Any]:
@@ -148,7 +182,11 @@ def _handled_messages(window: ReportWindow, current: float | None) -> Select[Any
             m.intent,
             case((typed, 1), else_=0).label("typed"),
             low.label("low"),
-            func.lag(low).over(partition_by=m.conversation_id, order_by=m.seq).label("prev_low"),
+            # Unindexed: SQLite would otherwise walk every message in the order of
+            # an index on conversation_id to save this sort, instead of seeking
+            # the window's conversations' messages.
+            func.lag(low).over(partition_by=unindexed(m.conversation_id), order_by=m.seq
+                               ).label("prev_low"),
         )
         .join(c, c.id == m.conversation_id)
         # A message with a confidence is one the bot classified: typed, or a
