@@ -139,6 +139,12 @@ class Bot:
 
     # -- answering --------------------------------------------------------------------
 
+    @property
+    def decides_in_process(self) -> bool:
+        """True when :meth:`respond` is pure computation (no remote engine to wait for):
+        the gateway may then decide inside the transaction that stores the message."""
+        return getattr(self.classifier, "parse_async", None) is None
+
     def respond(
         self,
         text: str,

@@ -121,8 +121,16 @@ class ConversationService:
     async def visitor_message(
         self, visitor_id: str, data: VisitorMessageIn, *, locale: str | None, sid: str | None = None
     ) -> Sent:
-        """Store a visitor's message once, then broadcast it and let the bot answer."""
+        """Store a visitor's message once, then broadcast it and let the bot answer.
+
+        With a bot that decides in process (the built-in engine: pure
+        computation), its answer is decided and stored in the same
+        transaction as the message: one commit per visitor turn, and the
+        conversation's row lock orders the turns. With a remote engine (Rasa:
+        an HTTP call) the answer is a second step, outside the transaction.
+        """
         text = checked_text(data.text, self.max_text)
+        bot = self._bot()
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 async with self.store.begin() as tx:
@@ -135,10 +143,19 @@ class ConversationService:
                     new_conversation = conversation is None
                     if conversation is None:
                         conversation = await tx.add_conversation(visitor_id, locale=locale)
+                    turn_locale = conversation.locale or locale or "en"
+                    decision = None
+                    if conversation.state == "bot" and bot.decides_in_process:
+                        decision = bot.respond(text, payload=data.payload, locale=turn_locale,
+                                               state=dict(conversation.bot_state or {}))
                     message = await tx.add_message(
                         conversation.id, sender="visitor", text=text,
                         client_id=data.client_id, payload=data.payload,
+                        intent=decision.intent if decision else None,
+                        confidence=decision.confidence if decision else None,
                     )
+                    answered = (None if decision is None
+                                else await self._record_decision(tx, conversation, decision))
                 break
             except IntegrityError:
                 # A retry (the client_id is stored) or a race to open the conversation.
@@ -149,12 +166,15 @@ class ConversationService:
         else:
             raise Unavailable("could not store the message; send it again")
         out = message_out(message)
-        if new_conversation:
+        moved = answered is not None and answered[1]
+        if new_conversation and not moved:  # a move is announced by _announce
             await self.notifier.status(conversation, conversation_out(conversation))
         await self.notifier.message(conversation, out, skip_sid=sid)
-        if conversation.state == "bot":
-            turn = _Turn(message, dict(conversation.bot_state or {}),
-                         conversation.locale or locale or "en")
+        if answered is not None:
+            # After the ack (sent when this returns), as the two-step path does.
+            self._spawn(self._announce(conversation, *answered))
+        elif conversation.state == "bot":
+            turn = _Turn(message, dict(conversation.bot_state or {}), turn_locale)
             self._spawn(self._bot_turn(conversation.id, turn))
         return Sent(out, created=True)
 
@@ -205,19 +225,30 @@ class ConversationService:
                     state = dict(conversation.bot_state or {})
                     continue
                 await tx.classify(message.id, decision.intent, decision.confidence)
-                conversation.bot_state = dict(decision.state)
-                reply = None
-                if decision.text:
-                    reply = await tx.add_message(
-                        conversation.id, sender="bot", text=decision.text,
-                        quick_replies=[{"title": q.title, "payload": q.payload}
-                                       for q in decision.quick_replies],
-                    )
-                moved = await self._apply_decision(tx, conversation, decision)
+                reply, moved = await self._record_decision(tx, conversation, decision)
             break
         else:
             log.error("bot turn for %s gave up: the dialogue kept changing", conversation_id)
             return
+        await self._announce(conversation, reply, moved)
+
+    async def _record_decision(self, tx: Transaction, conversation: Conversation,
+                               decision: Decision) -> tuple[Message | None, bool]:
+        """Store what the bot decided: its dialogue state, its reply (if it says
+        anything) and the state move it asks for; (the reply, whether it moved)."""
+        conversation.bot_state = dict(decision.state)
+        reply = None
+        if decision.text:
+            reply = await tx.add_message(
+                conversation.id, sender="bot", text=decision.text,
+                quick_replies=[{"title": q.title, "payload": q.payload}
+                               for q in decision.quick_replies],
+            )
+        return reply, await self._apply_decision(tx, conversation, decision)
+
+    async def _announce(self, conversation: Conversation, reply: Message | None,
+                        moved: bool) -> None:
+        """After the commit: send the bot's reply, then tell of the state move."""
         if reply is not None:
             await self.notifier.message(conversation, message_out(reply))
         if moved:

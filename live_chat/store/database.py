@@ -32,7 +32,10 @@ def create_engine(url: str) -> AsyncEngine:
         )
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No ping per checkout (a round trip each time): a connection found dead fails
+    # its statement, which answers `unavailable`, and SQLAlchemy then discards
+    # the whole pool, so the retry gets a fresh connection.
+    return create_async_engine(url, pool_size=10, max_overflow=20)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
