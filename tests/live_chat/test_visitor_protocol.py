@@ -331,3 +331,52 @@ async def test_identity_with_non_ascii_hmac_is_refused_not_hung(start_gateway) -
     # Refused at once: a hang would end in asyncio's TimeoutError instead.
     with pytest.raises(socketio.exceptions.ConnectionError):
         await asyncio.wait_for(visitor.connect(), 5)
+
+
+async def test_burst_of_retrying_visitors_stored_once_gap_free_acked_after_commit(
+    any_db_gateway: Gateway,
+) -> None:
+    """200 visitors at once, each sending two messages and retrying each with the same
+    client_id while the first attempt is in flight: every message is stored once,
+    answered by the bot once, with gap-free seqs, and every ack's row is already
+    readable from a connection of another engine when the ack arrives."""
+    from live_chat.store.database import create_engine
+
+    visitors = [any_db_gateway.visitor() for _ in range(200)]
+    await asyncio.gather(*(v.connect() for v in visitors))
+    reader = create_engine(any_db_gateway.ctx.store.engine.url.render_as_string(
+        hide_password=False))
+    unseen: list[str] = []
+
+    async def turn(visitor: VisitorClient, text: str) -> dict[str, object]:
+        client_id = cid()
+        acks = await asyncio.gather(*(visitor.send(text, client_id) for _ in range(3)))
+        assert all(a["ok"] for a in acks), acks
+        assert len({a["message"]["id"] for a in acks}) == 1
+        async with reader.connect() as conn:
+            found = await conn.scalar(select(func.count()).select_from(Message)
+                                      .where(Message.id == acks[0]["message"]["id"]))
+        if found != 1:
+            unseen.append(acks[0]["message"]["id"])
+        return acks[0]["message"]
+
+    async def visit(visitor: VisitorClient) -> str:
+        first = await turn(visitor, "where is my order?")
+        await turn(visitor, "how do I reset my password")
+        return str(first["conversation_id"])
+
+    try:
+        conversations = await asyncio.gather(*(visit(v) for v in visitors))
+        await any_db_gateway.ctx.conversations.drain()
+        assert unseen == []
+        assert len(set(conversations)) == 200
+        for conversation_id in conversations:
+            stored = await stored_messages(any_db_gateway, conversation_id)
+            assert [m.seq for m in stored] == list(range(1, len(stored) + 1))
+            senders = [m.sender for m in stored]
+            assert senders.count("visitor") == 2
+            # Each visitor message is answered once, right after it.
+            assert senders[:4] == ["visitor", "bot", "visitor", "bot"], senders
+    finally:
+        await reader.dispose()
+        await asyncio.gather(*(v.disconnect() for v in visitors))
