@@ -23,6 +23,8 @@ from aiohttp import web
 from live_chat.app import create_app
 from live_chat.context import CONTEXT, ChatContext
 from live_chat.settings import Settings
+from live_chat.store.database import create_engine, migrate
+from live_chat.store.repository import Store
 from tests.clients import VisitorClient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -173,6 +175,15 @@ async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | No
     name, url = await _create_pg_database()
     yield url
     await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def store(database_url: str | None, tmp_path: Path) -> AsyncIterator[Store]:
+    """An empty, migrated record on SQLite (a temp file) or a fresh PostgreSQL database."""
+    engine = create_engine(database_url or f"sqlite+aiosqlite:///{tmp_path / 'record.db'}")
+    await migrate(engine)
+    yield Store(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -8,18 +8,14 @@ must give the same numbers (the ``database_url`` parametrisation).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from live_chat.reports.summary import summary
 from live_chat.reports.window import ReportWindow
-from live_chat.store.database import create_engine, migrate
 from live_chat.store.models import (
     Agent,
     Conversation,
@@ -43,14 +39,6 @@ WINDOW = ReportWindow(since=at(0), until=at(0, day=3), tz=ZoneInfo("UTC"))
 #: When the report is made: ten past midnight the next day.
 NOW = at(0, 10, day=3)
 
-
-@pytest.fixture
-async def store(database_url: str | None, tmp_path: Path) -> AsyncIterator[Store]:
-    """An empty, migrated record on SQLite (a temp file) or a fresh PostgreSQL database."""
-    engine = create_engine(database_url or f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
-    await migrate(engine)
-    yield Store(engine)
-    await engine.dispose()
 
 
 @dataclass

@@ -6,9 +6,7 @@ is ``out_of_scope``. Every expected share is counted by hand in the comments.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +15,6 @@ import pytest
 
 from live_chat.reports.thresholds import GRID, current_threshold, simulate
 from live_chat.reports.window import ReportWindow
-from live_chat.store.database import create_engine, migrate
 from live_chat.store.models import Conversation, ConversationEvent, Message, Visitor
 from live_chat.store.repository import Store
 
@@ -35,14 +32,6 @@ def typed(confidence: float, intent: str) -> Row:
 
 BOT: Row = ("bot", None, None, None)
 
-
-@pytest.fixture
-async def store(database_url: str | None, tmp_path: Path) -> AsyncIterator[Store]:
-    """An empty, migrated record on SQLite (a temp file) or a fresh PostgreSQL database."""
-    engine = create_engine(database_url or f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
-    await migrate(engine)
-    yield Store(engine)
-    await engine.dispose()
 
 
 async def add_conversation(store: Store, rows: list[Row], *, hour: int = 10,

@@ -18,7 +18,6 @@ from tests.live_chat.reports.test_summary import (
     add_agent,
     add_chat,
     at,
-    store,  # noqa: F401 (the fixture)
 )
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -29,7 +28,7 @@ def values(result: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(point["t"], point["value"]) for point in result["points"]]
 
 
-async def test_a_tokyo_day_starts_at_15_00_utc(store: Store) -> None:  # noqa: F811
+async def test_a_tokyo_day_starts_at_15_00_utc(store: Store) -> None:
     # 14:59 UTC is 23:59 on the 2nd in Tokyo; 15:00 UTC and 23:30 UTC are the 3rd.
     for created in (at(14, 59), at(15), at(23, 30)):
         await add_chat(store, Chat(created=created, state="bot",
@@ -53,7 +52,7 @@ async def test_a_tokyo_day_starts_at_15_00_utc(store: Store) -> None:  # noqa: F
         ("2026-03-03T00:00:00+00:00", None)]
 
 
-async def test_hours_and_monday_weeks(store: Store) -> None:  # noqa: F811
+async def test_hours_and_monday_weeks(store: Store) -> None:
     # 2026-03-02 is a Monday. In Tokyo: 23:30 UTC on Sunday the 1st is Monday
     # 08:30; 14:00 UTC on Sunday the 8th is 23:00 Sunday (still week one);
     # 15:00 UTC on the 8th is Monday the 9th, 00:00 (week two).
@@ -76,7 +75,7 @@ async def test_hours_and_monday_weeks(store: Store) -> None:  # noqa: F811
         ("2026-03-08T23:00:00+09:00", 1.0), ("2026-03-09T00:00:00+09:00", 1.0)]
 
 
-async def test_daylight_saving_hours_are_neither_lost_nor_merged(store: Store) -> None:  # noqa: F811
+async def test_daylight_saving_hours_are_neither_lost_nor_merged(store: Store) -> None:
     # New York springs forward on 2026-03-08 at 02:00 (EST, -5) to 03:00 (EDT, -4):
     # that local day has 23 hours. 07:30 UTC is 03:30 EDT.
     await add_chat(store, Chat(created=at(7, 30, day=8), state="bot",
@@ -105,7 +104,7 @@ def test_utc_offsets_over_a_window() -> None:
         9 * 3600]
 
 
-async def test_rates_and_medians_per_bucket(store: Store) -> None:  # noqa: F811
+async def test_rates_and_medians_per_bucket(store: Store) -> None:
     await add_agent(store, AOI, "Aoi")
     # Day one: an escalation answered after 30 s and waited 10 s, rated 5; one
     # never answered (closed from the queue). Day two: one answered after 50 s.
@@ -143,7 +142,7 @@ async def test_rates_and_medians_per_bucket(store: Store) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize(("metric", "interval"), [("nope", "day"), ("conversations", "month")])
-async def test_unknown_metric_or_interval(store: Store, metric: str,  # noqa: F811
+async def test_unknown_metric_or_interval(store: Store, metric: str,
                                           interval: str) -> None:
     window = ReportWindow(since=at(0), until=at(0, day=3), tz=ZoneInfo("UTC"))
     with pytest.raises(InvalidPayload):

@@ -7,9 +7,7 @@ expected value is worked out by hand in the comments.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +15,6 @@ from sqlalchemy import select
 
 from live_chat.reports.utilisation import record_status, utilisation
 from live_chat.reports.window import ReportWindow
-from live_chat.store.database import create_engine, migrate
 from live_chat.store.models import (
     Agent,
     AgentStatusEvent,
@@ -40,14 +37,6 @@ def at(hour: int, minute: int = 0) -> datetime:
 # The report window of these tests: 09:00 to 13:00.
 WINDOW = ReportWindow(since=at(9), until=at(13), tz=ZoneInfo("UTC"))
 
-
-@pytest.fixture
-async def store(database_url: str | None, tmp_path: Path) -> AsyncIterator[Store]:
-    """An empty, migrated record on SQLite (a temp file) or a fresh PostgreSQL database."""
-    engine = create_engine(database_url or f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
-    await migrate(engine)
-    yield Store(engine)
-    await engine.dispose()
 
 
 async def add_agent(store: Store, agent_id: str, capacity: int,

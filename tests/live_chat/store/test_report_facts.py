@@ -4,17 +4,13 @@ report sees it (live_chat/store/report_facts.py), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import delete, func, insert, select, update
 
 from live_chat.reports.summary import summary
 from live_chat.reports.window import ReportWindow
-from live_chat.store.database import create_engine, migrate
 from live_chat.store.models import (
     Conversation,
     ConversationEvent,
@@ -31,13 +27,6 @@ DAY = datetime(2026, 3, 2, tzinfo=UTC)
 WINDOW = ReportWindow(since=DAY, until=DAY + timedelta(days=1), tz=ZoneInfo("UTC"))
 NOW = DAY + timedelta(days=2)
 
-
-@pytest.fixture
-async def store(database_url: str | None, tmp_path: Path) -> AsyncIterator[Store]:
-    engine = create_engine(database_url or f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
-    await migrate(engine)
-    yield Store(engine)
-    await engine.dispose()
 
 
 async def conversation(store: Store, minute: int, *intents: str) -> str:
