@@ -26,6 +26,7 @@ falls back (escalates), and the counts are summed up the thresholds here.
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import (
@@ -43,13 +44,13 @@ from sqlalchemy import (
     union_all,
 )
 
+from bot.nlu import OUT_OF_SCOPE
 from live_chat.reports.window import ReportWindow
 from live_chat.store.models import Conversation, ConversationEvent, Message
 from live_chat.store.portable import unindexed
 from live_chat.store.reports import read_connection
 from live_chat.store.repository import Store
 
-OUT_OF_SCOPE = "out_of_scope"
 #: The thresholds every simulation covers (the current one is added to them).
 GRID = tuple(round(i * 0.05, 2) for i in range(1, 20))
 
@@ -147,12 +148,8 @@ def _first_above(low: ColumnElement[Any], thresholds: list[float]) -> ColumnElem
 
 def _cumulative(firsts: list[int], n: int) -> list[int]:
     """Per threshold index, how many fall back (or escalate) there: those counted under
-    an index at or below it."""
-    out, running = [], 0
-    for i in range(n):
-        running += firsts[i]
-        out.append(running)
-    return out
+    an index at or below it (index ``n``: never)."""
+    return list(accumulate(firsts[:n]))
 
 
 def _handled_messages(window: ReportWindow, current: float | None) -> Select[Any]:

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.nlu import OUT_OF_SCOPE
 from live_chat.store.models import (
     Conversation,
     ConversationEvent,
@@ -50,7 +51,6 @@ from live_chat.store.repository import Store
 #: Intents that say nothing about what the visitor came for (docs/metrics.md).
 SMALL_TALK = ("greet", "goodbye", "thanks", "affirm", "deny")
 REQUEST_HUMAN = "request_human"
-OUT_OF_SCOPE = "out_of_scope"
 #: Milestones read from ``conversation_events`` (``closed_by_agent``: the ``closed``
 #: event when an agent held the chat).
 MILESTONES = ("escalated", "assigned", "first_agent_reply", "closed", "closed_by_agent",
