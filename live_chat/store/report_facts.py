@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.nlu import OUT_OF_SCOPE
+from bot.policy import CHITCHAT
 from live_chat.store.models import (
     Conversation,
     ConversationEvent,
@@ -48,9 +49,9 @@ from live_chat.store.models import (
 from live_chat.store.portable import epoch_us, keyed_text
 from live_chat.store.repository import Store
 
-#: Intents that say nothing about what the visitor came for (docs/metrics.md).
-SMALL_TALK = ("greet", "goodbye", "thanks", "affirm", "deny")
-REQUEST_HUMAN = "request_human"
+#: Intents that say nothing about what the visitor came for (docs/metrics.md): the
+#: policy's small talk, and asking for a person.
+NOT_A_TOPIC = (*sorted(CHITCHAT), "request_human")
 #: Milestones read from ``conversation_events`` (``closed_by_agent``: the ``closed``
 #: event when an agent held the chat).
 MILESTONES = ("escalated", "assigned", "first_agent_reply", "closed", "closed_by_agent",
@@ -154,7 +155,7 @@ def _told(ids: Any) -> Select[Any]:
     the first out-of-scope one when there is none (one aggregate for both)."""
     m = Message.__table__
     visitor = m.c.sender == "visitor"
-    topical = and_(visitor, m.c.intent.not_in((*SMALL_TALK, REQUEST_HUMAN)))
+    topical = and_(visitor, m.c.intent.not_in(NOT_A_TOPIC))
     return (
         select(
             m.c.conversation_id.label("id"),
