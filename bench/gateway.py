@@ -32,6 +32,7 @@ import logging
 import math
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -286,16 +287,39 @@ def servers(env: dict[str, str], store: str, with_floors: bool) -> Iterator[list
             stop(server.process)
 
 
+@contextmanager
+def profiled(pid: int, path: str | None) -> Iterator[None]:
+    """With ``path``: py-spy samples ``pid`` meanwhile, collapsed stacks written to ``path``."""
+    if path is None:
+        yield
+        return
+    spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
+                            str(pid), "--rate", "250", "--format", "raw", "--nonblocking",
+                            "-o", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # py-spy attaches before the load starts
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+        print(f"(py-spy profile of the gateway: {path}; summarise with "
+              f"python -m bench.profile_summary {path})", file=sys.stderr)
+
+
 def throughput(args: argparse.Namespace, env: dict[str, str], store: str) -> None:
     shapes = ([(args.visitors or 50, args.messages or 20)] if args.visitors or args.messages
               else list(SHAPES.values()) if args.shape == "all" else [SHAPES[args.shape]])
     rows: dict[tuple[int, int], dict[str, list[dict[str, float]]]] = {s: {} for s in shapes}
+    profiled_once = False  # --profile samples the gateway's first measured round only
     with servers(env, store, with_floors=True) as running:
         for _ in range(args.rounds):  # interleaved, so drift hits all alike
             for shape in shapes:
                 for server in running:
-                    rows[shape].setdefault(server.name, []).append(
-                        asyncio.run(measure(server, *shape)))
+                    spy = args.profile if server.name == "gateway" and not profiled_once else None
+                    with profiled(server.process.pid, spy):
+                        rows[shape].setdefault(server.name, []).append(
+                            asyncio.run(measure(server, *shape)))
+                    profiled_once = profiled_once or spy is not None
                 for row, floor in zip(*(rows[shape][n] for n in ("gateway", "floor")),
                                       strict=True):
                     row["x_floor"] = row["round_trips_per_s"] / floor["round_trips_per_s"]
@@ -385,6 +409,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each; medians reported")
     parser.add_argument("--idle", type=int, default=0, metavar="N",
                         help="instead: hold N idle visitors on the gateway and print its RSS")
+    parser.add_argument("--profile", metavar="PATH",
+                        help="py-spy the gateway's first round into PATH (its CPU figure then "
+                             "includes the sampling)")
     parser.add_argument("--hold", nargs=3, help=argparse.SUPPRESS)  # URL N BATCH, for --idle
     args = parser.parse_args()
     raise_nofile()

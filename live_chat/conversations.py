@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from bot import Action, Bot, Decision
+from bot import Bot
 from live_chat.errors import Conflict, NotFound, Unavailable
 from live_chat.lifecycle import apply_move
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.routing import Routing
+from live_chat.store.group_commit import GroupCommit
 from live_chat.store.models import Conversation, Message, utcnow
-from live_chat.store.repository import IntegrityError, Store, Transaction
+from live_chat.store.repository import IntegrityError, Store
+from live_chat.visitor_turns import VisitorTurn, VisitorTurns, record_decision
 from live_chat.wire import (
     CsatIn,
     LeaveMessageIn,
@@ -113,6 +115,7 @@ class ConversationService:
         self.routing = routing
         self.max_text = max_text
         self._turns = KeyedLocks()
+        self._writer = GroupCommit(store.engine, VisitorTurns(bot).write)
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.Task[None]] = set()
 
@@ -123,59 +126,37 @@ class ConversationService:
     ) -> Sent:
         """Store a visitor's message once, then broadcast it and let the bot answer.
 
-        With a bot that decides in process (the built-in engine: pure
-        computation), its answer is decided and stored in the same
-        transaction as the message: one commit per visitor turn, and the
-        conversation's row lock orders the turns. With a remote engine (Rasa:
-        an HTTP call) the answer is a second step, outside the transaction.
+        The message goes through the group commit (``live_chat/visitor_turns.py``):
+        with a bot that decides in process, its answer is decided and stored in
+        the same transaction, shared with the other visitors' turns of the
+        moment. With a remote engine (Rasa: an HTTP call) the answer is a
+        second step, after the commit.
         """
-        text = checked_text(data.text, self.max_text)
-        bot = self._bot()
+        turn = VisitorTurn(visitor_id, data.client_id, checked_text(data.text, self.max_text),
+                           data.payload, locale)
         for _ in range(_WRITE_ATTEMPTS):
             try:
-                async with self.store.begin() as tx:
-                    # A retry finds its first copy in whichever conversation it went
-                    # to, even one closed (and followed by another) in the meantime.
-                    existing = await tx.visitor_message_by_client_id(visitor_id, data.client_id)
-                    if existing is not None:
-                        return Sent(message_out(existing), created=False)
-                    conversation = await tx.open_conversation(visitor_id, lock=True)
-                    new_conversation = conversation is None
-                    if conversation is None:
-                        conversation = await tx.add_conversation(visitor_id, locale=locale)
-                    turn_locale = conversation.locale or locale or "en"
-                    decision = None
-                    if conversation.state == "bot" and bot.decides_in_process:
-                        decision = bot.respond(text, payload=data.payload, locale=turn_locale,
-                                               state=dict(conversation.bot_state or {}))
-                    message = await tx.add_message(
-                        conversation.id, sender="visitor", text=text,
-                        client_id=data.client_id, payload=data.payload,
-                        intent=decision.intent if decision else None,
-                        confidence=decision.confidence if decision else None,
-                    )
-                    answered = (None if decision is None
-                                else await self._record_decision(tx, conversation, decision))
+                stored = await self._writer.submit(turn)
                 break
             except IntegrityError:
-                # A retry (the client_id is stored) or a race to open the conversation.
-                async with self.store.begin() as tx:
-                    existing = await tx.visitor_message_by_client_id(visitor_id, data.client_id)
-                if existing is not None:
-                    return Sent(message_out(existing), created=False)
+                # A retry racing its first attempt, or two processes opening the
+                # visitor's conversation: the next round reads what won.
+                continue
         else:
             raise Unavailable("could not store the message; send it again")
-        out = message_out(message)
-        moved = answered is not None and answered[1]
-        if new_conversation and not moved:  # a move is announced by _announce
+        out = message_out(stored.message)
+        conversation = stored.conversation
+        if conversation is None:
+            return Sent(out, created=False)
+        if stored.new_conversation and not stored.moved:  # a move is announced by _announce
             await self.notifier.status(conversation, conversation_out(conversation))
         await self.notifier.message(conversation, out, skip_sid=sid)
-        if answered is not None:
+        if stored.decided:
             # After the ack (sent when this returns), as the two-step path does.
-            self._spawn(self._announce(conversation, *answered))
+            self._spawn(self._announce(conversation, stored.reply, stored.moved))
         elif conversation.state == "bot":
-            turn = _Turn(message, dict(conversation.bot_state or {}), turn_locale)
-            self._spawn(self._bot_turn(conversation.id, turn))
+            self._spawn(self._bot_turn(conversation.id, _Turn(
+                stored.message, stored.bot_state or {}, stored.locale)))
         return Sent(out, created=True)
 
     async def sync(self, visitor_id: str, since_seq: int) -> dict[str, Any]:
@@ -225,26 +206,12 @@ class ConversationService:
                     state = dict(conversation.bot_state or {})
                     continue
                 await tx.classify(message.id, decision.intent, decision.confidence)
-                reply, moved = await self._record_decision(tx, conversation, decision)
+                reply, moved = await record_decision(tx, conversation, decision)
             break
         else:
             log.error("bot turn for %s gave up: the dialogue kept changing", conversation_id)
             return
         await self._announce(conversation, reply, moved)
-
-    async def _record_decision(self, tx: Transaction, conversation: Conversation,
-                               decision: Decision) -> tuple[Message | None, bool]:
-        """Store what the bot decided: its dialogue state, its reply (if it says
-        anything) and the state move it asks for; (the reply, whether it moved)."""
-        conversation.bot_state = dict(decision.state)
-        reply = None
-        if decision.text:
-            reply = await tx.add_message(
-                conversation.id, sender="bot", text=decision.text,
-                quick_replies=[{"title": q.title, "payload": q.payload}
-                               for q in decision.quick_replies],
-            )
-        return reply, await self._apply_decision(tx, conversation, decision)
 
     async def _announce(self, conversation: Conversation, reply: Message | None,
                         moved: bool) -> None:
@@ -253,22 +220,6 @@ class ConversationService:
             await self.notifier.message(conversation, message_out(reply))
         if moved:
             await self._after_move(conversation)
-
-    async def _apply_decision(
-        self, tx: Transaction, conversation: Conversation, decision: Decision
-    ) -> bool:
-        """Make the state move the decision asks for; True when the state changed."""
-        if decision.action is Action.ESCALATE:
-            conversation.priority = decision.priority
-            await apply_move(tx, conversation, "escalate", actor="bot",
-                             data={"intent": decision.intent, "priority": decision.priority})
-            return True
-        if decision.resolved:
-            conversation.resolution = "resolved_by_bot"
-            await tx.add_event(conversation.id, "bot_resolved", actor="visitor")
-            await apply_move(tx, conversation, "close", actor="bot")
-            return True
-        return False
 
     # -- visitor requests ---------------------------------------------------
 
@@ -442,4 +393,5 @@ class ConversationService:
         for timer in list(self._timers):
             timer.cancel()
         await asyncio.gather(*list(self._timers), return_exceptions=True)
+        await self._writer.stop()
         await self.drain()

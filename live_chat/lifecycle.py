@@ -13,13 +13,13 @@ wait, handle time and abandonment are queries over those rows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from live_chat.errors import Conflict
 
 if TYPE_CHECKING:
     from live_chat.store.models import Conversation
-    from live_chat.store.repository import Transaction
 
 State = Literal["bot", "queued", "assigned", "closed", "abandoned"]
 Move = Literal["escalate", "assign", "transfer", "requeue", "handback", "close", "abandon"]
@@ -60,7 +60,28 @@ def is_open(state: str) -> bool:
     return state in ("bot", "queued", "assigned")
 
 
-async def apply_move(tx: Transaction, conversation: Conversation, move: Move, *, actor: str,
+def enter_state(conversation: Conversation, to_state: str, now: datetime) -> str:
+    """Set ``conversation``'s state and the moments the reports read; the state it left."""
+    from_state = conversation.state
+    conversation.state = to_state
+    conversation.updated_at = now
+    if to_state == "queued":
+        conversation.queued_at = now
+    if to_state == "assigned" and from_state == "queued":
+        conversation.assigned_at = now
+    if to_state in ("closed", "abandoned"):
+        conversation.closed_at = now
+    return from_state
+
+
+class Mover(Protocol):
+    """What records a move: a store transaction, or a group commit's batch of turns."""
+
+    async def set_state(self, conversation: Conversation, to_state: str, *, event: str,
+                        actor: str | None = None, data: dict[str, Any] | None = None) -> Any: ...
+
+
+async def apply_move(tx: Mover, conversation: Conversation, move: Move, *, actor: str,
                      data: dict[str, Any] | None = None) -> None:
     """Make ``move`` on ``conversation`` inside ``tx`` and record it as an event.
 

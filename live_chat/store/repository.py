@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from live_chat.lifecycle import enter_state
 from live_chat.store.models import (
     OPEN_STATES,
     Agent,
@@ -128,16 +129,8 @@ class Transaction:
         data: dict[str, Any] | None = None,
     ) -> ConversationEvent:
         """Move ``conversation`` to ``to_state`` and record why, with the time."""
-        from_state = conversation.state
         now = utcnow()
-        conversation.state = to_state
-        conversation.updated_at = now
-        if to_state == "queued":
-            conversation.queued_at = now
-        if to_state == "assigned" and from_state == "queued":
-            conversation.assigned_at = now
-        if to_state in ("closed", "abandoned"):
-            conversation.closed_at = now
+        from_state = enter_state(conversation, to_state, now)
         return await self.add_event(
             conversation.id, event, from_state=from_state, to_state=to_state,
             actor=actor, data=data, at=now,

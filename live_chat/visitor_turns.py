@@ -1,0 +1,144 @@
+"""A visitor's turn: their message, the bot's decision on it, and what that decision stores.
+
+Many turns are stored in one transaction by the group commit
+(:mod:`live_chat.store.group_commit`); :meth:`VisitorTurns.write` is what it
+runs on each batch. With a bot that decides in process, the decision is
+pure computation (~0.1 ms) made inside the transaction, from the dialogue
+state the conversation's previous turn stored, so the visitor's message, its
+classification, the reply and any state move commit together. A remote bot
+(Rasa: an HTTP call) decides after the commit, in a second step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import Action, Bot, Decision
+from live_chat.lifecycle import Mover, apply_move, is_open
+from live_chat.store.models import Conversation, Message
+from live_chat.store.turns import TurnWrites, open_conversations, stored_by_client_id
+
+
+class Writes(Mover, Protocol):
+    """The write calls a decision needs: a store transaction has them, so has a batch."""
+
+    async def add_message(self, conversation_id: str, *, sender: str, text: str,
+                          quick_replies: list[dict[str, str]] | None = None) -> Message: ...
+
+    async def add_event(self, conversation_id: str, type_: str, *,
+                        actor: str | None = None,
+                        data: dict[str, Any] | None = None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorTurn:
+    """One visitor message to store (``locale``: the connection's, for a new conversation)."""
+
+    visitor_id: str
+    client_id: str
+    text: str
+    payload: str | None
+    locale: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTurn:
+    """What a turn stored; ``created`` is False for a retry (``message`` is the first copy)."""
+
+    conversation: Conversation | None
+    message: Message
+    created: bool
+    new_conversation: bool = False
+    decided: bool = False
+    reply: Message | None = None
+    moved: bool = False
+    bot_state: dict[str, Any] | None = None
+    locale: str = "en"
+
+
+class VisitorTurns:
+    """Stores batches of visitor turns; ``bot`` returns the bot currently serving."""
+
+    def __init__(self, bot: Callable[[], Bot]) -> None:
+        self._bot = bot
+
+    async def write(self, conn: AsyncConnection,
+                    turns: Sequence[VisitorTurn]) -> list[StoredTurn | BaseException]:
+        """Store ``turns`` on ``conn`` (one open transaction), in order; one outcome each."""
+        stored = await stored_by_client_id(conn, ((t.visitor_id, t.client_id) for t in turns))
+        by_visitor = await open_conversations(conn, {t.visitor_id for t in turns})
+        writes = TurnWrites(by_visitor.values())
+        bot = self._bot()
+        outcomes: list[StoredTurn | BaseException] = []
+        for turn in turns:
+            # A retry finds its first copy in whichever conversation it went to,
+            # even one closed (and followed by another) in the meantime.
+            first = stored.get((turn.visitor_id, turn.client_id))
+            if first is not None:
+                outcomes.append(StoredTurn(None, first, created=False))
+                continue
+            try:
+                outcome = await self._turn(writes, by_visitor, bot, turn)
+            except Exception as exc:  # this turn alone fails (a bot that raised, say)
+                outcomes.append(exc)
+                continue
+            stored[(turn.visitor_id, turn.client_id)] = outcome.message
+            outcomes.append(outcome)
+        await writes.flush(conn)
+        return outcomes
+
+    async def _turn(self, writes: TurnWrites, by_visitor: dict[str, Conversation], bot: Bot,
+                    turn: VisitorTurn) -> StoredTurn:
+        conversation = by_visitor.get(turn.visitor_id)
+        new_conversation = conversation is None
+        if conversation is None:
+            conversation = await writes.add_conversation(turn.visitor_id, locale=turn.locale)
+            by_visitor[turn.visitor_id] = conversation
+        locale = conversation.locale or turn.locale or "en"
+        bot_state = dict(conversation.bot_state or {})
+        decision = None
+        if conversation.state == "bot" and bot.decides_in_process:
+            # Before any write: a decision that raises leaves nothing half stored.
+            decision = bot.respond(turn.text, payload=turn.payload, locale=locale,
+                                   state=bot_state)
+        message = await writes.add_message(
+            conversation.id, sender="visitor", text=turn.text, client_id=turn.client_id,
+            payload=turn.payload, intent=decision.intent if decision else None,
+            confidence=decision.confidence if decision else None,
+        )
+        reply, moved = (None, False) if decision is None else await record_decision(
+            writes, conversation, decision)
+        if not is_open(conversation.state):
+            del by_visitor[turn.visitor_id]  # closed: the visitor's next message opens one
+        return StoredTurn(conversation, message, created=True, new_conversation=new_conversation,
+                          decided=decision is not None, reply=reply, moved=moved,
+                          bot_state=bot_state, locale=locale)
+
+
+async def record_decision(writes: Writes, conversation: Conversation,
+                          decision: Decision) -> tuple[Message | None, bool]:
+    """Store what the bot decided: its dialogue state, its reply (if it says anything)
+    and the state move it asks for; (the reply, whether the state changed)."""
+    conversation.bot_state = dict(decision.state)
+    reply = None
+    if decision.text:
+        reply = await writes.add_message(
+            conversation.id, sender="bot", text=decision.text,
+            quick_replies=[{"title": q.title, "payload": q.payload}
+                           for q in decision.quick_replies],
+        )
+    if decision.action is Action.ESCALATE:
+        conversation.priority = decision.priority
+        await apply_move(writes, conversation, "escalate", actor="bot",
+                         data={"intent": decision.intent, "priority": decision.priority})
+        return reply, True
+    if decision.resolved:
+        conversation.resolution = "resolved_by_bot"
+        await writes.add_event(conversation.id, "bot_resolved", actor="visitor")
+        await apply_move(writes, conversation, "close", actor="bot")
+        return reply, True
+    return reply, False
