@@ -10,7 +10,9 @@ run, are measured round by round, interleaved, so noise hits all alike:
 - the tsunagu gateway (SQLite, or PostgreSQL and Redis when given).
 
 The floor and the gateway get the same python-socketio visitors (websocket
-transport). Per server: round trips/s, p50 and p99, the server's CPU
+transport); the gateway's visitors wait for their ``session`` event, as the
+widget does, before the timing starts, and the time to connect them all is
+printed beside. Per server: round trips/s, p50 and p99, the server's CPU
 milliseconds per round trip (utime+stime, children included, from /proc) and
 round trips/s as a multiple of the floor's. Shapes: 200x5 and 50x20 by
 default. A goal table ends the run.
@@ -117,10 +119,17 @@ def rss_kib(pid: int) -> int:
 class Visitor:
     """A python-socketio visitor on /visitor: a message, its ack, then the bot's reply."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, session: bool) -> None:
         self.client = socketio.AsyncClient(reconnection=False)
         self.replies: asyncio.Queue[object] = asyncio.Queue()
         self.client.on("message", self._on_message, namespace=NS)
+        # The gateway's visitors wait for the `session` event, as the widget does:
+        # a round trip is timed from a set-up connection, not one still being set up.
+        self.session = asyncio.Event()
+        if session:
+            self.client.on("session", lambda _data: self.session.set(), namespace=NS)
+        else:
+            self.session.set()
 
     def _on_message(self, data: object) -> None:
         if isinstance(data, dict) and data.get("sender") == "bot":
@@ -129,6 +138,7 @@ class Visitor:
     async def connect(self, url: str) -> Visitor:
         await self.client.connect(url, namespaces=[NS], transports=["websocket"],
                                   auth={"locale": "en"}, wait_timeout=30)
+        await asyncio.wait_for(self.session.wait(), 30)
         return self
 
     async def round_trip(self, i: int) -> None:
@@ -140,12 +150,13 @@ class Visitor:
         await asyncio.wait_for(self.replies.get(), 30)
 
 
-async def connect_visitors(url: str, n: int, batch: int) -> tuple[list[Visitor], list[str]]:
+async def connect_visitors(url: str, n: int, batch: int, *,
+                           session: bool = True) -> tuple[list[Visitor], list[str]]:
     """Connect ``n`` visitors, ``batch`` at a time: (connected, errors of the others)."""
     connected: list[Visitor] = []
     errors: list[str] = []
     for start in range(0, n, batch):
-        done = await asyncio.gather(*(Visitor().connect(url)
+        done = await asyncio.gather(*(Visitor(session=session).connect(url)
                                       for _ in range(min(batch, n - start))),
                                     return_exceptions=True)
         connected += [v for v in done if isinstance(v, Visitor)]
@@ -158,8 +169,8 @@ async def disconnect(visitors: list[Visitor]) -> None:
 
 
 @asynccontextmanager
-async def sio_visitors(url: str, n: int) -> AsyncIterator[list[RoundTrip]]:
-    visitors, errors = await connect_visitors(url, n, batch=200)
+async def sio_visitors(url: str, n: int, *, session: bool) -> AsyncIterator[list[RoundTrip]]:
+    visitors, errors = await connect_visitors(url, n, batch=200, session=session)
     try:
         if errors:
             raise SystemExit(f"{len(errors)} of {n} visitors could not connect: {errors[0]}")
@@ -193,7 +204,9 @@ class Server:
     process: subprocess.Popen[bytes]
 
     def visitors(self, n: int) -> AbstractAsyncContextManager[list[RoundTrip]]:
-        return (echo_visitors if self.name == "echo" else sio_visitors)(self.url, n)
+        if self.name == "echo":
+            return echo_visitors(self.url, n)
+        return sio_visitors(self.url, n, session=self.name == "gateway")
 
 
 async def measure(server: Server, visitors: int, messages: int) -> dict[str, float]:
@@ -206,7 +219,9 @@ async def measure(server: Server, visitors: int, messages: int) -> dict[str, flo
             await trip(i)
             latencies.append(time.perf_counter() - started)
 
+    connecting = time.perf_counter()
     async with server.visitors(visitors) as trips:
+        connected = time.perf_counter() - connecting
         cpu, started = cpu_seconds(server.process.pid), time.perf_counter()
         await asyncio.gather(*(chat(trip) for trip in trips))
         elapsed = time.perf_counter() - started
@@ -216,6 +231,7 @@ async def measure(server: Server, visitors: int, messages: int) -> dict[str, flo
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "cpu_ms": cpu * 1000 / len(latencies),
+        "connect_ms": connected * 1000,
     }
 
 
@@ -329,14 +345,14 @@ def throughput(args: argparse.Namespace, env: dict[str, str], store: str) -> Non
     for (visitors, messages), by_server in rows.items():
         print(f"\n{visitors} visitors x {messages} messages, median of {args.rounds} rounds")
         print(f"{'':<38}{'round trips/s':>14}{'p50 ms':>9}{'p99 ms':>9}"
-              f"{'CPU ms/rt':>11}{'x floor':>9}")
+              f"{'CPU ms/rt':>11}{'x floor':>9}{'connect all ms':>16}")
         floor_rate = statistics.median(r["round_trips_per_s"] for r in by_server["floor"])
         med: dict[str, dict[str, float]] = {}
         for name, runs in by_server.items():
             m = med[name] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
             x = m.get("x_floor", m["round_trips_per_s"] / floor_rate)
             print(f"{labels[name]:<38}{m['round_trips_per_s']:>14.0f}{m['p50_ms']:>9.1f}"
-                  f"{m['p99_ms']:>9.1f}{m['cpu_ms']:>11.2f}{x:>9.3f}")
+                  f"{m['p99_ms']:>9.1f}{m['cpu_ms']:>11.2f}{x:>9.3f}{m['connect_ms']:>16.0f}")
         g, shape = med["gateway"], f"{visitors}x{messages}"
         low = 0.35 if store == "SQLite" else 0.25
         met = ("stretch" if g["x_floor"] >= 0.5 else "yes") if g["x_floor"] >= low else "no"

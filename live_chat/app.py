@@ -5,7 +5,7 @@ from __future__ import annotations
 import socketio
 from aiohttp import web
 
-from live_chat import http
+from live_chat import http, socket_json
 from live_chat.agent_events import AgentNamespace
 from live_chat.context import CONTEXT, SETTINGS, SIO, ChatContext
 from live_chat.origins import Origins
@@ -27,6 +27,7 @@ def create_app(settings: Settings) -> web.Application:
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
+        json=socket_json,
         cors_allowed_origins=Origins(settings.allowed_origins).engineio_check,
         max_http_buffer_size=settings.max_payload_bytes,
         ping_interval=20,

@@ -84,7 +84,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                                         max_text=settings.max_text)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     feed = SupervisorFeed(sio, partial(overview, store, routing, settings.timezone),
-                          namespace=AGENT_NS)
+                          namespace=AGENT_NS, shared=redis is not None)
     notifier.on_change = feed.changed
     app[REDIS] = redis
     app[CONTEXT] = ChatContext(

@@ -100,12 +100,18 @@ class SupervisorFeed:
     escalations is one push), and one every ``refresh`` seconds anyway so
     that today's figures and changes made on other processes show. With
     several processes the emit goes through the Redis manager, so a change
-    on one process reaches supervisors connected to any.
+    on one process reaches supervisors connected to any. ``shared`` says
+    whether there are other processes: alone, a process builds nothing while
+    no supervisor is connected to it (the build, a report over today, would
+    cost every escalation and close under load; a supervisor who connects
+    marks the feed changed).
     """
 
     def __init__(self, sio: socketio.AsyncServer, build: Callable[[], Awaitable[dict[str, Any]]],
-                 *, namespace: str, interval: float = 0.5, refresh: float = 10.0) -> None:
+                 *, namespace: str, shared: bool, interval: float = 0.5,
+                 refresh: float = 10.0) -> None:
         self.sio = sio
+        self.shared = shared
         self.build = build
         self.namespace = namespace
         self.interval = interval
@@ -124,6 +130,8 @@ class SupervisorFeed:
                 if not self._watching_here():
                     continue
             self._changed.clear()
+            if not self.shared and not self._watching_here():
+                continue
             try:
                 overview = await self.build()
                 await self.sio.emit("overview", {**overview, "at": utcnow().isoformat()},
