@@ -125,7 +125,10 @@ class SupervisorFeed:
         """Push until cancelled; a failed build is logged and retried on the next change."""
         while True:
             try:
-                await asyncio.wait_for(self._changed.wait(), self.refresh)
+                # Not wait_for: on Python 3.11 it swallows a cancel that arrives as the
+                # event is set (a change during shutdown), and this loop never ended.
+                async with asyncio.timeout(self.refresh):
+                    await self._changed.wait()
             except TimeoutError:
                 if not self._watching_here():
                     continue

@@ -23,6 +23,7 @@ from live_chat.wire import (
     TypingIn,
     VisitorMessageIn,
     parse,
+    storable,
 )
 
 log = logging.getLogger(__name__)
@@ -157,10 +158,10 @@ def _identity_user(ctx: ChatContext, identity: Any) -> str:
 
 
 def _short_text(value: Any, limit: int) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
+    return value[:limit] if isinstance(value, str) and value and storable(value) else None
 
 
 def _page_url(value: Any) -> str | None:
-    if not isinstance(value, str) or len(value) > 2000:
+    if not isinstance(value, str) or len(value) > 2000 or not storable(value):
         return None
     return value if urlsplit(value).scheme in ("http", "https") else None

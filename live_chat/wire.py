@@ -101,12 +101,29 @@ def parse(model: type[P], data: Any) -> P:
         data = {}
     if not isinstance(data, dict):
         raise InvalidPayload(f"expected a JSON object, got {type(data).__name__}")
+    for name, value in data.items():  # the payloads are flat: their text is at the top
+        if isinstance(value, str) and not storable(value):
+            raise InvalidPayload(f"{name}: must not contain NUL or unpaired surrogate characters")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "payload"
         raise InvalidPayload(f"{where}: {first['msg']}") from None
+
+
+def storable(text: str) -> bool:
+    """False for text no database should be given: NUL (PostgreSQL refuses it) or an
+    unpaired surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def checked_text(raw: str, max_text: int) -> str:

@@ -152,7 +152,8 @@ class TrainingJobs:
         try:
             while True:
                 try:
-                    line = await asyncio.wait_for(process.stdout.readline(), HEARTBEAT_S)
+                    async with asyncio.timeout(HEARTBEAT_S):  # wait_for may swallow a cancel
+                        line = await process.stdout.readline()
                 except TimeoutError:
                     await self._update(job_id)  # still alive: touch the row
                     continue

@@ -380,3 +380,19 @@ async def test_burst_of_retrying_visitors_stored_once_gap_free_acked_after_commi
     finally:
         await reader.dispose()
         await asyncio.gather(*(v.disconnect() for v in visitors))
+
+
+@pytest.mark.parametrize("text", ["hello\x00world", "broken \ud800 half"])
+async def test_text_no_database_stores_is_invalid_and_the_next_message_goes_through(
+    any_db_gateway: Gateway, text: str
+) -> None:
+    """A NUL (PostgreSQL refuses it) or an unpaired surrogate, in the message or in the
+    connect's locale and page_url: a clear `invalid`, not `unavailable` or a failed connect."""
+    auth = {"locale": f"ja{text}", "page_url": f"https://shop.example/{text}"}
+    async with any_db_gateway.visitor(auth=auth) as visitor:
+        ack = await visitor.send(text, cid())
+        assert ack["ok"] is False and ack["error"] == "invalid", ack
+        assert "text" in ack["message"]
+        assert (await visitor.send("still here", cid()))["ok"] is True
+    assert await count(any_db_gateway, select(func.count()).select_from(Message)
+                       .where(Message.sender == "visitor")) == 1
