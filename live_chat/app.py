@@ -9,6 +9,7 @@ from live_chat import http, socket_json
 from live_chat.agent_events import AgentNamespace
 from live_chat.context import CONTEXT, SETTINGS, SIO, ChatContext
 from live_chat.origins import Origins
+from live_chat.redis_clients import PooledRedisManager
 from live_chat.resources import chat_resources
 from live_chat.settings import Settings
 from live_chat.visitor_events import VisitorNamespace
@@ -20,7 +21,8 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     manager = (
         # write_only=False: this process also listens, to deliver emits made elsewhere.
-        socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
+        PooledRedisManager(settings.redis_url, channel=settings.redis_channel,
+                           max_connections=settings.redis_max_connections)
         if settings.redis_url
         else None
     )

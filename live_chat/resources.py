@@ -33,6 +33,7 @@ from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
+from live_chat.redis_clients import redis_client
 from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.store.database import create_engine, migrate, startup_lock
@@ -64,7 +65,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     except Exception as exc:
         await engine.dispose()
         raise RuntimeError(f"cannot prepare the database at {engine.url!r}: {exc}") from exc
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = (redis_client(settings.redis_url, settings.redis_max_connections)
+             if settings.redis_url else None)
     store = Store(engine)
     catalog = Catalog(store)
     registry = ModelRegistry(store, settings.models_dir)

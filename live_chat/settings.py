@@ -41,6 +41,8 @@ class Settings:
     database_url: str = ""
     redis_url: str | None = None
     redis_channel: str = "tsunagu"
+    # Connections each Redis client of a process may open; a burst beyond waits.
+    redis_max_connections: int = 50
     allowed_origins: tuple[str, ...] = ()
     secret_key: str = ""
     identity_secret: str | None = None
@@ -90,6 +92,7 @@ class Settings:
             "database_url": env.get("DATABASE_URL", ""),
             "redis_url": env.get("REDIS_URL") or None,
             "redis_channel": env.get("TSUNAGU_REDIS_CHANNEL", "tsunagu"),
+            "redis_max_connections": _int(env, "TSUNAGU_REDIS_MAX_CONNECTIONS", 50, minimum=2),
             "allowed_origins": _origins(env.get("TSUNAGU_ALLOWED_ORIGINS", "")),
             "secret_key": env.get("TSUNAGU_SECRET_KEY", ""),
             "identity_secret": env.get("TSUNAGU_IDENTITY_SECRET") or None,

@@ -75,3 +75,26 @@ async def test_tsunagu_train_activates_a_model_that_the_gateway_swaps_in(
     async with gateway.visitor() as visitor:
         await visitor.send("hello", "c1")
         assert (await visitor.next_where("message", lambda m: m["sender"] == "bot"))["text"]
+
+
+async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing(
+    start_gateway, redis_url: str
+) -> None:
+    """150 visitors leave at once, on a pool of 20 Redis connections: every tab count
+    reaches zero and every leave time is kept (before, redis-py's pool raised
+    MaxConnectionsError past 100 and the decrements were lost)."""
+    prefix = f"tsunagu-test-{os.urandom(4).hex()}:"
+    gateway = await start_gateway(redis_url=redis_url, redis_channel=prefix + "channel",
+                                  handoff_prefix=prefix, redis_max_connections=20)
+    visitors = [gateway.visitor() for _ in range(150)]
+    await asyncio.gather(*(v.connect() for v in visitors))
+    ids = [v.session["visitor_id"] for v in visitors]
+    presence = gateway.ctx.presence
+    assert [await presence.open_tabs(i) for i in ids] == [1] * 150
+    await asyncio.gather(*(v.sio.disconnect() for v in visitors))
+    for _ in range(100):
+        if all([await presence.left_at(i) is not None for i in ids]):
+            break
+        await asyncio.sleep(0.05)
+    assert [await presence.open_tabs(i) for i in ids] == [0] * 150
+    assert all([await presence.left_at(i) is not None for i in ids])
