@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from live_chat.agent_replies import AgentReply, write_replies
 from live_chat.broadcast import SocketNotifier
-from live_chat.errors import Conflict, Forbidden, InvalidPayload, NotFound
+from live_chat.errors import Conflict, Forbidden, InvalidPayload, NotFound, Unavailable
 from live_chat.lifecycle import apply_move, is_open
 from live_chat.routing import Routing, chat_for_agent
+from live_chat.store.group_commit import GroupCommit
 from live_chat.store.models import Agent, Conversation
 from live_chat.store.repository import IntegrityError, Store, Transaction
 from live_chat.wire import (
@@ -42,6 +44,7 @@ class AgentDesk:
         self.routing = routing
         self.notifier = notifier
         self.max_text = max_text
+        self._writer = GroupCommit(store.engine, write_replies)
 
     async def hello(self, agent: Agent, status: str) -> dict[str, Any]:
         """The agent and every chat they hold now, each with its whole history."""
@@ -51,33 +54,29 @@ class AgentDesk:
         return {"agent": agent_out(agent, status), "conversations": chats}
 
     async def send(self, agent: Agent, data: AgentMessageIn) -> tuple[dict[str, Any], bool]:
-        """Store the agent's reply once; returns it and whether this call stored it."""
-        text = checked_text(data.text, self.max_text)
-        for attempt in range(_WRITE_ATTEMPTS):
+        """Store the agent's reply once; returns it and whether this call stored it.
+
+        The reply goes through the group commit (``live_chat/agent_replies.py``),
+        with the other agents' replies of the moment; the ack follows the commit.
+        """
+        reply = AgentReply(agent.id, agent.name, data.conversation_id, data.client_id,
+                           checked_text(data.text, self.max_text))
+        for _ in range(_WRITE_ATTEMPTS):
             try:
-                async with self.store.begin() as tx:
-                    # A retry answers with the first copy, even if the chat has
-                    # left this agent since the first attempt was stored.
-                    existing = await tx.message_by_client_id(data.conversation_id,
-                                                             data.client_id)
-                    if existing is not None and existing.author_id == agent.id:
-                        return message_out(existing), False
-                    conversation = await self._authorized(tx, agent, data.conversation_id,
-                                                          lock=True)
-                    first_reply = not await tx.has_message_from(conversation.id, "agent")
-                    message = await tx.add_message(
-                        conversation.id, sender="agent", text=text, client_id=data.client_id,
-                        author_id=agent.id, author_name=agent.name,
-                    )
-                    if first_reply:
-                        await tx.add_event(conversation.id, "first_agent_reply", actor=agent.id)
+                stored = await self._writer.submit(reply)
                 break
             except IntegrityError:
-                if attempt == _WRITE_ATTEMPTS - 1:
-                    raise
-        out = message_out(message)
-        await self.notifier.message(conversation, out)
-        return out, True
+                continue  # a retry racing its first attempt: the next round reads it
+        else:
+            raise Unavailable("could not store the message; send it again")
+        out = message_out(stored.message)
+        if stored.conversation is not None:
+            await self.notifier.message(stored.conversation, out)
+        return out, stored.created
+
+    async def stop(self) -> None:
+        """Store what agents already sent, then stop the writer (shutdown)."""
+        await self._writer.stop()
 
     async def typing(self, agent: Agent, data: AgentTypingIn, sid: str) -> None:
         async with self.store.begin() as tx:

@@ -85,6 +85,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     conversations = ConversationService(store, holder, notifier, routing, presence,
                                         max_text=settings.max_text)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
+    desk = AgentDesk(store, routing, notifier, max_text=settings.max_text)
     feed = SupervisorFeed(sio, partial(overview, store, routing, settings.timezone),
                           namespace=AGENT_NS, shared=redis is not None)
     notifier.on_change = feed.changed
@@ -101,7 +102,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         conversations=conversations,
         routing=routing,
         agents=agents,
-        desk=AgentDesk(store, routing, notifier, max_text=settings.max_text),
+        desk=desk,
         canned=CannedResponses(store),
         presence=presence,
         supervisor_feed=feed,
@@ -135,6 +136,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await conversations.stop()
+    await desk.stop()
     await sio.shutdown()
     if redis is not None:
         await redis.aclose()

@@ -1,4 +1,4 @@
-"""Many visitor turns in one transaction: the reads and writes of a group commit.
+"""Many turns in one transaction: the reads and writes of a group commit.
 
 A batch first reads, with two statements for all its turns, the messages
 already stored under the turns' ``client_id``\\s and the visitors' open
@@ -80,6 +80,40 @@ async def stored_by_client_id(
     return found
 
 
+async def stored_in_conversations(
+    conn: AsyncConnection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Message]:
+    """Messages already stored under each ``(conversation_id, client_id)``."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    rows = await conn.execute(
+        select(_messages).where(_messages.c.conversation_id.in_({c for c, _ in keys}),
+                                _messages.c.client_id.in_({k for _, k in keys})))
+    found = {}
+    for row in rows:
+        if (row.conversation_id, row.client_id) in keys:
+            found[(row.conversation_id, row.client_id)] = Message(**row._mapping)
+    return found
+
+
+async def conversations_by_id(conn: AsyncConnection,
+                              ids: Iterable[str]) -> dict[str, Conversation]:
+    """The conversations of ``ids`` (those that exist), locked until the commit."""
+    rows = await conn.execute(
+        select(_conversations).where(_conversations.c.id.in_(set(ids)))
+        .order_by(_conversations.c.id).with_for_update())
+    return {row.id: Conversation(**row._mapping) for row in rows}
+
+
+async def answered_by_agents(conn: AsyncConnection, ids: Iterable[str]) -> set[str]:
+    """Which of the conversations ``ids`` already have a message from an agent."""
+    rows = await conn.execute(
+        select(_messages.c.conversation_id).distinct()
+        .where(_messages.c.conversation_id.in_(set(ids)), _messages.c.sender == "agent"))
+    return set(rows.scalars())
+
+
 async def open_conversations(conn: AsyncConnection,
                              visitor_ids: Iterable[str]) -> dict[str, Conversation]:
     """Each visitor's open conversation, locked until the commit (detached objects)."""
@@ -123,6 +157,7 @@ class TurnWrites:
 
     async def add_message(self, conversation_id: str, *, sender: str, text: str,
                           client_id: str | None = None, payload: str | None = None,
+                          author_id: str | None = None, author_name: str | None = None,
                           quick_replies: list[dict[str, str]] | None = None,
                           intent: str | None = None,
                           confidence: float | None = None) -> Message:
@@ -132,7 +167,8 @@ class TurnWrites:
         conversation.updated_at = now
         self._bumped.add(conversation_id)
         row = {"id": new_id(), "conversation_id": conversation_id, "seq": conversation.last_seq,
-               "sender": sender, "author_id": None, "author_name": None, "text": text,
+               "sender": sender, "author_id": author_id, "author_name": author_name,
+               "text": text,
                "payload": payload, "quick_replies": quick_replies or [],
                "client_id": client_id, "intent": intent, "confidence": confidence,
                "created_at": now}

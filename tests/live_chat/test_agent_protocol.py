@@ -420,3 +420,21 @@ async def test_sockets_of_a_session_signed_out_elsewhere_are_closed(start_gatewa
             break
         await asyncio.sleep(0.1)
     assert not hanako.sio.connected
+
+
+async def test_an_agent_reusing_the_visitors_client_id_gets_conflict(
+    any_db_gateway: Gateway
+) -> None:
+    """Before, three IntegrityErrors and an `unavailable` with a traceback."""
+    hanako = await agent(any_db_gateway, "Hanako")
+    visitor = await waiting_visitor(any_db_gateway)
+    conversation_id = (await hanako.next("assigned"))["conversation"]["id"]
+    assert (await visitor.send("are you there?", "same-1"))["ok"]
+    ack = await hanako.call("message", {"conversation_id": conversation_id,
+                                        "client_id": "same-1", "text": "Yes!"})
+    assert ack["ok"] is False and ack["error"] == "conflict", ack
+    ack = await hanako.call("message", {"conversation_id": conversation_id,
+                                        "client_id": "same-2", "text": "Yes!"})
+    assert ack["ok"] and ack["message"]["author"]["name"] == "Hanako"
+    for client in (hanako, visitor):
+        await client.disconnect()

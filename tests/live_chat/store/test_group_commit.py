@@ -15,9 +15,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import Bot
+from live_chat.agent_replies import AgentReply, write_replies
+from live_chat.errors import Conflict, Forbidden, NotFound
 from live_chat.store.database import create_engine, migrate
 from live_chat.store.group_commit import GroupCommit
-from live_chat.store.models import Conversation, Message
+from live_chat.store.models import Conversation, ConversationEvent, Message
 from live_chat.store.repository import Store
 from live_chat.visitor_turns import StoredTurn, VisitorTurn, VisitorTurns
 from tests.conftest import PG_ADMIN_DSN, REPO
@@ -144,3 +146,59 @@ async def test_a_batch_whose_connection_dies_fails_every_waiter_and_the_next_suc
         assert visitor_rows == 20
     finally:
         await engine.dispose()
+
+
+async def assigned_chats(store: Store, agent_id: str, n: int) -> list[str]:
+    """``n`` conversations held by ``agent_id``, each with one visitor message (client_id v1)."""
+    ids = []
+    async with store.begin() as tx:
+        for _ in range(n):
+            visitor = await tx.add_visitor(locale="en", page_url=None)
+            conversation = await tx.add_conversation(visitor.id, locale="en")
+            await tx.add_message(conversation.id, sender="visitor", text="help", client_id="v1")
+            await tx.set_state(conversation, "queued", event="escalated")
+            conversation.agent_id, conversation.agent_name = agent_id, "Hanako"
+            await tx.set_state(conversation, "assigned", event="assigned")
+            ids.append(conversation.id)
+    return ids
+
+
+async def test_agent_replies_share_one_commit_and_keep_every_rule(store: Store) -> None:
+    async with store.begin() as tx:
+        hanako = await tx.add_agent(email="h@example.com", name="Hanako", password_hash="x")
+        taro = await tx.add_agent(email="t@example.com", name="Taro", password_hash="x")
+    chats = await assigned_chats(store, hanako.id, 4)
+    writer = GroupCommit(store.engine, write_replies)
+    commits = count_commits(store)
+
+    def reply(chat: str, client_id: str, agent=hanako) -> AgentReply:
+        return AgentReply(agent.id, agent.name, chat, client_id, "Let me check.")
+
+    try:
+        outcomes = await asyncio.gather(
+            *(writer.submit(reply(chat, "r1")) for chat in chats),
+            writer.submit(reply(chats[0], "r2")),             # a second reply in one batch
+            writer.submit(reply(chats[1], "r1")),             # a retry within the batch
+            writer.submit(reply(chats[2], "x", agent=taro)),  # not Taro's chat
+            writer.submit(reply(chats[3], "v1")),             # the visitor's client_id
+            writer.submit(reply("0" * 32, "r1")),             # no such chat
+            return_exceptions=True)
+    finally:
+        await writer.stop()
+
+    assert commits[0] == 1
+    first, second, retry, foreign, reused, missing = outcomes[:4], *outcomes[4:]
+    assert all(o.created and o.message.seq == 2 for o in first)
+    assert second.created and second.message.seq == 3
+    assert not retry.created and retry.message.id == first[1].message.id
+    assert isinstance(foreign, Forbidden)
+    assert isinstance(reused, Conflict)
+    assert isinstance(missing, NotFound)
+    async with store.begin() as tx:
+        agent_rows = (await tx.session.scalars(
+            select(Message).where(Message.sender == "agent"))).all()
+        firsts = (await tx.session.scalars(
+            select(ConversationEvent.conversation_id)
+            .where(ConversationEvent.type == "first_agent_reply"))).all()
+    assert len(agent_rows) == 5 and {m.author_name for m in agent_rows} == {"Hanako"}
+    assert sorted(firsts) == sorted(chats)  # once per conversation, not per reply
