@@ -37,12 +37,16 @@ class SocketNotifier:
         self.on_change: Callable[[], None] = lambda: None
 
     async def message(
-        self, conversation: Conversation, message: dict[str, Any], *, skip_sid: str | None = None
+        self, conversation: Conversation, message: dict[str, Any], *,
+        skip_sid: str | None = None, to_visitor: bool = True,
     ) -> None:
-        await self.sio.emit(
-            "message", message, room=visitor_room(conversation.visitor_id),
-            namespace=VISITOR_NS, skip_sid=skip_sid,
-        )
+        """``message`` to the visitor's tabs but ``skip_sid`` (none when not
+        ``to_visitor``) and to the agent who holds the conversation."""
+        if to_visitor:
+            await self.sio.emit(
+                "message", message, room=visitor_room(conversation.visitor_id),
+                namespace=VISITOR_NS, skip_sid=skip_sid,
+            )
         await self._to_holder(conversation, "message", message, skip_sid=skip_sid)
 
     async def status(self, conversation: Conversation, payload: dict[str, Any]) -> None:

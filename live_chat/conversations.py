@@ -46,7 +46,8 @@ class Notifier(Protocol):
     """How the service reaches clients; implemented over Socket.IO in ``broadcast.py``."""
 
     async def message(
-        self, conversation: Conversation, message: dict[str, Any], *, skip_sid: str | None = None
+        self, conversation: Conversation, message: dict[str, Any], *,
+        skip_sid: str | None = None, to_visitor: bool = True,
     ) -> None: ...
 
     async def status(self, conversation: Conversation, payload: dict[str, Any]) -> None: ...
@@ -150,7 +151,10 @@ class ConversationService:
             return Sent(out, created=False)
         if stored.new_conversation and not stored.moved:  # a move is announced by _announce
             await self.notifier.status(conversation, conversation_out(conversation))
-        await self.notifier.message(conversation, out, skip_sid=sid)
+        # The sending tab has the message in its ack; the other tabs, if any, get it
+        # now (an emit costs a Redis publish that every process reads).
+        others = sid is None or await self.presence.open_tabs(turn.visitor_id) > 1
+        await self.notifier.message(conversation, out, skip_sid=sid, to_visitor=others)
         if stored.decided:
             # After the ack (sent when this returns), as the two-step path does.
             self._spawn(self._announce(conversation, stored.reply, stored.moved))

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.sqltypes import NullType
 
+from live_chat.store.database import JSON_CODEC
 from live_chat.store.models import Agent, ConversationEvent, ReportFact, utcnow
 from live_chat.store.portable import at, seconds, unindexed, us
 from live_chat.store.report_facts import ASSIGNING, MILESTONES, OUT_OF_SCOPE
@@ -327,7 +328,8 @@ async def read_connection(store: Store) -> AsyncIterator[AsyncConnection]:
         reader = _READERS.get(key)
         if reader is None:
             # NullPool: nothing is left open between reports (nor at exit).
-            reader = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+            reader = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 30},
+                                         **JSON_CODEC)
             event.listen(reader.sync_engine, "connect", _reader_pragmas)
             _READERS[key] = reader
         engine = reader
