@@ -63,7 +63,7 @@ def route(handler: Handler, *, roles: tuple[str, ...] | None = None
 async def json_body(request: web.Request) -> Any:
     try:
         return await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise InvalidPayload("send a JSON object") from None
     except web.HTTPRequestEntityTooLarge:
         raise TooLong(f"send at most {request.app[SETTINGS].max_payload_bytes} bytes") from None

@@ -17,7 +17,7 @@ from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.broadcast import AGENT_NS
 from live_chat.context import CONTEXT, SIO
 from live_chat.rate_limit import RateLimiter
-from live_chat.wire import agent_out
+from live_chat.wire import agent_out, storable
 
 LOGIN_LIMITER = web.AppKey("tsunagu.login_limiter", RateLimiter)
 
@@ -37,10 +37,11 @@ def error(status: int, code: str, message: str) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         return error(400, "invalid", "send a JSON object {email, password}")
     if not isinstance(body, dict) or not all(
-        isinstance(body.get(k), str) and 0 < len(body[k]) <= 320 for k in ("email", "password")
+        isinstance(body.get(k), str) and 0 < len(body[k]) <= 320 and storable(body[k])
+        for k in ("email", "password")
     ):
         return error(400, "invalid", "send a JSON object {email, password}")
     limiter = request.app[LOGIN_LIMITER]

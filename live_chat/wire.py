@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from live_chat.errors import InvalidPayload, TooLong
 from live_chat.store.models import Agent, Conversation, Message, Note, Visitor
@@ -21,8 +22,26 @@ from live_chat.store.models import Agent, Conversation, Message, Note, Visitor
 _ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 
 
+# The largest seq a conversation can have (the database column is a 32-bit integer).
+MAX_SEQ = 2**31 - 1
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        """Refuse text no database stores (see :func:`storable`), in any field."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                for text in value if isinstance(value, list) else (value,):
+                    if isinstance(text, str) and not storable(text):
+                        raise PydanticCustomError(
+                            "unstorable",
+                            "{field}: must not contain NUL or unpaired surrogate characters",
+                            {"field": name})
+        return data
 
 
 class VisitorMessageIn(Payload):
@@ -42,7 +61,7 @@ class LeaveMessageIn(Payload):
 
 
 class SyncIn(Payload):
-    since_seq: int = Field(ge=0)
+    since_seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class TypingIn(Payload):
@@ -76,7 +95,7 @@ class AgentTypingIn(ConversationRef):
 
 
 class AgentSyncIn(ConversationRef):
-    since_seq: int = Field(ge=0)
+    since_seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class TransferIn(ConversationRef):
@@ -101,13 +120,12 @@ def parse(model: type[P], data: Any) -> P:
         data = {}
     if not isinstance(data, dict):
         raise InvalidPayload(f"expected a JSON object, got {type(data).__name__}")
-    for name, value in data.items():  # the payloads are flat: their text is at the top
-        if isinstance(value, str) and not storable(value):
-            raise InvalidPayload(f"{name}: must not contain NUL or unpaired surrogate characters")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first["type"] == "unstorable":  # names its field itself
+            raise InvalidPayload(first["msg"]) from None
         where = ".".join(str(part) for part in first["loc"]) or "payload"
         raise InvalidPayload(f"{where}: {first['msg']}") from None
 

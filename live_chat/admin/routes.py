@@ -189,7 +189,7 @@ async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
     raw = b"".join(chunks)
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidPayload("send a JSON object {files: [{name, content}]}") from None
     data = parse(ImportIn, body)
     return await _admin(request).catalog.import_files(me.agent, data)

@@ -142,3 +142,29 @@ async def test_supervisors_get_the_overview_pushed_when_the_queue_moves(gateway:
     await visitor.disconnect()
     await supervisor.disconnect()
     await plain.disconnect()
+
+
+async def test_hostile_bodies_get_400_invalid_not_500(any_db_gateway: Gateway) -> None:
+    """A 5,000-deep JSON body (RecursionError), and NUL or an unpaired surrogate in a field
+    the database would refuse (PostgreSQL), are `invalid`, with nothing stored."""
+    gateway = any_db_gateway
+    admin = await token_of(gateway, "Admin", role="admin")
+    deep = "[" * 5000 + "]" * 5000
+    async with aiohttp.ClientSession() as http:
+        for path in ("/api/auth/login", "/api/canned"):
+            async with http.post(f"{gateway.url}{path}", data=deep,
+                                 headers={"Authorization": f"Bearer {admin}",
+                                          "Content-Type": "application/json"}) as response:
+                assert response.status == 400, path
+                assert (await response.json())["error"] == "invalid"
+    for bad in ("a\x00b@example.com", "a\ud800@example.com"):
+        # aiohttp sends json= with the stdlib's encoder, which escapes the surrogate.
+        status, body = await api(gateway, "POST", "/api/auth/login", None,
+                                 {"email": bad, "password": "x"})
+        assert status == 400 and body["error"] == "invalid", body
+    for bad in ("refunds\x00", "refunds \ud800"):
+        entry = {"shortcut": "refund", "locale": "en", "title": "Refunds", "text": bad}
+        status, body = await api(gateway, "POST", "/api/canned", admin, entry)
+        assert status == 400 and body["error"] == "invalid", body
+    status, body = await api(gateway, "GET", "/api/canned", admin)
+    assert body["canned"] == []

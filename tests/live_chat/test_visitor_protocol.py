@@ -396,3 +396,14 @@ async def test_text_no_database_stores_is_invalid_and_the_next_message_goes_thro
         assert (await visitor.send("still here", cid()))["ok"] is True
     assert await count(any_db_gateway, select(func.count()).select_from(Message)
                        .where(Message.sender == "visitor")) == 1
+
+
+async def test_sync_past_the_largest_seq_is_invalid(any_db_gateway: Gateway) -> None:
+    """Before, 2**31 overflowed the database's integer: `unavailable` and a traceback."""
+    async with any_db_gateway.visitor() as visitor:
+        assert (await visitor.send("hello", cid()))["ok"]
+        for since in (2**31, 10**30):
+            ack = await visitor.call("sync", {"since_seq": since})
+            assert ack["ok"] is False and ack["error"] == "invalid", ack
+        ack = await visitor.call("sync", {"since_seq": 2**31 - 1})
+        assert ack["ok"] and ack["messages"] == []
