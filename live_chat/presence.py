@@ -11,6 +11,8 @@ from collections import Counter
 
 from redis.asyncio import Redis
 
+from live_chat.hosts import Hosts
+
 # A count left behind by a process that died keeps the visitor "present" at
 # most this long, so such a visitor is at worst never abandoned.
 _REDIS_TTL_S = 24 * 3600
@@ -23,11 +25,11 @@ class LocalPresence:
         self._tabs: Counter[str] = Counter()
         self._left: dict[str, float] = {}
 
-    async def opened(self, visitor_id: str) -> None:
+    async def opened(self, visitor_id: str, sid: str) -> None:
         self._tabs[visitor_id] += 1
         self._left.pop(visitor_id, None)
 
-    async def closed(self, visitor_id: str) -> int:
+    async def closed(self, visitor_id: str, sid: str | None) -> int:
         """Count one tab closed; returns how many stay open."""
         self._tabs[visitor_id] -= 1
         left = self._tabs[visitor_id]
@@ -50,9 +52,12 @@ class LocalPresence:
 class RedisPresence:
     """Tab counts shared by every process through Redis (``prefix`` namespaces the keys)."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, hosts: Hosts) -> None:
         self._redis = redis
         self._prefix = prefix
+        # Each tab is also recorded under this process, so that if the process
+        # dies its tabs are closed by the others (live_chat/hosts.py).
+        self._hosts = hosts
 
     def _key(self, visitor_id: str) -> str:
         return f"{self._prefix}tabs:{visitor_id}"
@@ -60,13 +65,17 @@ class RedisPresence:
     def _left_key(self, visitor_id: str) -> str:
         return f"{self._prefix}left:{visitor_id}"
 
-    async def opened(self, visitor_id: str) -> None:
+    async def opened(self, visitor_id: str, sid: str) -> None:
         key = self._key(visitor_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.incr(key).expire(key, _REDIS_TTL_S).delete(
                 self._left_key(visitor_id)).execute()
+        await self._hosts.tab_opened(visitor_id, sid)
 
-    async def closed(self, visitor_id: str) -> int:
+    async def closed(self, visitor_id: str, sid: str | None) -> int:
+        """Count one tab closed (``sid`` None: one a dead process left); how many stay open."""
+        if sid is not None:
+            await self._hosts.tab_closed(visitor_id, sid)
         left = int(await self._redis.decr(self._key(visitor_id)))
         if left <= 0:
             await self._redis.delete(self._key(visitor_id))

@@ -30,6 +30,7 @@ from live_chat.broadcast import AGENT_NS, SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
+from live_chat.hosts import Hosts
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
@@ -78,9 +79,12 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         raise
     log.info("bot model %s loaded", bot.version)
     notifier = SocketNotifier(sio)
-    routing = Routing(_handoff_backend(settings, redis), store, notifier, hours=settings.hours())
+    hosts = (Hosts(redis, settings.handoff_prefix, ttl_s=settings.host_ttl_s)
+             if redis is not None else None)
+    routing = Routing(_handoff_backend(settings, redis), store, notifier, hours=settings.hours(),
+                      hosts=hosts)
     holder = BotHolder(bot)
-    presence = (RedisPresence(redis, settings.handoff_prefix) if redis is not None
+    presence = (RedisPresence(redis, settings.handoff_prefix, hosts) if hosts is not None
                 else LocalPresence())
     conversations = ConversationService(store, holder, notifier, routing, presence,
                                         max_text=settings.max_text)
@@ -115,7 +119,16 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     except Exception:
         # Redis down at start: serve anyway (readyz says 503); the periodic repair catches up.
         log.exception("could not reconcile the handoff backend at start; will retry")
-    background = [asyncio.create_task(_every(GRACE_SWEEP_S, routing.expire_grace)),
+    background: list[asyncio.Task[None]] = []
+    if hosts is not None:
+        tab_gone = partial(_tab_gone, presence, conversations, settings.abandon_after_s)
+        reap = partial(hosts.tick, routing.connection_lost, tab_gone)
+        try:
+            await reap()  # alive before the first socket is registered under this process
+        except Exception:
+            log.exception("could not reach Redis to say this process is alive; will retry")
+        background.append(asyncio.create_task(_every(settings.host_ttl_s / 3, reap)))
+    background += [asyncio.create_task(_every(GRACE_SWEEP_S, routing.expire_grace)),
                   asyncio.create_task(_every(REPAIR_S, routing.repair)),
                   asyncio.create_task(_every(REPAIR_S, partial(
                       conversations.sweep_abandoned, settings.abandon_after_s))),
@@ -137,10 +150,20 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
             await task
     await conversations.stop()
     await desk.stop()
+    if hosts is not None:
+        with contextlib.suppress(Exception):  # Redis gone: the others reap us
+            await hosts.leave()
     await sio.shutdown()
     if redis is not None:
         await redis.aclose()
     await engine.dispose()
+
+
+async def _tab_gone(presence: RedisPresence, conversations: ConversationService,
+                    abandon_after_s: float, visitor_id: str) -> None:
+    """A visitor tab a dead process left: closed, as if the visitor had closed it."""
+    if await presence.closed(visitor_id, None) == 0:
+        conversations.visitor_left(visitor_id, after_s=abandon_after_s)
 
 
 def _handoff_backend(settings: Settings, redis: Redis | None) -> HandoffBackend:

@@ -28,6 +28,7 @@ from handoff import (
 )
 from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, InvalidPayload, NotFound
+from live_chat.hosts import Hosts
 from live_chat.lifecycle import Move, apply_move
 from live_chat.reports.utilisation import record_status
 from live_chat.store.models import Agent, Conversation
@@ -81,8 +82,11 @@ class Routing:
     """
 
     def __init__(self, backend: HandoffBackend, store: Store, notifier: SocketNotifier,
-                 *, hours: BusinessHours | None = None) -> None:
+                 *, hours: BusinessHours | None = None, hosts: Hosts | None = None) -> None:
         self.backend = backend
+        # With several processes: agent sockets are registered under this
+        # process, so that the others disconnect them if it dies (live_chat/hosts.py).
+        self.hosts = hosts
         self.store = store
         self.notifier = notifier
         self.hours = hours
@@ -111,11 +115,18 @@ class Routing:
             )
         await self.apply(changes)
 
-    async def agent_connected(self, agent: Agent, connection_id: str) -> str:
-        """Register the agent's socket; one who was offline comes online. Returns the status."""
+    def _connection_id(self, sid: str) -> str:
+        return sid if self.hosts is None else self.hosts.connection_id(sid)
+
+    async def agent_connected(self, agent: Agent, sid: str) -> str:
+        """Register the agent's socket ``sid``; one who was offline comes online.
+        Returns the status."""
         await self.apply(await self.backend.register_agent(
             agent.id, agent.name, agent.capacity, agent.teams
         ))
+        connection_id = self._connection_id(sid)
+        if self.hosts is not None:
+            await self.hosts.agent_connected(agent.id, connection_id)
         await self.apply(await self.backend.agent_connected(agent.id, connection_id))
         state = await self.backend.agent(agent.id)
         changes = Changes()
@@ -127,7 +138,15 @@ class Routing:
         await self.apply(changes)
         return await self.agent_status(agent.id)
 
-    async def agent_disconnected(self, agent_id: str, connection_id: str) -> None:
+    async def agent_disconnected(self, agent_id: str, sid: str) -> None:
+        """The agent's socket ``sid`` of this process closed."""
+        connection_id = self._connection_id(sid)
+        if self.hosts is not None:
+            await self.hosts.agent_disconnected(agent_id, connection_id)
+        await self.connection_lost(agent_id, connection_id)
+
+    async def connection_lost(self, agent_id: str, connection_id: str) -> None:
+        """An agent connection is gone (also one a dead process left behind)."""
         with _as_chat_errors():
             await self.apply(await self.backend.agent_disconnected(agent_id, connection_id))
 

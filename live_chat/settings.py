@@ -43,6 +43,9 @@ class Settings:
     redis_channel: str = "tsunagu"
     # Connections each Redis client of a process may open; a burst beyond waits.
     redis_max_connections: int = 50
+    # After this long without a heartbeat a gateway process counts as dead, and
+    # the others close the agent connections and visitor tabs it left.
+    host_ttl_s: float = 15.0
     allowed_origins: tuple[str, ...] = ()
     secret_key: str = ""
     identity_secret: str | None = None
@@ -93,6 +96,7 @@ class Settings:
             "redis_url": env.get("REDIS_URL") or None,
             "redis_channel": env.get("TSUNAGU_REDIS_CHANNEL", "tsunagu"),
             "redis_max_connections": _int(env, "TSUNAGU_REDIS_MAX_CONNECTIONS", 50, minimum=2),
+            "host_ttl_s": float(_int(env, "TSUNAGU_HOST_TTL", 15, minimum=1)),
             "allowed_origins": _origins(env.get("TSUNAGU_ALLOWED_ORIGINS", "")),
             "secret_key": env.get("TSUNAGU_SECRET_KEY", ""),
             "identity_secret": env.get("TSUNAGU_IDENTITY_SECRET") or None,

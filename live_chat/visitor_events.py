@@ -46,7 +46,7 @@ class VisitorNamespace(ServiceNamespace):
         visitor = await self._visitor(ctx, auth, locale=locale, page_url=page_url)
         await self.save_session(sid, {"visitor_id": visitor.id, "locale": locale or visitor.locale})
         await self.enter_room(sid, visitor_room(visitor.id))
-        await ctx.presence.opened(visitor.id)
+        await ctx.presence.opened(visitor.id, sid)
         # Emitted from a task: inside connect, the client has not yet been told
         # it is connected and would drop the event.
         self.server.start_background_task(self._send_session, sid, visitor.id)
@@ -98,7 +98,7 @@ class VisitorNamespace(ServiceNamespace):
         visitor_id = session.get("visitor_id") if session else None
         if visitor_id is None:
             return
-        if await self.ctx.presence.closed(visitor_id) == 0:
+        if await self.ctx.presence.closed(visitor_id, sid) == 0:
             self.ctx.conversations.visitor_left(
                 visitor_id, after_s=self.ctx.settings.abandon_after_s
             )
