@@ -15,16 +15,17 @@ from aiohttp import web
 
 from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.broadcast import AGENT_NS
-from live_chat.context import CONTEXT, SIO
-from live_chat.rate_limit import RateLimiter
+from live_chat.context import CONTEXT, SETTINGS, SIO
+from live_chat.login_throttle import LoginThrottle, Network, client_address, trusted_networks
 from live_chat.wire import agent_out, storable
 
-LOGIN_LIMITER = web.AppKey("tsunagu.login_limiter", RateLimiter)
+LOGIN_THROTTLE = web.AppKey("tsunagu.login_throttle", LoginThrottle)
+TRUSTED_PROXIES = web.AppKey("tsunagu.trusted_proxies", tuple[Network, ...])
 
 
 def setup_auth_routes(app: web.Application) -> None:
-    # Ten tries a minute per address and e-mail: enough for typos, not for guessing.
-    app[LOGIN_LIMITER] = RateLimiter(10, 60.0)
+    """The sign-in routes (their throttle is opened with the app's resources)."""
+    app[TRUSTED_PROXIES] = trusted_networks(app[SETTINGS].trusted_proxies)
     app.router.add_post("/api/auth/login", login)
     app.router.add_post("/api/auth/logout", logout)
     app.router.add_get("/api/auth/session", current_session)
@@ -44,9 +45,10 @@ async def login(request: web.Request) -> web.Response:
         for k in ("email", "password")
     ):
         return error(400, "invalid", "send a JSON object {email, password}")
-    limiter = request.app[LOGIN_LIMITER]
-    if not limiter.allow(f"{request.remote}:{body['email'].strip().lower()}"):
-        return error(429, "rate_limited", "too many sign-in attempts; wait a minute")
+    throttle = request.app[LOGIN_THROTTLE]
+    address = client_address(request, request.app[TRUSTED_PROXIES])
+    if not await throttle.allow(address, body["email"]):
+        return error(429, "rate_limited", "too many sign-in attempts; wait a few minutes")
     ctx = request.app[CONTEXT]
     result = await ctx.agents.sign_in(body["email"], body["password"])
     if result is None:

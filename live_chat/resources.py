@@ -26,11 +26,13 @@ from live_chat.admin.routes import ADMIN, AdminServices
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import AgentTokens, VisitorTokens
+from live_chat.auth_http import LOGIN_THROTTLE
 from live_chat.broadcast import AGENT_NS, SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
 from live_chat.hosts import Hosts
+from live_chat.login_throttle import LoginThrottle
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
@@ -94,6 +96,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                           namespace=AGENT_NS, shared=redis is not None)
     notifier.on_change = feed.changed
     app[REDIS] = redis
+    app[LOGIN_THROTTLE] = LoginThrottle(redis, settings.handoff_prefix)
     app[CONTEXT] = ChatContext(
         settings=settings,
         store=store,

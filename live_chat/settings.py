@@ -7,6 +7,7 @@ deployment fails at start instead of misbehaving later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -47,6 +48,8 @@ class Settings:
     # the others close the agent connections and visitor tabs it left.
     host_ttl_s: float = 15.0
     allowed_origins: tuple[str, ...] = ()
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or CIDR ranges).
+    trusted_proxies: tuple[str, ...] = ()
     secret_key: str = ""
     identity_secret: str | None = None
     visitor_token_ttl_s: int = 30 * 24 * 3600
@@ -98,6 +101,9 @@ class Settings:
             "redis_max_connections": _int(env, "TSUNAGU_REDIS_MAX_CONNECTIONS", 50, minimum=2),
             "host_ttl_s": float(_int(env, "TSUNAGU_HOST_TTL", 15, minimum=1)),
             "allowed_origins": _origins(env.get("TSUNAGU_ALLOWED_ORIGINS", "")),
+            "trusted_proxies": tuple(p.strip() for p in
+                                     env.get("TSUNAGU_TRUSTED_PROXIES", "").split(",")
+                                     if p.strip()),
             "secret_key": env.get("TSUNAGU_SECRET_KEY", ""),
             "identity_secret": env.get("TSUNAGU_IDENTITY_SECRET") or None,
             "visitor_token_ttl_s": _int(
@@ -142,6 +148,11 @@ class Settings:
         if self.nlu_engine not in ("builtin", "rasa"):
             raise ConfigError(f"TSUNAGU_NLU must be builtin or rasa, not {self.nlu_engine!r}")
         self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
+        try:
+            for proxy in self.trusted_proxies:
+                ipaddress.ip_network(proxy, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"TSUNAGU_TRUSTED_PROXIES: {exc}") from None
         secret = self.secret_key or _stored_secret(self.data_dir)
         if len(secret) < 16:
             raise ConfigError("TSUNAGU_SECRET_KEY must be at least 16 characters")
