@@ -261,6 +261,7 @@ def gateway_env(database_url: str, redis_url: str) -> Iterator[dict[str, str]]:
         prefix = f"tsunagu-bench-{uuid.uuid4().hex[:8]}:"  # Redis keys, deleted at the end
         yield {**os.environ, "TSUNAGU_DATA_DIR": data_dir, "TSUNAGU_PORT": str(free_port()),
                "TSUNAGU_RATE_LIMIT": "1000000", "TSUNAGU_LOG_LEVEL": "WARNING",
+               "TSUNAGU_NEW_VISITORS_PER_MINUTE": "1000000",
                "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                "TSUNAGU_HANDOFF_PREFIX": prefix, "TSUNAGU_REDIS_CHANNEL": prefix + "channel"}
         if redis_url:

@@ -231,6 +231,7 @@ def start_gateways(setup: Setup, data_root: Path, models: Path, database_url: st
         port = free_port()
         env = {**os.environ, "TSUNAGU_DATA_DIR": str(data_dir), "TSUNAGU_PORT": str(port),
                "TSUNAGU_SECRET_KEY": SECRET, "TSUNAGU_RATE_LIMIT": "1000000",
+               "TSUNAGU_NEW_VISITORS_PER_MINUTE": "1000000",
                "TSUNAGU_LOG_LEVEL": "WARNING", "DATABASE_URL": database_url,
                "REDIS_URL": redis_url if setup.redis else "", "TSUNAGU_REDIS_CHANNEL": channel,
                "TSUNAGU_HANDOFF_PREFIX": prefix}

@@ -15,17 +15,15 @@ from aiohttp import web
 
 from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.broadcast import AGENT_NS
-from live_chat.context import CONTEXT, SETTINGS, SIO
-from live_chat.login_throttle import LoginThrottle, Network, client_address, trusted_networks
+from live_chat.context import CONTEXT, SIO
+from live_chat.throttle import Throttles
 from live_chat.wire import agent_out, storable
 
-LOGIN_THROTTLE = web.AppKey("tsunagu.login_throttle", LoginThrottle)
-TRUSTED_PROXIES = web.AppKey("tsunagu.trusted_proxies", tuple[Network, ...])
+THROTTLES = web.AppKey("tsunagu.throttles", Throttles)
 
 
 def setup_auth_routes(app: web.Application) -> None:
     """The sign-in routes (their throttle is opened with the app's resources)."""
-    app[TRUSTED_PROXIES] = trusted_networks(app[SETTINGS].trusted_proxies)
     app.router.add_post("/api/auth/login", login)
     app.router.add_post("/api/auth/logout", logout)
     app.router.add_get("/api/auth/session", current_session)
@@ -45,9 +43,8 @@ async def login(request: web.Request) -> web.Response:
         for k in ("email", "password")
     ):
         return error(400, "invalid", "send a JSON object {email, password}")
-    throttle = request.app[LOGIN_THROTTLE]
-    address = client_address(request, request.app[TRUSTED_PROXIES])
-    if not await throttle.allow(address, body["email"]):
+    throttles = request.app[THROTTLES]
+    if not await throttles.sign_in(throttles.address(request), body["email"]):
         return error(429, "rate_limited", "too many sign-in attempts; wait a few minutes")
     ctx = request.app[CONTEXT]
     result = await ctx.agents.sign_in(body["email"], body["password"])

@@ -27,6 +27,7 @@ from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.store.repository import Store
 from live_chat.supervision import SupervisorFeed
+from live_chat.throttle import Throttles
 from live_chat.visitors import VisitorDirectory
 
 
@@ -60,6 +61,7 @@ class ChatContext:
     canned: CannedResponses
     presence: LocalPresence | RedisPresence
     supervisor_feed: SupervisorFeed
+    throttles: Throttles
 
 
 ContextGetter = Callable[[], ChatContext]

@@ -26,13 +26,12 @@ from live_chat.admin.routes import ADMIN, AdminServices
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import AgentTokens, VisitorTokens
-from live_chat.auth_http import LOGIN_THROTTLE
+from live_chat.auth_http import THROTTLES
 from live_chat.broadcast import AGENT_NS, SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
 from live_chat.hosts import Hosts
-from live_chat.login_throttle import LoginThrottle
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
@@ -44,6 +43,7 @@ from live_chat.store.report_facts import REFRESH_S as FACTS_REFRESH_S
 from live_chat.store.report_facts import refresh_facts
 from live_chat.store.repository import Store
 from live_chat.supervision import SupervisorFeed, overview
+from live_chat.throttle import Throttles
 from live_chat.visitors import VisitorDirectory
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                           namespace=AGENT_NS, shared=redis is not None)
     notifier.on_change = feed.changed
     app[REDIS] = redis
-    app[LOGIN_THROTTLE] = LoginThrottle(redis, settings.handoff_prefix)
+    throttles = app[THROTTLES] = Throttles(
+        redis, settings.handoff_prefix, trusted_proxies=settings.trusted_proxies,
+        new_visitors_per_minute=settings.new_visitors_per_minute)
     app[CONTEXT] = ChatContext(
         settings=settings,
         store=store,
@@ -113,6 +115,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         canned=CannedResponses(store),
         presence=presence,
         supervisor_feed=feed,
+        throttles=throttles,
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     app[ADMIN] = AdminServices(catalog=catalog, inbox=Inbox(store, holder), registry=registry,

@@ -50,6 +50,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Reverse proxies whose X-Forwarded-For names the client (addresses or CIDR ranges).
     trusted_proxies: tuple[str, ...] = ()
+    # Visitors one client address may create a minute (each anonymous connect stores one).
+    new_visitors_per_minute: int = 60
     secret_key: str = ""
     identity_secret: str | None = None
     visitor_token_ttl_s: int = 30 * 24 * 3600
@@ -101,6 +103,8 @@ class Settings:
             "redis_max_connections": _int(env, "TSUNAGU_REDIS_MAX_CONNECTIONS", 50, minimum=2),
             "host_ttl_s": float(_int(env, "TSUNAGU_HOST_TTL", 15, minimum=1)),
             "allowed_origins": _origins(env.get("TSUNAGU_ALLOWED_ORIGINS", "")),
+            "new_visitors_per_minute": _int(env, "TSUNAGU_NEW_VISITORS_PER_MINUTE", 60,
+                                            minimum=1),
             "trusted_proxies": tuple(p.strip() for p in
                                      env.get("TSUNAGU_TRUSTED_PROXIES", "").split(",")
                                      if p.strip()),

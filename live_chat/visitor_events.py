@@ -43,7 +43,7 @@ class VisitorNamespace(ServiceNamespace):
         auth = auth if isinstance(auth, dict) else {}
         locale = _short_text(auth.get("locale"), 35)
         page_url = _page_url(auth.get("page_url"))
-        visitor = await self._visitor(ctx, auth, locale=locale, page_url=page_url)
+        visitor = await self._visitor(ctx, auth, environ, locale=locale, page_url=page_url)
         await self.save_session(sid, {"visitor_id": visitor.id, "locale": locale or visitor.locale})
         await self.enter_room(sid, visitor_room(visitor.id))
         await ctx.presence.opened(visitor.id, sid)
@@ -51,8 +51,8 @@ class VisitorNamespace(ServiceNamespace):
         # it is connected and would drop the event.
         self.server.start_background_task(self._send_session, sid, visitor.id)
 
-    async def _visitor(self, ctx: ChatContext, auth: dict[str, Any], *, locale: str | None,
-                       page_url: str | None) -> Any:
+    async def _visitor(self, ctx: ChatContext, auth: dict[str, Any], environ: dict[str, Any],
+                       *, locale: str | None, page_url: str | None) -> Any:
         identity = auth.get("identity")
         if identity is not None:
             user_id = _identity_user(ctx, identity)
@@ -62,6 +62,12 @@ class VisitorNamespace(ServiceNamespace):
             visitor = await ctx.visitors.touch(visitor_id, locale=locale, page_url=page_url)
             if visitor is not None:
                 return visitor
+        # Each new visitor is a row: one address may not make them without bound.
+        request = environ.get("aiohttp.request")
+        address = ctx.throttles.address(request) if request else environ.get("REMOTE_ADDR", "")
+        if not await ctx.throttles.new_visitor(address):
+            raise refused("rate_limited", "too many new visitors from this address; "
+                                          "connect again in a minute")
         return await ctx.visitors.create(locale=locale, page_url=page_url)
 
     async def _send_session(self, sid: str, visitor_id: str) -> None:

@@ -139,6 +139,8 @@ async def start_gateway(
 
     async def start(**overrides: Any) -> Gateway:
         data_dir = overrides.pop("data_dir", tmp_path / f"data{len(runners)}")
+        # Tests open hundreds of visitors from one address; the limit has its own test.
+        overrides.setdefault("new_visitors_per_minute", 1_000_000)
         settings = Settings.from_env(
             {}, data_dir=data_dir, secret_key=TEST_SECRET, port=0, **overrides
         )
@@ -222,7 +224,8 @@ def spawn_gateway(data_dir: Path, models: Path, **env: str) -> GatewayProcess:
     database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'tsunagu.db'}"
     full_env = {
         **os.environ, "TSUNAGU_DATA_DIR": str(data_dir), "TSUNAGU_PORT": str(port),
-        "TSUNAGU_SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url, **env,
+        "TSUNAGU_SECRET_KEY": TEST_SECRET, "DATABASE_URL": database_url,
+        "TSUNAGU_NEW_VISITORS_PER_MINUTE": "1000000", **env,
     }
     log_path = data_dir / f"gateway-{port}.log"
     with log_path.open("wb") as log:

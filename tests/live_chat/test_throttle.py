@@ -1,5 +1,6 @@
-"""Sign-in throttling (live_chat/login_throttle.py): per address, per address and e-mail,
-shared by the processes of a deployment, and fair behind a trusted reverse proxy."""
+"""Per-address limits (live_chat/throttle.py): sign-in attempts per address and per address
+and e-mail, shared by the processes of a deployment and fair behind a trusted reverse proxy;
+new visitors per address."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import os
 from typing import Any
 
 import aiohttp
+import pytest
+import socketio
+from sqlalchemy import func, select
 
+from live_chat.store.models import Visitor
 from tests.conftest import Gateway
 from tests.live_chat.test_agent_protocol import PASSWORD, add_agent
 
@@ -59,3 +64,22 @@ async def test_an_untrusted_peer_cannot_choose_its_address(gateway: Gateway) -> 
     email = await add_agent(gateway, "Hanako")
     statuses = [await attempt(gateway, email, forwarded=f"10.0.0.{i}") for i in range(12)]
     assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}
+
+
+async def test_one_address_cannot_create_visitors_without_bound(start_gateway) -> None:
+    """Before, 1,000 anonymous connects from one address in 5 s stored 1,000 visitors."""
+    gateway = await start_gateway(new_visitors_per_minute=5)
+    made = [await gateway.visitor().connect() for _ in range(5)]
+    refused = gateway.visitor()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await refused.connect()
+    error = await refused.next("connect_error")
+    assert "rate_limited" in str(error), error
+    # A returning visitor (with their token) is not a new one: still welcome.
+    token = made[0].session["visitor_token"]
+    returning = await gateway.visitor(token=token).connect()
+    assert returning.session["visitor_id"] == made[0].session["visitor_id"]
+    for client in [*made, returning]:
+        await client.disconnect()
+    async with gateway.ctx.store.begin() as tx:
+        assert await tx.session.scalar(select(func.count()).select_from(Visitor)) == 5

@@ -1,6 +1,6 @@
-"""How many sign-in attempts to allow, and from whom.
+"""Per-address limits: sign-in attempts and new visitors, and who the client is.
 
-Two limits, both checked on every attempt:
+Two limits on sign-in, both checked on every attempt:
 
 - per client address, whatever the e-mail (:data:`PER_ADDRESS`): one address
   cannot guess across many accounts;
@@ -9,7 +9,9 @@ Two limits, both checked on every attempt:
   an agent's e-mail from elsewhere cannot lock the agent out.
 
 With Redis the counts are shared by every process (N processes do not allow N
-times the tries); without, they are the process's own. Behind a reverse proxy
+times the tries); without, they are the process's own. A third limit bounds
+the visitors one address may create (each anonymous connect stores a row).
+Behind a reverse proxy
 every request comes from the proxy: :func:`client_address` then reads
 ``X-Forwarded-For``, but only when the peer is one of the trusted proxies,
 since anyone can send that header.
@@ -27,7 +29,7 @@ from redis.asyncio import Redis
 
 from live_chat.rate_limit import RateLimiter
 
-# (attempts, window in seconds)
+# Sign-in attempts: (attempts, window in seconds)
 PER_ADDRESS = (30, 300.0)
 PER_ACCOUNT = (10, 60.0)
 
@@ -65,31 +67,47 @@ def client_address(request: web.Request, trusted: tuple[Network, ...]) -> str:
     return hops[0] if hops else peer
 
 
-class LoginThrottle:
-    """Counts sign-in attempts in Redis (``redis``, under ``prefix``) or in the process."""
+class Throttles:
+    """The gateway's per-address limits, counted in Redis (``redis``, under ``prefix``,
+    shared by every process) or, without Redis, in the process.
 
-    def __init__(self, redis: Redis | None, prefix: str) -> None:
+    ``new_visitors_per_minute``: visitors one address may create (a connect
+    without a token stores a visitor row; beyond, the connect is refused).
+    ``trusted_proxies``: the reverse proxies whose ``X-Forwarded-For`` is read.
+    """
+
+    def __init__(self, redis: Redis | None, prefix: str, *, new_visitors_per_minute: int,
+                 trusted_proxies: Iterable[str] = ()) -> None:
+        self.trusted = trusted_networks(trusted_proxies)
         self._redis = redis
         self._prefix = prefix
-        self._local = {"address": RateLimiter(*PER_ADDRESS),
-                       "account": RateLimiter(*PER_ACCOUNT)}
+        self._new_visitors = (new_visitors_per_minute, 60.0)
+        self._local: dict[str, RateLimiter] = {}
 
-    async def allow(self, address: str, email: str) -> bool:
-        """Count one attempt by ``address`` for ``email``; False when over either limit."""
+    def address(self, request: web.Request) -> str:
+        """The client behind ``request`` (see :func:`client_address`)."""
+        return client_address(request, self.trusted)
+
+    async def sign_in(self, address: str, email: str) -> bool:
+        """Count one sign-in attempt by ``address`` for ``email``; False when over a limit."""
         account = f"{address} {email.strip().lower()}"
-        checks = (("address", address, PER_ADDRESS), ("account", account, PER_ACCOUNT))
-        if self._redis is None:
-            return all([self._local[kind].allow(key) for kind, key, _ in checks])
-        allowed = True
-        for kind, key, (limit, window_s) in checks:
-            allowed = await self._count(kind, key, window_s) <= limit and allowed
-        return allowed
+        address_ok = await self._allow("address", address, PER_ADDRESS)
+        account_ok = await self._allow("account", account, PER_ACCOUNT)
+        return address_ok and account_ok
 
-    async def _count(self, kind: str, key: str, window_s: float) -> int:
+    async def new_visitor(self, address: str) -> bool:
+        """Count one new visitor from ``address``; False when over the limit."""
+        return await self._allow("visitor", address, self._new_visitors)
+
+    async def _allow(self, kind: str, key: str, limit: tuple[int, float]) -> bool:
+        most, window_s = limit
+        if self._redis is None:
+            limiter = self._local.setdefault(kind, RateLimiter(most, window_s))
+            return limiter.allow(key)
         # A fixed window per key: one INCR, with the window's expiry set with it.
         window = int(time.time() // window_s)
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        name = f"{self._prefix}login:{kind}:{digest}:{window}"
-        async with self._redis.pipeline(transaction=True) as pipe:  # type: ignore[union-attr]
+        name = f"{self._prefix}throttle:{kind}:{digest}:{window}"
+        async with self._redis.pipeline(transaction=True) as pipe:
             count, _ = await pipe.incr(name).expire(name, int(window_s) + 1).execute()
-        return int(count)
+        return int(count) <= most
