@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import socketio
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from live_chat.errors import ChatError, Unavailable
 
@@ -33,12 +37,47 @@ def acked(
             result = await handler(self, sid, *args, **kwargs)
         except ChatError as exc:
             return exc.to_ack()
-        except Exception:
-            log.exception("handler %s failed", handler.__name__)
+        except Exception as exc:
+            if _outage(exc):
+                _outage_log.note(handler.__name__, exc)
+            else:
+                log.exception("handler %s failed", handler.__name__)
             return Unavailable("the server could not handle this; try again").to_ack()
         return {"ok": True, **result}
 
     return wrapper
+
+
+def _outage(exc: Exception) -> bool:
+    """A database or Redis that cannot be reached (not a bug: no traceback helps)."""
+    if isinstance(exc, DBAPIError):
+        # statement None: it failed while connecting (refused, not accepting connections).
+        return (exc.connection_invalidated or exc.statement is None
+                or isinstance(exc, OperationalError | InterfaceError))
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError | TimeoutError)
+
+
+class _OutageLog:
+    """One warning line per ``every_s`` seconds while an outage lasts, with a count."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        self.every_s = every_s
+        self._last = 0.0
+        self._quiet = 0
+
+    def note(self, handler: str, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            self._quiet += 1
+            return
+        more = f" (and {self._quiet} more since)" if self._quiet else ""
+        log.warning("handler %s answered unavailable: %s: %s%s", handler,
+                    type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "",
+                    more)
+        self._last, self._quiet = now, 0
+
+
+_outage_log = _OutageLog()
 
 
 def first_arg(args: tuple[Any, ...]) -> Any:

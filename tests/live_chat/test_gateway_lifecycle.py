@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import subprocess
@@ -98,3 +99,34 @@ async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing(
         await asyncio.sleep(0.05)
     assert [await presence.open_tabs(i) for i in ids] == [0] * 150
     assert all([await presence.left_at(i) is not None for i in ids])
+
+
+async def test_a_database_outage_answers_unavailable_without_a_traceback_flood(
+    start_gateway, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, every `unavailable` logged a full traceback (252 for one 6 s outage)."""
+    import asyncpg
+
+    from tests.conftest import PG_ADMIN_DSN
+
+    gateway = await start_gateway(database_url=pg_url, rate_limit_messages=1000)
+    name = pg_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    async with gateway.visitor() as visitor:
+        assert (await visitor.send("hello", "m0"))["ok"]
+        try:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = $1", name)
+            caplog.clear()
+            acks = [await visitor.send(f"during {i}", f"d{i}") for i in range(20)]
+        finally:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            await admin.close()
+        assert {a["error"] for a in acks} == {"unavailable"}
+        records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert not any(r.exc_info for r in records), [r.getMessage() for r in records]
+        assert 1 <= len([r for r in records if "unavailable" in r.getMessage()]) <= 2
+        # Back: the same messages, sent again, are stored once each.
+        again = [await visitor.send(f"during {i}", f"d{i}") for i in range(20)]
+        assert all(a["ok"] for a in again)
