@@ -22,7 +22,7 @@ from live_chat.store.turns import (
     TurnWrites,
     answered_by_agents,
     conversations_by_id,
-    stored_in_conversations,
+    stored_by_client_id,
 )
 
 
@@ -51,8 +51,8 @@ async def write_replies(conn: AsyncConnection,
     """Store ``replies`` on ``conn`` (one open transaction), in order; one outcome each."""
     ids = {r.conversation_id for r in replies}
     conversations = await conversations_by_id(conn, ids)
-    stored = await stored_in_conversations(
-        conn, ((r.conversation_id, r.client_id) for r in replies))
+    stored = await stored_by_client_id(
+        conn, ((r.conversation_id, r.client_id) for r in replies), per="conversation")
     answered = await answered_by_agents(conn, ids)
     writes = TurnWrites(conversations.values())
     outcomes: list[StoredReply | BaseException] = []

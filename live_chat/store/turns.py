@@ -59,41 +59,30 @@ _UPDATE_MOVED = _update(_MOVED)
 
 
 async def stored_by_client_id(
-    conn: AsyncConnection, keys: Iterable[tuple[str, str]]
+    conn: AsyncConnection, keys: Iterable[tuple[str, str]], *, per: str = "visitor"
 ) -> dict[tuple[str, str], Message]:
-    """Messages already stored under each ``(visitor_id, client_id)``, in any conversation."""
+    """Messages already stored under each ``(owner, client_id)``.
+
+    ``per="visitor"``: owners are visitor ids, and a message counts in any of
+    the visitor's conversations (a retry after its conversation closed);
+    ``per="conversation"``: owners are conversation ids.
+    """
     keys = set(keys)
     if not keys:
         return {}
+    by_visitor = per == "visitor"
+    owner = _conversations.c.visitor_id if by_visitor else _messages.c.conversation_id
+    source = (_messages.join(_conversations, _conversations.c.id == _messages.c.conversation_id)
+              if by_visitor else _messages)
     rows = await conn.execute(
-        select(_messages, _conversations.c.visitor_id)
-        .join(_conversations, _conversations.c.id == _messages.c.conversation_id)
-        .where(_conversations.c.visitor_id.in_({v for v, _ in keys}),
-               _messages.c.client_id.in_({c for _, c in keys}))
-    )
+        select(_messages, owner.label("owner_")).select_from(source)
+        .where(owner.in_({o for o, _ in keys}), _messages.c.client_id.in_({c for _, c in keys})))
     found = {}
     for row in rows:
         fields = dict(row._mapping)
-        key = (fields.pop("visitor_id"), fields["client_id"])
+        key = (fields.pop("owner_"), fields["client_id"])
         if key in keys:
             found[key] = Message(**fields)
-    return found
-
-
-async def stored_in_conversations(
-    conn: AsyncConnection, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Message]:
-    """Messages already stored under each ``(conversation_id, client_id)``."""
-    keys = set(keys)
-    if not keys:
-        return {}
-    rows = await conn.execute(
-        select(_messages).where(_messages.c.conversation_id.in_({c for c, _ in keys}),
-                                _messages.c.client_id.in_({k for _, k in keys})))
-    found = {}
-    for row in rows:
-        if (row.conversation_id, row.client_id) in keys:
-            found[(row.conversation_id, row.client_id)] = Message(**row._mapping)
     return found
 
 

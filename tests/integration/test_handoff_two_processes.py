@@ -25,14 +25,19 @@ def add_agent(env: dict[str, str], name: str, capacity: int) -> str:
     return email
 
 
+def deployment_env(tmp_path: Path, pg_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """What the processes of one deployment share: the database, Redis, its own keys."""
+    unique = uuid.uuid4().hex
+    return {"DATABASE_URL": pg_url, "REDIS_URL": redis_url,
+            "TSUNAGU_REDIS_CHANNEL": f"tsunagu-test-{unique}",
+            "TSUNAGU_HANDOFF_PREFIX": f"tsunagu-test-{unique}:",
+            "TSUNAGU_DATA_DIR": str(tmp_path / "cli"), **extra}
+
+
 async def test_visitor_on_one_process_agents_on_the_other(
     tmp_path: Path, models_dir: Path, pg_url: str, redis_url: str
 ) -> None:
-    unique = uuid.uuid4().hex
-    env = {"DATABASE_URL": pg_url, "REDIS_URL": redis_url,
-           "TSUNAGU_REDIS_CHANNEL": f"tsunagu-test-{unique}",
-           "TSUNAGU_HANDOFF_PREFIX": f"tsunagu-test-{unique}:",
-           "TSUNAGU_DATA_DIR": str(tmp_path / "cli")}
+    env = deployment_env(tmp_path, pg_url, redis_url)
     one = await asyncio.to_thread(spawn_gateway, tmp_path / "one", models_dir, **env)
     two = await asyncio.to_thread(spawn_gateway, tmp_path / "two", models_dir, **env)
     clients: list[VisitorClient] = []

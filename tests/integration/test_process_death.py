@@ -22,7 +22,7 @@ from live_chat.store.database import create_engine
 from live_chat.store.models import Conversation
 from tests.clients import AgentClient, VisitorClient
 from tests.conftest import spawn_gateway, stop_gateway
-from tests.integration.test_handoff_two_processes import PASSWORD, add_agent
+from tests.integration.test_handoff_two_processes import PASSWORD, add_agent, deployment_env
 
 
 async def escalated(url: str) -> VisitorClient:
@@ -46,12 +46,8 @@ async def states(database_url: str) -> dict[str, tuple[str, str | None]]:
 async def test_a_killed_process_strands_no_chat_and_no_wait(
     tmp_path: Path, models_dir: Path, pg_url: str, redis_url: str
 ) -> None:
-    unique = uuid.uuid4().hex
-    env = {"DATABASE_URL": pg_url, "REDIS_URL": redis_url,
-           "TSUNAGU_REDIS_CHANNEL": f"tsunagu-test-{unique}",
-           "TSUNAGU_HANDOFF_PREFIX": f"tsunagu-test-{unique}:",
-           "TSUNAGU_DATA_DIR": str(tmp_path / "cli"),
-           "TSUNAGU_HOST_TTL": "2", "TSUNAGU_AGENT_GRACE": "1", "TSUNAGU_ABANDON_AFTER": "1"}
+    env = deployment_env(tmp_path, pg_url, redis_url, TSUNAGU_HOST_TTL="2",
+                         TSUNAGU_AGENT_GRACE="1", TSUNAGU_ABANDON_AFTER="1")
     one = await asyncio.to_thread(spawn_gateway, tmp_path / "one", models_dir, **env)
     two = await asyncio.to_thread(spawn_gateway, tmp_path / "two", models_dir, **env)
     clients: list[VisitorClient] = []
