@@ -99,6 +99,18 @@ class AgentNamespace(ServiceNamespace):
                 await self.emit("session_ended", {"reason": "signed_out"}, to=sid)
                 await self.disconnect(sid)
 
+    async def rejoin(self) -> None:
+        """Register this process's agent sockets again (Redis lost what it knew of them)."""
+        for sid, _ in list(self.server.manager.get_participants(self.namespace, None)):
+            try:
+                session = await self.get_session(sid)
+            except KeyError:
+                continue  # still connecting or already gone
+            signed_in = (await self.ctx.agents.session(session["session_id"])
+                         if "session_id" in session else None)
+            if signed_in is not None:
+                await self.ctx.routing.agent_connected(signed_in.agent, sid)
+
     async def _agent(self, sid: str) -> SignedIn:
         session = await self.get_session(sid)
         signed_in = None

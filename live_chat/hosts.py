@@ -9,7 +9,8 @@ waiting visitors would never count as gone.
 
 So each process, every ``ttl_s / 3`` seconds (:meth:`Hosts.tick`):
 
-- keeps its liveness key ``P host:<id>`` alive, expiring after ``ttl_s``;
+- keeps its liveness key ``P host:<id>`` alive, expiring after ``ttl_s``
+  (and registers its sockets again if the key was gone: Redis lost its state);
 - looks for the records of processes whose liveness key has expired, and
   closes what they registered: each agent connection is disconnected (the
   grace period starts, then the chats go back to the queue and to the agents
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 AgentGone = Callable[[str, str], Awaitable[None]]
 TabGone = Callable[[str], Awaitable[None]]
+Rejoin = Callable[[], Awaitable[None]]
 
 
 class Hosts:
@@ -48,6 +50,7 @@ class Hosts:
     def __init__(self, redis: Redis, prefix: str, *, ttl_s: float) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.ttl_s = ttl_s
+        self._joined = False
         self._redis = redis
         self._prefix = prefix
 
@@ -70,9 +73,19 @@ class Hosts:
     async def tab_closed(self, visitor_id: str, sid: str) -> None:
         await self._redis.srem(self._key(self.id, "tabs"), f"{visitor_id} {sid}")
 
-    async def tick(self, agent_gone: AgentGone, tab_gone: TabGone) -> None:
-        """Say this process is alive, then close what dead processes left."""
-        await self._redis.set(self._key(self.id), "1", px=int(self.ttl_s * 1000))
+    async def tick(self, agent_gone: AgentGone, tab_gone: TabGone, rejoin: Rejoin) -> None:
+        """Say this process is alive, then close what dead processes left.
+
+        If this process's own liveness key was gone, Redis lost what it knew
+        (restarted empty, failed over, flushed), or this process stalled past
+        ``ttl_s`` and the others closed its leftovers: ``rejoin`` registers
+        this process's sockets again.
+        """
+        was = await self._redis.set(self._key(self.id), "1", px=int(self.ttl_s * 1000), get=True)
+        if was is None and self._joined:
+            log.warning("Redis had forgotten this process; registering its sockets again")
+            await rejoin()
+        self._joined = True
         async for raw in self._redis.scan_iter(match=self._key("*", "*"), count=500):
             key = raw.decode() if isinstance(raw, bytes) else raw
             host_id, _, kind = key[len(self._key("")):].partition(":")

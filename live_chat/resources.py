@@ -27,7 +27,7 @@ from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import AgentTokens, VisitorTokens
 from live_chat.auth_http import THROTTLES
-from live_chat.broadcast import AGENT_NS, SocketNotifier
+from live_chat.broadcast import AGENT_NS, VISITOR_NS, SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
@@ -128,7 +128,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     background: list[asyncio.Task[None]] = []
     if hosts is not None:
         tab_gone = partial(_tab_gone, presence, conversations, settings.abandon_after_s)
-        reap = partial(hosts.tick, routing.connection_lost, tab_gone)
+        reap = partial(hosts.tick, routing.connection_lost, tab_gone,
+                       partial(_rejoin, sio, routing))
         try:
             await reap()  # alive before the first socket is registered under this process
         except Exception:
@@ -163,6 +164,15 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     if redis is not None:
         await redis.aclose()
     await engine.dispose()
+
+
+async def _rejoin(sio: socketio.AsyncServer, routing: Routing) -> None:
+    """Redis lost the shared state: this process's agents and tabs, then the chats."""
+    await sio.namespace_handlers[AGENT_NS].rejoin()
+    await sio.namespace_handlers[VISITOR_NS].rejoin()
+    # The chats the record has with agents but Redis no longer knows go back
+    # to the queue and out again to the agents now registered, at once.
+    await routing.repair()
 
 
 async def _tab_gone(presence: RedisPresence, conversations: ConversationService,

@@ -109,6 +109,15 @@ class VisitorNamespace(ServiceNamespace):
                 visitor_id, after_s=self.ctx.settings.abandon_after_s
             )
 
+    async def rejoin(self) -> None:
+        """Count this process's visitor tabs again (Redis lost what it knew of them)."""
+        for sid, _ in list(self.server.manager.get_participants(self.namespace, None)):
+            try:
+                visitor_id = (await self.get_session(sid))["visitor_id"]
+            except KeyError:
+                continue  # still connecting or already gone
+            await self.ctx.presence.opened(visitor_id, sid)
+
     @acked
     async def on_leave_message(self, sid: str, *args: Any) -> dict[str, Any]:
         data = parse(LeaveMessageIn, first_arg(args))
