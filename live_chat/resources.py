@@ -173,6 +173,9 @@ async def _rejoin(sio: socketio.AsyncServer, routing: Routing) -> None:
     # The chats the record has with agents but Redis no longer knows go back
     # to the queue and out again to the agents now registered, at once.
     await routing.repair()
+    # Emits between processes were lost meanwhile: this process's clients sync.
+    for namespace in (VISITOR_NS, AGENT_NS):
+        await sio.emit("resync", {}, namespace=namespace, ignore_queue=True)
 
 
 async def _tab_gone(presence: RedisPresence, conversations: ConversationService,

@@ -4,7 +4,8 @@ Two processes on PostgreSQL and a Redis of this test's own (started on a free
 port, never the shared one). The agent on process two holds two chats whose
 visitors are on process one. Redis restarts empty; nobody reconnects. Each
 process must notice, register its sockets again, and the chats must be held
-again, so that the agent's next reply goes through.
+again, so that the agent's next reply goes through, and every client is told
+to `sync` what the outage may have dropped.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ async def test_redis_restarting_empty_strands_no_chat(
             await asyncio.sleep(0.5)
         assert held and all(held), (held, two.log()[-3000:])
 
+        # Every client was told to catch up on what the outage may have dropped.
+        for client in clients:
+            assert await client.next("resync") == {}
         # Held again (by Hanako, the only agent): her reply goes through to the visitor.
         conversation_id, visitor = next(iter(chats.items()))
         reply = await hanako.call("message", {"conversation_id": conversation_id,

@@ -76,6 +76,10 @@ export class Desk {
     socket.on("note", (n: Note) => this.onNote(n));
     socket.on("typing", (ev: AgentTyping) => this.onTyping(ev));
     socket.on("session_ended", () => this.end());
+    // The gateway lost emits between its processes (Redis restarted): catch up.
+    socket.on("resync", () => {
+      for (const chat of this.chats.values()) void this.sync(chat);
+    });
     socket.on("overview", (o: Overview) => this.listener.overview?.(o));
     this.watchNetwork(socket);
     socket.on("disconnect", (reason) => {

@@ -107,6 +107,8 @@ export class ChatClient {
     socket.on("message", (m: Message) => this.onMessage(m));
     socket.on("status", (c: Conversation) => this.onStatus(c));
     socket.on("typing", (ev: TypingEvent) => this.opts.listener.typing(ev));
+    // The gateway lost emits between its processes (Redis restarted): catch up.
+    socket.on("resync", () => void this.resync());
     socket.on("disconnect", () => {
       this.ready = false;
       this.opts.listener.connection(navigator.onLine ? "connecting" : "offline");
