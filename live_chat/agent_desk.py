@@ -13,6 +13,7 @@ from live_chat.agent_replies import AgentReply, write_replies
 from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, Forbidden, InvalidPayload, NotFound, Unavailable
 from live_chat.lifecycle import apply_move, is_open
+from live_chat.redaction import Redactor
 from live_chat.routing import Routing, chat_for_agent
 from live_chat.store.group_commit import GroupCommit
 from live_chat.store.models import Agent, Conversation
@@ -39,11 +40,12 @@ class AgentDesk:
     """Agent-side operations. ``max_text`` bounds replies and notes like visitor messages."""
 
     def __init__(self, store: Store, routing: Routing, notifier: SocketNotifier, *,
-                 max_text: int) -> None:
+                 max_text: int, redact: Redactor | None = None) -> None:
         self.store = store
         self.routing = routing
         self.notifier = notifier
         self.max_text = max_text
+        self.redact = redact or Redactor()
         self._writer = GroupCommit(store.engine, write_replies)
 
     async def hello(self, agent: Agent, status: str) -> dict[str, Any]:
@@ -60,7 +62,7 @@ class AgentDesk:
         with the other agents' replies of the moment; the ack follows the commit.
         """
         reply = AgentReply(agent.id, agent.name, data.conversation_id, data.client_id,
-                           checked_text(data.text, self.max_text))
+                           checked_text(data.text, self.max_text, self.redact))
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 stored = await self._writer.submit(reply)
@@ -85,7 +87,7 @@ class AgentDesk:
 
     async def note(self, agent: Agent, data: NoteIn) -> dict[str, Any]:
         """An internal note: stored, shown to agents, never sent to the visitor."""
-        text = checked_text(data.text, self.max_text)
+        text = checked_text(data.text, self.max_text, self.redact)
         async with self.store.begin() as tx:
             conversation = await self._authorized(tx, agent, data.conversation_id,
                                                   supervisor_ok=True)

@@ -19,6 +19,7 @@ from bot import Bot
 from live_chat.errors import Conflict, NotFound, Unavailable
 from live_chat.lifecycle import apply_move
 from live_chat.presence import LocalPresence, RedisPresence
+from live_chat.redaction import Redactor
 from live_chat.routing import Routing
 from live_chat.store.group_commit import GroupCommit
 from live_chat.store.models import Conversation, Message, utcnow
@@ -108,6 +109,7 @@ class ConversationService:
         presence: Presence,
         *,
         max_text: int,
+        redact: Redactor | None = None,
     ) -> None:
         self.store = store
         self.presence = presence
@@ -115,6 +117,7 @@ class ConversationService:
         self.notifier = notifier
         self.routing = routing
         self.max_text = max_text
+        self.redact = redact or Redactor()
         self._turns = KeyedLocks()
         self._writer = GroupCommit(store.engine, VisitorTurns(bot).write)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -133,8 +136,8 @@ class ConversationService:
         moment. With a remote engine (Rasa: an HTTP call) the answer is a
         second step, after the commit.
         """
-        turn = VisitorTurn(visitor_id, data.client_id, checked_text(data.text, self.max_text),
-                           data.payload, locale)
+        text = checked_text(data.text, self.max_text, self.redact)
+        turn = VisitorTurn(visitor_id, data.client_id, text, data.payload, locale)
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 stored = await self._writer.submit(turn)
@@ -260,7 +263,7 @@ class ConversationService:
 
     async def leave_message(self, visitor_id: str, data: LeaveMessageIn) -> dict[str, Any]:
         """Nobody can answer now: store the visitor's message and contact, and end the wait."""
-        text = checked_text(data.text, self.max_text)
+        text = checked_text(data.text, self.max_text, self.redact)
         contact = {"name": data.name, "email": data.email}
         for attempt in range(_WRITE_ATTEMPTS):
             try:
@@ -354,7 +357,8 @@ class ConversationService:
                     raise NotFound("there is no conversation to rate")
                 if await tx.csat(conversation.id) is not None:
                     raise Conflict("this conversation has already been rated")
-                await tx.add_csat(conversation.id, data.score, data.comment)
+                comment = self.redact(data.comment) if data.comment else None
+                await tx.add_csat(conversation.id, data.score, comment)
         except IntegrityError:
             raise Conflict("this conversation has already been rated") from None
 

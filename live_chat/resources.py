@@ -35,6 +35,7 @@ from live_chat.hosts import Hosts
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.rate_limit import RateLimiter
+from live_chat.redaction import Redactor
 from live_chat.redis_clients import redis_client
 from live_chat.routing import Routing
 from live_chat.settings import Settings
@@ -88,10 +89,11 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     holder = BotHolder(bot)
     presence = (RedisPresence(redis, settings.handoff_prefix, hosts) if hosts is not None
                 else LocalPresence())
+    redact = Redactor(settings.mask_patterns)
     conversations = ConversationService(store, holder, notifier, routing, presence,
-                                        max_text=settings.max_text)
+                                        max_text=settings.max_text, redact=redact)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
-    desk = AgentDesk(store, routing, notifier, max_text=settings.max_text)
+    desk = AgentDesk(store, routing, notifier, max_text=settings.max_text, redact=redact)
     feed = SupervisorFeed(sio, partial(overview, store, routing, settings.timezone),
                           namespace=AGENT_NS, shared=redis is not None)
     notifier.on_change = feed.changed

@@ -8,7 +8,9 @@ deployment fails at start instead of misbehaving later.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -50,6 +52,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Reverse proxies whose X-Forwarded-For names the client (addresses or CIDR ranges).
     trusted_proxies: tuple[str, ...] = ()
+    # Regular expressions whose matches are masked in every stored text (cards always are).
+    mask_patterns: tuple[str, ...] = ()
     # Visitors one client address may create a minute (each anonymous connect stores one).
     new_visitors_per_minute: int = 60
     secret_key: str = ""
@@ -105,6 +109,7 @@ class Settings:
             "allowed_origins": _origins(env.get("TSUNAGU_ALLOWED_ORIGINS", "")),
             "new_visitors_per_minute": _int(env, "TSUNAGU_NEW_VISITORS_PER_MINUTE", 60,
                                             minimum=1),
+            "mask_patterns": _patterns(env.get("TSUNAGU_MASK_PATTERNS", "")),
             "trusted_proxies": tuple(p.strip() for p in
                                      env.get("TSUNAGU_TRUSTED_PROXIES", "").split(",")
                                      if p.strip()),
@@ -161,6 +166,22 @@ class Settings:
         if len(secret) < 16:
             raise ConfigError("TSUNAGU_SECRET_KEY must be at least 16 characters")
         return replace(self, database_url=database_url, secret_key=secret)
+
+
+def _patterns(raw: str) -> tuple[str, ...]:
+    """``TSUNAGU_MASK_PATTERNS``: a JSON list of regular expressions (commas are common in them)."""
+    if not raw.strip():
+        return ()
+    try:
+        patterns = json.loads(raw)
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise ValueError("not a list of strings")
+        for pattern in patterns:
+            re.compile(pattern)
+    except (ValueError, re.error) as exc:
+        raise ConfigError(f"TSUNAGU_MASK_PATTERNS must be a JSON list of regular "
+                          f"expressions ({exc})") from None
+    return tuple(patterns)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int,

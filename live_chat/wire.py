@@ -9,7 +9,7 @@ what a client sees of a row.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -144,14 +144,15 @@ def storable(text: str) -> bool:
     return True
 
 
-def checked_text(raw: str, max_text: int) -> str:
-    """The text to store: at most ``max_text`` characters as sent, not blank once stripped."""
+def checked_text(raw: str, max_text: int, redact: Callable[[str], str] | None = None) -> str:
+    """The text to store: at most ``max_text`` characters as sent, not blank once
+    stripped, with what must not be stored masked by ``redact``."""
     if len(raw) > max_text:
         raise TooLong(f"a message may have at most {max_text} characters")
     text = raw.strip()
     if not text:
         raise InvalidPayload("text: must not be empty")
-    return text
+    return text if redact is None else redact(text)
 
 
 def message_out(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
