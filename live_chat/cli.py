@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,6 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     canned_list = canned_sub.add_parser("list", help="list canned responses")
     canned_list.add_argument("--locale", choices=["ja", "en"])
     canned_list.set_defaults(func=_canned_list)
+
+    visitor = sub.add_parser("visitor", help="a visitor's data")
+    visitor_sub = visitor.add_subparsers(dest="visitor_command", required=True)
+    forget = visitor_sub.add_parser(
+        "forget", help="delete a visitor and everything of theirs (conversations, messages, "
+                       "notes, ratings)")
+    forget.add_argument("visitor_id")
+    forget.set_defaults(func=_visitor_forget)
+
+    transcripts = sub.add_parser("transcripts", help="old transcripts")
+    transcripts_sub = transcripts.add_subparsers(dest="transcripts_command", required=True)
+    anonymise = transcripts_sub.add_parser(
+        "anonymise", help="blank the texts of conversations that ended more than N days ago "
+                          "(the figures of the reports stay)")
+    anonymise.add_argument("--older-than-days", type=int, required=True, metavar="N")
+    anonymise.set_defaults(func=_transcripts_anonymise)
 
     _register_bot_commands(sub)
 
@@ -269,6 +286,31 @@ def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def _visitor_forget(args: argparse.Namespace) -> int:
+    from live_chat.errors import ChatError
+    from live_chat.store.retention import forget_visitor
+
+    try:
+        count = _with_store(lambda store: forget_visitor(store, args.visitor_id))
+    except ChatError as exc:
+        print(f"tsunagu: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"forgot visitor {args.visitor_id} and {count} conversation(s)")
+    return 0
+
+
+def _transcripts_anonymise(args: argparse.Namespace) -> int:
+    from live_chat.store.retention import anonymise_before
+
+    if args.older_than_days < 1:
+        print("tsunagu: --older-than-days must be at least 1", file=sys.stderr)
+        return 2
+    cutoff = datetime.now(UTC) - timedelta(days=args.older_than_days)
+    count = _with_store(lambda store: anonymise_before(store, cutoff))
+    print(f"anonymised the conversations that ended before {cutoff.isoformat()}: {count}")
+    return 0
 
 
 def _agent_add(args: argparse.Namespace) -> int:

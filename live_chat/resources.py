@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import socketio
@@ -43,6 +44,7 @@ from live_chat.store.database import create_engine, migrate, startup_lock
 from live_chat.store.report_facts import REFRESH_S as FACTS_REFRESH_S
 from live_chat.store.report_facts import refresh_facts
 from live_chat.store.repository import Store
+from live_chat.store.retention import anonymise_before
 from live_chat.supervision import SupervisorFeed, overview
 from live_chat.throttle import Throttles
 from live_chat.visitors import VisitorDirectory
@@ -53,6 +55,9 @@ log = logging.getLogger(__name__)
 GRACE_SWEEP_S = 1.0
 # How often each process makes the handoff backend agree with the record.
 REPAIR_S = 30.0
+# TSUNAGU_RETENTION_DAYS is applied hourly (a run walks the ended conversations
+# before the cutoff; those already blank cost an UPDATE that matches nothing).
+RETENTION_S = 3600.0
 # How often each process closes agent sockets whose session ended elsewhere.
 SESSION_CHECK_S = 10.0
 # How often each process looks for a newly activated bot model: activation is
@@ -147,6 +152,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(_every(FACTS_REFRESH_S, partial(refresh_facts, store))),
                   asyncio.create_task(_every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
+    if settings.retention_days:
+        background.append(asyncio.create_task(_every(
+            RETENTION_S, partial(_apply_retention, store, settings.retention_days))))
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_every(
             MODEL_WATCH_S, partial(registry.refresh, holder))))
@@ -178,6 +186,10 @@ async def _rejoin(sio: socketio.AsyncServer, routing: Routing) -> None:
     # Emits between processes were lost meanwhile: this process's clients sync.
     for namespace in (VISITOR_NS, AGENT_NS):
         await sio.emit("resync", {}, namespace=namespace, ignore_queue=True)
+
+
+async def _apply_retention(store: Store, days: int) -> None:
+    await anonymise_before(store, datetime.now(UTC) - timedelta(days=days))
 
 
 async def _tab_gone(presence: RedisPresence, conversations: ConversationService,

@@ -54,6 +54,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # Regular expressions whose matches are masked in every stored text (cards always are).
     mask_patterns: tuple[str, ...] = ()
+    # Days after which an ended conversation's texts are blanked (0: kept for ever).
+    retention_days: int = 0
     # Visitors one client address may create a minute (each anonymous connect stores one).
     new_visitors_per_minute: int = 60
     secret_key: str = ""
@@ -110,6 +112,7 @@ class Settings:
             "new_visitors_per_minute": _int(env, "TSUNAGU_NEW_VISITORS_PER_MINUTE", 60,
                                             minimum=1),
             "mask_patterns": _patterns(env.get("TSUNAGU_MASK_PATTERNS", "")),
+            "retention_days": _int(env, "TSUNAGU_RETENTION_DAYS", 0, minimum=0),
             "trusted_proxies": tuple(p.strip() for p in
                                      env.get("TSUNAGU_TRUSTED_PROXIES", "").split(",")
                                      if p.strip()),

@@ -1,0 +1,84 @@
+"""Data protection in the record: forgetting one visitor, and anonymising old transcripts.
+
+:func:`forget_visitor` deletes everything of one visitor (their conversations,
+messages, events, notes, ratings, the agents' flags on their messages, the
+report facts) in one transaction: the answer to "delete my data".
+
+:func:`anonymise_before` blanks the words of conversations that ended before
+a cutoff (message and note texts, quick replies and payloads, rating
+comments) and keeps their rows, times and classifications, so every figure
+of the reports stays what it was. It works in batches of ``batch``
+conversations, one transaction each, and can be run again at any time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from live_chat.errors import Conflict, NotFound
+from live_chat.lifecycle import is_open
+from live_chat.store.models import (
+    Conversation,
+    ConversationEvent,
+    Csat,
+    Message,
+    MessageFlag,
+    Note,
+    ReportFact,
+    Visitor,
+)
+from live_chat.store.repository import Store
+
+
+async def forget_visitor(store: Store, visitor_id: str) -> int:
+    """Delete the visitor and all of their record; how many conversations went.
+
+    Refused (:class:`Conflict`) while one of their conversations is open:
+    close it first, so no agent is left holding a chat that no longer exists.
+    """
+    async with store.begin() as tx:
+        session = tx.session
+        if await session.get(Visitor, visitor_id) is None:
+            raise NotFound(f"no visitor {visitor_id}")
+        conversations = (await session.execute(
+            select(Conversation.id, Conversation.state)
+            .where(Conversation.visitor_id == visitor_id))).all()
+        if any(is_open(state) for _, state in conversations):
+            raise Conflict("the visitor has an open conversation; close it first")
+        ids = [cid for cid, _ in conversations]
+        if ids:
+            messages = select(Message.id).where(Message.conversation_id.in_(ids))
+            await session.execute(delete(MessageFlag).where(MessageFlag.message_id.in_(messages)))
+            for table in (Message, ConversationEvent, Note, Csat):
+                await session.execute(delete(table).where(table.conversation_id.in_(ids)))
+            await session.execute(delete(ReportFact).where(ReportFact.id.in_(ids)))
+            await session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+        await session.execute(delete(Visitor).where(Visitor.id == visitor_id))
+    return len(ids)
+
+
+async def anonymise_before(store: Store, cutoff: datetime, *, batch: int = 500) -> int:
+    """Blank the words of conversations closed before ``cutoff``; how many were blanked."""
+    done, after = 0, ""
+    while True:
+        async with store.begin() as tx:
+            session = tx.session
+            ids = list((await session.scalars(
+                select(Conversation.id)
+                .where(Conversation.closed_at < cutoff, Conversation.id > after)
+                .order_by(Conversation.id).limit(batch))).all())
+            if not ids:
+                return done
+            await session.execute(
+                update(Message).where(Message.conversation_id.in_(ids), Message.text != "")
+                .values(text="", payload=None, quick_replies=[]))
+            await session.execute(
+                update(Note).where(Note.conversation_id.in_(ids), Note.text != "")
+                .values(text=""))
+            await session.execute(
+                update(Csat).where(Csat.conversation_id.in_(ids), Csat.comment.is_not(None))
+                .values(comment=None))
+        done += len(ids)
+        after = ids[-1]

@@ -1,0 +1,115 @@
+"""Forgetting a visitor and anonymising old transcripts (live_chat/store/retention.py), on
+SQLite and PostgreSQL, and through the CLI (`tsunagu visitor forget ID`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from live_chat.errors import Conflict
+from live_chat.lifecycle import apply_move
+from live_chat.reports.summary import summary
+from live_chat.reports.window import ReportWindow
+from live_chat.store.database import create_engine, migrate
+from live_chat.store.models import Conversation, Csat, Message, Note, Visitor, utcnow
+from live_chat.store.repository import Store
+from live_chat.store.retention import anonymise_before, forget_visitor
+from tests.conftest import REPO
+
+
+async def chat(store: Store, *, closed: bool = True) -> tuple[str, str]:
+    """A visitor with one conversation: their message, a reply, a note, a rating."""
+    async with store.begin() as tx:
+        agent = await tx.add_agent(email=f"{os.urandom(4).hex()}@example.com", name="A",
+                                   password_hash="x")
+        visitor = await tx.add_visitor(locale="en", page_url="https://shop.example/cart")
+        conversation = await tx.add_conversation(visitor.id, locale="en")
+        await tx.add_message(conversation.id, sender="visitor", text="my address is 1-2-3",
+                             client_id="c1", intent="order_status", confidence=0.9)
+        await tx.add_message(conversation.id, sender="bot", text="Thanks!",
+                             quick_replies=[{"title": "Yes", "payload": "/yes"}])
+        await tx.add_note(conversation.id, agent.id, "called them at 090-1111-2222")
+        if closed:
+            await apply_move(tx, conversation, "close", actor="visitor")
+            await tx.add_csat(conversation.id, 4, "ask for Mr. Tanaka")
+    return visitor.id, conversation.id
+
+
+async def counts(store: Store) -> dict[str, int]:
+    async with store.begin() as tx:
+        return {t.__name__: await tx.session.scalar(select(func.count()).select_from(t))
+                for t in (Visitor, Conversation, Message, Note, Csat)}
+
+
+async def test_forget_deletes_the_visitor_and_everything_of_theirs(store: Store) -> None:
+    gone, _ = await chat(store)
+    kept, _ = await chat(store)
+    open_one, _ = await chat(store, closed=False)
+    assert await forget_visitor(store, gone) == 1
+    assert await counts(store) == {"Visitor": 2, "Conversation": 2, "Message": 4,
+                                   "Note": 2, "Csat": 1}
+    with pytest.raises(Conflict):
+        await forget_visitor(store, open_one)
+    async with store.begin() as tx:
+        assert await tx.visitor(kept) is not None and await tx.visitor(gone) is None
+
+
+async def test_anonymising_blanks_the_words_and_keeps_the_figures(store: Store) -> None:
+    _, old = await chat(store)
+    _, recent = await chat(store)
+    now = utcnow()
+    window = ReportWindow.from_query({"since": (now - timedelta(days=1)).isoformat(),
+                                      "until": (now + timedelta(days=1)).isoformat()},
+                                     default_tz="UTC")
+    before = await summary(store, window)
+    async with store.begin() as tx:
+        conversation = await tx.conversation(old)
+        conversation.closed_at = now - timedelta(days=40)
+    assert await anonymise_before(store, now - timedelta(days=30)) == 1
+    assert await anonymise_before(store, now - timedelta(days=30)) == 1  # again: harmless
+    async with store.begin() as tx:
+        messages = (await tx.session.scalars(select(Message).order_by(Message.seq))).all()
+        notes = (await tx.session.scalars(select(Note))).all()
+        ratings = (await tx.session.scalars(select(Csat))).all()
+    old_texts = [m.text for m in messages if m.conversation_id == old]
+    assert old_texts == ["", ""]
+    assert all(not m.quick_replies for m in messages if m.conversation_id == old)
+    assert [m.intent for m in messages if m.conversation_id == old] == ["order_status", None]
+    assert {m.text for m in messages if m.conversation_id == recent} == {
+        "my address is 1-2-3", "Thanks!"}
+    assert {n.conversation_id: n.text for n in notes}[old] == ""
+    assert {r.conversation_id: r.comment for r in ratings} == {
+        old: None, recent: "ask for Mr. Tanaka"}
+    after = await summary(store, window)
+    assert {k: v for k, v in after.items() if k != "generated_at"} == {
+        k: v for k, v in before.items() if k != "generated_at"}
+
+
+def test_the_cli_forgets_a_visitor(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tsunagu.db'}"
+
+    async def seed() -> str:
+        engine = create_engine(url)
+        await migrate(engine)
+        try:
+            return (await chat(Store(engine)))[0]
+        finally:
+            await engine.dispose()
+
+    import asyncio
+
+    visitor_id = asyncio.run(seed())
+    env = {**os.environ, "TSUNAGU_DATA_DIR": str(tmp_path), "DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "-m", "live_chat", "visitor", "forget", visitor_id],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"forgot visitor {visitor_id} and 1 conversation(s)" in done.stdout
+    again = subprocess.run([sys.executable, "-m", "live_chat", "visitor", "forget", visitor_id],
+                           env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "no visitor" in again.stderr
