@@ -17,7 +17,7 @@ from live_chat.canned import CannedIn
 from live_chat.context import CONTEXT, SETTINGS
 from live_chat.errors import ChatError, Forbidden, InvalidPayload, TooLong
 from live_chat.supervision import agent_view, overview
-from live_chat.wire import parse
+from live_chat.wire import parse, storable
 
 Handler = Callable[[web.Request, SignedIn], Awaitable[Any]]
 _STATUS = {"invalid": 400, "too_long": 400, "forbidden": 403, "not_found": 404,
@@ -28,8 +28,8 @@ def setup_admin_routes(app: web.Application) -> None:
     app.router.add_get("/api/agents", route(list_agents))
     app.router.add_get("/api/canned", route(list_canned))
     app.router.add_post("/api/canned", route(add_canned, roles=("admin",)))
-    app.router.add_put("/api/canned/{id:\\d+}", route(update_canned, roles=("admin",)))
-    app.router.add_delete("/api/canned/{id:\\d+}", route(delete_canned, roles=("admin",)))
+    app.router.add_put("/api/canned/{id:\\d{1,9}}", route(update_canned, roles=("admin",)))
+    app.router.add_delete("/api/canned/{id:\\d{1,9}}", route(delete_canned, roles=("admin",)))
     app.router.add_get("/api/supervisor/overview",
                        route(supervisor_overview, roles=("supervisor", "admin")))
 
@@ -50,6 +50,7 @@ def route(handler: Handler, *, roles: tuple[str, ...] | None = None
         try:
             if roles is not None and signed_in.agent.role not in roles:
                 raise Forbidden(f"this needs the role {' or '.join(roles)}")
+            _check_url_text(request)
             result = await handler(request, signed_in)
         except ChatError as exc:
             return web.json_response(exc.to_ack(), status=_STATUS.get(exc.code, 400))
@@ -58,6 +59,14 @@ def route(handler: Handler, *, roles: tuple[str, ...] | None = None
         return web.json_response({"ok": True, **result})
 
     return wrapped
+
+
+def _check_url_text(request: web.Request) -> None:
+    """The path's parameters and the query's values go to the database too: the same
+    rule as for payload text (see :func:`live_chat.wire.storable`)."""
+    for name, value in (*request.match_info.items(), *request.query.items()):
+        if not storable(value):
+            raise InvalidPayload(f"{name}: must not contain NUL or unpaired surrogate characters")
 
 
 async def json_body(request: web.Request) -> Any:

@@ -68,7 +68,7 @@ def setup_admin_api(app: web.Application) -> None:
     add.add_put("/api/admin/intents/{name}", route(update_intent, roles=ADMIN_ONLY))
     add.add_delete("/api/admin/intents/{name}", route(delete_intent, roles=ADMIN_ONLY))
     add.add_post("/api/admin/examples", route(add_examples, roles=ADMIN_ONLY))
-    add.add_delete("/api/admin/examples/{id:\\d+}", route(delete_example, roles=ADMIN_ONLY))
+    add.add_delete("/api/admin/examples/{id:\\d{1,9}}", route(delete_example, roles=ADMIN_ONLY))
     add.add_get("/api/admin/unmatched", route(unmatched, roles=ADMIN_ONLY))
     add.add_post("/api/admin/unmatched/ignore", route(ignore, roles=ADMIN_ONLY))
     add.add_post("/api/messages/{id}/flag", route(flag))
