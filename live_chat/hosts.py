@@ -20,8 +20,10 @@ So each process, every ``ttl_s / 3`` seconds (:meth:`Hosts.tick`):
 What a process registered is kept beside its liveness key, in the sets
 ``P host:<id>:agents`` (``"<agent id> <connection id>"``) and
 ``P host:<id>:tabs`` (``"<visitor id> <socket id>"``). A dead process's
-sets are claimed with an atomic ``RENAME``, so when several processes reap at
-once each leftover is closed exactly once.
+sets are claimed by a script that checks its liveness key and renames the set
+in one step, so when several processes reap at once each leftover is closed
+exactly once, and a process that comes back in time is never reaped. A claim
+whose reaper dies in turn is claimed again.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,15 @@ class Hosts:
         self.id = uuid.uuid4().hex[:16]
         self.ttl_s = ttl_s
         self._joined = False
+        # Atomically: if the owner's liveness key (KEYS[1]) is gone, move its set
+        # (KEYS[2]) to this process's claim (KEYS[3]). 1 when claimed.
+        self._claim = redis.register_script("""
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 0 then
+  return 0
+end
+redis.call('RENAME', KEYS[2], KEYS[3])
+return 1
+""")
         self._redis = redis
         self._prefix = prefix
 
@@ -67,8 +77,9 @@ class Hosts:
     async def agent_disconnected(self, agent_id: str, connection_id: str) -> None:
         await self._redis.srem(self._key(self.id, "agents"), f"{agent_id} {connection_id}")
 
-    async def tab_opened(self, visitor_id: str, sid: str) -> None:
-        await self._redis.sadd(self._key(self.id, "tabs"), f"{visitor_id} {sid}")
+    async def tab_opened(self, visitor_id: str, sid: str) -> bool:
+        """Record a tab under this process; False when it already was."""
+        return bool(await self._redis.sadd(self._key(self.id, "tabs"), f"{visitor_id} {sid}"))
 
     async def tab_closed(self, visitor_id: str, sid: str) -> None:
         await self._redis.srem(self._key(self.id, "tabs"), f"{visitor_id} {sid}")
@@ -79,7 +90,7 @@ class Hosts:
         If this process's own liveness key was gone, Redis lost what it knew
         (restarted empty, failed over, flushed), or this process stalled past
         ``ttl_s`` and the others closed its leftovers: ``rejoin`` registers
-        this process's sockets again.
+        again what is not registered (see :meth:`tab_opened`).
         """
         was = await self._redis.set(self._key(self.id), "1", px=int(self.ttl_s * 1000), get=True)
         if was is None and self._joined:
@@ -88,32 +99,28 @@ class Hosts:
         self._joined = True
         async for raw in self._redis.scan_iter(match=self._key("*", "*"), count=500):
             key = raw.decode() if isinstance(raw, bytes) else raw
-            host_id, _, kind = key[len(self._key("")):].partition(":")
-            if kind not in ("agents", "tabs") or host_id == self.id:
+            # P host:<id>:<kind>, or P host:<id>:<kind>:reaping:<reaper> while claimed.
+            host_id, _, rest = key[len(self._key("")):].partition(":")
+            kind, _, reaper = rest.partition(":reaping:")
+            owner = reaper or host_id
+            if kind not in ("agents", "tabs") or owner == self.id:
                 continue
-            if await self._redis.exists(self._key(host_id)):
-                continue
-            for member in await self._claim(key):
-                owner, _, connection = member.partition(" ")
+            claimed = f"{self._key(host_id, kind)}:reaping:{self.id}"
+            if not await self._claim(keys=[self._key(owner), key, claimed]):
+                continue  # its owner is alive, or another process claimed it first
+            for member in await self._redis.smembers(claimed):
+                text = member.decode() if isinstance(member, bytes) else member
+                who, _, connection = text.partition(" ")
                 try:
                     if kind == "agents":
-                        await agent_gone(owner, connection)
+                        await agent_gone(who, connection)
                     else:
-                        await tab_gone(owner)
+                        await tab_gone(who)
                 except Exception:
                     log.exception("could not close %s %s left by process %s",
-                                  kind, owner, host_id)
-
-    async def _claim(self, key: str) -> list[str]:
-        """Take a dead process's set for this process alone; its members."""
-        claimed = f"{key}:reaping:{self.id}"
-        try:
-            await self._redis.rename(key, claimed)
-        except ResponseError:  # another process claimed it first
-            return []
-        members = await self._redis.smembers(claimed)
-        await self._redis.delete(claimed)
-        return [m.decode() if isinstance(m, bytes) else m for m in members]
+                                  kind, who, host_id)
+                # Closed: if this process dies now, the next reaper takes the rest.
+                await self._redis.srem(claimed, member)
 
     async def leave(self) -> None:
         """At a clean stop, after the sockets closed: nothing is left to reap."""

@@ -66,11 +66,20 @@ class RedisPresence:
         return f"{self._prefix}left:{visitor_id}"
 
     async def opened(self, visitor_id: str, sid: str) -> None:
+        await self._count_open(visitor_id)
+        await self._hosts.tab_opened(visitor_id, sid)
+
+    async def rejoined(self, visitor_id: str, sid: str) -> None:
+        """Count a tab again after Redis lost it; not if it is still counted (the
+        process was only cut off from Redis for a while)."""
+        if await self._hosts.tab_opened(visitor_id, sid):
+            await self._count_open(visitor_id)
+
+    async def _count_open(self, visitor_id: str) -> None:
         key = self._key(visitor_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             await pipe.incr(key).expire(key, _REDIS_TTL_S).delete(
                 self._left_key(visitor_id)).execute()
-        await self._hosts.tab_opened(visitor_id, sid)
 
     async def closed(self, visitor_id: str, sid: str | None) -> int:
         """Count one tab closed (``sid`` None: one a dead process left); how many stay open."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import time
 from collections.abc import Iterable
 
@@ -28,6 +29,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from live_chat.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
 
 # Sign-in attempts: (attempts, window in seconds)
 PER_ADDRESS = (30, 300.0)
@@ -79,6 +82,7 @@ class Throttles:
     def __init__(self, redis: Redis | None, prefix: str, *, new_visitors_per_minute: int,
                  trusted_proxies: Iterable[str] = ()) -> None:
         self.trusted = trusted_networks(trusted_proxies)
+        self._warned = False
         self._redis = redis
         self._prefix = prefix
         self._new_visitors = (new_visitors_per_minute, 60.0)
@@ -86,6 +90,15 @@ class Throttles:
 
     def address(self, request: web.Request) -> str:
         """The client behind ``request`` (see :func:`client_address`)."""
+        peer = request.remote or ""
+        if (not self._warned and "X-Forwarded-For" in request.headers
+                and not _is_trusted(peer, self.trusted)):
+            # Most likely a reverse proxy nobody listed: every client behind it
+            # would share its address, and its limits.
+            self._warned = True
+            log.warning("requests from %s carry X-Forwarded-For but %s is not in "
+                        "TSUNAGU_TRUSTED_PROXIES: all its clients share one address for the "
+                        "sign-in and new-visitor limits", peer, peer)
         return client_address(request, self.trusted)
 
     async def sign_in(self, address: str, email: str) -> bool:

@@ -15,6 +15,7 @@ from live_chat.boundary import acked, first_arg, refused
 from live_chat.broadcast import VISITOR_NS, visitor_room
 from live_chat.context import ChatContext, ContextGetter, ServiceNamespace
 from live_chat.errors import RateLimited
+from live_chat.presence import RedisPresence
 from live_chat.wire import (
     CsatIn,
     Empty,
@@ -116,7 +117,9 @@ class VisitorNamespace(ServiceNamespace):
                 visitor_id = (await self.get_session(sid))["visitor_id"]
             except KeyError:
                 continue  # still connecting or already gone
-            await self.ctx.presence.opened(visitor_id, sid)
+            presence = self.ctx.presence
+            if isinstance(presence, RedisPresence):  # rejoin exists with Redis only
+                await presence.rejoined(visitor_id, sid)
 
     @acked
     async def on_leave_message(self, sid: str, *args: Any) -> dict[str, Any]:

@@ -69,8 +69,10 @@ class VisitorTurns:
     async def write(self, conn: AsyncConnection,
                     turns: Sequence[VisitorTurn]) -> list[StoredTurn | BaseException]:
         """Store ``turns`` on ``conn`` (one open transaction), in order; one outcome each."""
-        stored = await stored_by_client_id(conn, ((t.visitor_id, t.client_id) for t in turns))
+        # Lock first: a copy committed by another process while this batch waited
+        # for the lock is then seen by the read of stored copies.
         by_visitor = await open_conversations(conn, {t.visitor_id for t in turns})
+        stored = await stored_by_client_id(conn, ((t.visitor_id, t.client_id) for t in turns))
         writes = TurnWrites(by_visitor.values())
         bot = self._bot()
         outcomes: list[StoredTurn | BaseException] = []
@@ -95,16 +97,17 @@ class VisitorTurns:
                     turn: VisitorTurn) -> StoredTurn:
         conversation = by_visitor.get(turn.visitor_id)
         new_conversation = conversation is None
-        if conversation is None:
-            conversation = await writes.add_conversation(turn.visitor_id, locale=turn.locale)
-            by_visitor[turn.visitor_id] = conversation
-        locale = conversation.locale or turn.locale or "en"
-        bot_state = dict(conversation.bot_state or {})
+        # A new conversation starts with the bot, in the connection's language.
+        locale = (conversation and conversation.locale) or turn.locale or "en"
+        bot_state = dict(conversation.bot_state or {}) if conversation else {}
         decision = None
-        if conversation.state == "bot" and bot.decides_in_process:
+        if (conversation is None or conversation.state == "bot") and bot.decides_in_process:
             # Before any write: a decision that raises leaves nothing half stored.
             decision = bot.respond(turn.text, payload=turn.payload, locale=locale,
                                    state=bot_state)
+        if conversation is None:
+            conversation = await writes.add_conversation(turn.visitor_id, locale=turn.locale)
+            by_visitor[turn.visitor_id] = conversation
         message = await writes.add_message(
             conversation.id, sender="visitor", text=turn.text, client_id=turn.client_id,
             payload=turn.payload, intent=decision.intent if decision else None,

@@ -15,10 +15,12 @@ Failures stay with the item that caused them:
 - When a statement fails (a unique constraint, a value the database refuses),
   the batch is rolled back and each item is written again alone, in order,
   so only the offending item's waiter gets the error.
-- When the connection is lost (or the commit fails), nobody can say which
-  rows were stored, so every waiter of the batch gets the error, and the
-  next batch starts on a fresh connection. Clients send again with the same
-  ``client_id`` and the read of stored copies makes the retry exactly-once.
+- On any other failure (the connection lost, the commit failed, no
+  connection to be had) nobody can say which rows were stored, and writing
+  the items one by one would only fail slower: every waiter of the batch
+  gets the error, and the next batch starts on a fresh connection. Clients
+  send again with the same ``client_id`` and the read of stored copies makes
+  the retry exactly-once.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
@@ -78,11 +80,13 @@ class GroupCommit(Generic[T, R]):
                 batch.append(self._queue.get_nowait())
             try:
                 await self._commit(batch)
-            except asyncio.CancelledError:
+            except BaseException as exc:
+                # Nobody may wait for ever: the writer stopped, or a bug.
                 for _, future in batch:
-                    if not future.done():
-                        future.set_exception(ConnectionError("the writer stopped"))
-                raise
+                    _settle(future, ConnectionError(f"the writer failed: {exc!r}"))
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                log.exception("group commit failed")
             finally:
                 for _ in batch:
                     self._queue.task_done()
@@ -91,7 +95,7 @@ class GroupCommit(Generic[T, R]):
         try:
             outcomes = await self._transaction([item for item, _ in batch])
         except Exception as exc:
-            if len(batch) == 1 or _connection_lost(exc):
+            if len(batch) == 1 or not _refused_statement(exc):
                 for _, future in batch:
                     _settle(future, exc)
                 return
@@ -107,8 +111,11 @@ class GroupCommit(Generic[T, R]):
             return await self._write(conn, items)
 
 
-def _connection_lost(exc: BaseException) -> bool:
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+def _refused_statement(exc: BaseException) -> bool:
+    """The database refused a row (a constraint, a value), on a working connection:
+    one item's fault. Anything else (a lost connection, a pool timeout, a lock
+    wait) would fail each item alone just the same, only slower."""
+    return isinstance(exc, IntegrityError | DataError) and not exc.connection_invalidated
 
 
 def _settle(future: asyncio.Future[R], outcome: R | BaseException) -> None:

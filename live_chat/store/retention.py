@@ -2,13 +2,16 @@
 
 :func:`forget_visitor` deletes everything of one visitor (their conversations,
 messages, events, notes, ratings, the agents' flags on their messages, the
-report facts) in one transaction: the answer to "delete my data".
+training examples labelled from them, the report facts) in one transaction:
+the answer to "delete my data". (A model already trained on those examples
+keeps what it learnt until the next training.)
 
 :func:`anonymise_before` blanks the words of conversations that ended before
 a cutoff (message and note texts, quick replies and payloads, rating
-comments) and keeps their rows, times and classifications, so every figure
-of the reports stays what it was. It works in batches of ``batch``
-conversations, one transaction each, and can be run again at any time.
+comments, the leave-a-message form's name and e-mail) and keeps their rows,
+times and classifications, so every figure of the reports stays what it was.
+It works in batches of ``batch`` conversations, one transaction each, and can
+be run again at any time.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from sqlalchemy import delete, select, update
 from live_chat.errors import Conflict, NotFound
 from live_chat.lifecycle import is_open
 from live_chat.store.models import (
+    BotExample,
     Conversation,
     ConversationEvent,
     Csat,
+    InboxDismissal,
     Message,
     MessageFlag,
     Note,
@@ -40,7 +45,9 @@ async def forget_visitor(store: Store, visitor_id: str) -> int:
     """
     async with store.begin() as tx:
         session = tx.session
-        if await session.get(Visitor, visitor_id) is None:
+        # Locked: a first message racing this cannot open a conversation meanwhile.
+        if await session.scalar(select(Visitor.id).where(Visitor.id == visitor_id)
+                                .with_for_update()) is None:
             raise NotFound(f"no visitor {visitor_id}")
         conversations = (await session.execute(
             select(Conversation.id, Conversation.state)
@@ -50,7 +57,9 @@ async def forget_visitor(store: Store, visitor_id: str) -> int:
         ids = [cid for cid, _ in conversations]
         if ids:
             messages = select(Message.id).where(Message.conversation_id.in_(ids))
-            await session.execute(delete(MessageFlag).where(MessageFlag.message_id.in_(messages)))
+            # Their words also left as training examples and inbox marks.
+            for table in (MessageFlag, BotExample, InboxDismissal):
+                await session.execute(delete(table).where(table.message_id.in_(messages)))
             for table in (Message, ConversationEvent, Note, Csat):
                 await session.execute(delete(table).where(table.conversation_id.in_(ids)))
             await session.execute(delete(ReportFact).where(ReportFact.id.in_(ids)))
@@ -80,5 +89,11 @@ async def anonymise_before(store: Store, cutoff: datetime, *, batch: int = 500) 
             await session.execute(
                 update(Csat).where(Csat.conversation_id.in_(ids), Csat.comment.is_not(None))
                 .values(comment=None))
+            # The leave-a-message form's name and e-mail.
+            await session.execute(
+                update(ConversationEvent)
+                .where(ConversationEvent.conversation_id.in_(ids),
+                       ConversationEvent.type == "offline_message")
+                .values(data={}))
         done += len(ids)
         after = ids[-1]

@@ -17,7 +17,15 @@ from live_chat.lifecycle import apply_move
 from live_chat.reports.summary import summary
 from live_chat.reports.window import ReportWindow
 from live_chat.store.database import create_engine, migrate
-from live_chat.store.models import Conversation, Csat, Message, Note, Visitor, utcnow
+from live_chat.store.models import (
+    Conversation,
+    ConversationEvent,
+    Csat,
+    Message,
+    Note,
+    Visitor,
+    utcnow,
+)
 from live_chat.store.repository import Store
 from live_chat.store.retention import anonymise_before, forget_visitor
 from tests.conftest import REPO
@@ -71,6 +79,8 @@ async def test_anonymising_blanks_the_words_and_keeps_the_figures(store: Store) 
     async with store.begin() as tx:
         conversation = await tx.conversation(old)
         conversation.closed_at = now - timedelta(days=40)
+        await tx.add_event(old, "offline_message", actor="visitor",
+                           data={"name": "Hanako", "email": "h@example.com"})
     assert await anonymise_before(store, now - timedelta(days=30)) == 1
     assert await anonymise_before(store, now - timedelta(days=30)) == 1  # again: harmless
     async with store.begin() as tx:
@@ -86,6 +96,10 @@ async def test_anonymising_blanks_the_words_and_keeps_the_figures(store: Store) 
     assert {n.conversation_id: n.text for n in notes}[old] == ""
     assert {r.conversation_id: r.comment for r in ratings} == {
         old: None, recent: "ask for Mr. Tanaka"}
+    async with store.begin() as tx:
+        forms = (await tx.session.scalars(select(ConversationEvent.data).where(
+            ConversationEvent.type == "offline_message"))).all()
+    assert forms == [{}]
     after = await summary(store, window)
     assert {k: v for k, v in after.items() if k != "generated_at"} == {
         k: v for k, v in before.items() if k != "generated_at"}
