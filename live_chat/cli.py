@@ -288,14 +288,22 @@ def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def _visitor_forget(args: argparse.Namespace) -> int:
+def _with_store_or_say(work: Callable[[Store], Awaitable[T]]) -> T | None:
+    """:func:`_with_store`, with a refusal (a :class:`ChatError`) printed: None then."""
     from live_chat.errors import ChatError
-    from live_chat.store.retention import forget_visitor
 
     try:
-        count = _with_store(lambda store: forget_visitor(store, args.visitor_id))
+        return _with_store(work)
     except ChatError as exc:
         print(f"tsunagu: {exc.message}", file=sys.stderr)
+        return None
+
+
+def _visitor_forget(args: argparse.Namespace) -> int:
+    from live_chat.store.retention import forget_visitor
+
+    count = _with_store_or_say(lambda store: forget_visitor(store, args.visitor_id))
+    if count is None:
         return 1
     print(f"forgot visitor {args.visitor_id} and {count} conversation(s)")
     return 0
@@ -316,7 +324,6 @@ def _transcripts_anonymise(args: argparse.Namespace) -> int:
 def _agent_add(args: argparse.Namespace) -> int:
     from live_chat.agents import AgentDirectory
     from live_chat.auth import AgentTokens
-    from live_chat.errors import ChatError
 
     password = args.password or getpass.getpass("password: ")
 
@@ -327,10 +334,8 @@ def _agent_add(args: argparse.Namespace) -> int:
             role=args.role, teams=tuple(args.team),
         )
 
-    try:
-        agent = _with_store(add)
-    except ChatError as exc:
-        print(f"tsunagu: {exc.message}", file=sys.stderr)
+    agent = _with_store_or_say(add)
+    if agent is None:
         return 1
     print(f"added {agent.role} {agent.name} <{agent.email}> id={agent.id} "
           f"capacity={agent.capacity} teams={','.join(agent.teams) or '-'}")
@@ -355,7 +360,6 @@ def _agent_list(args: argparse.Namespace) -> int:
 
 def _canned_add(args: argparse.Namespace) -> int:
     from live_chat.canned import CannedIn, CannedResponses
-    from live_chat.errors import ChatError
     from live_chat.wire import parse
 
     async def add(store: Store) -> dict[str, Any]:
@@ -363,10 +367,8 @@ def _canned_add(args: argparse.Namespace) -> int:
                                 "title": args.title, "text": args.text})
         return await CannedResponses(store).add(data)
 
-    try:
-        row = _with_store(add)
-    except ChatError as exc:
-        print(f"tsunagu: {exc.message}", file=sys.stderr)
+    row = _with_store_or_say(add)
+    if row is None:
         return 1
     print(f"added /{row['shortcut']} ({row['locale']}) id={row['id']}")
     return 0
