@@ -155,10 +155,8 @@ class ConversationService:
         if stored.new_conversation and not stored.moved:  # a move is announced by _announce
             await self.notifier.status(conversation, conversation_out(conversation))
         # The sending tab has the message in its ack; the other tabs, if any, get it
-        # now. A process alone knows them for free; on Redis, asking (a GET) cost
-        # more in the profile than the emit it would save.
-        others = (sid is None or not isinstance(self.presence, LocalPresence)
-                  or await self.presence.open_tabs(turn.visitor_id) > 1)
+        # now (an emit costs a Redis publish that every process reads).
+        others = sid is None or await self.presence.open_tabs(turn.visitor_id) > 1
         await self.notifier.message(conversation, out, skip_sid=sid, to_visitor=others)
         if stored.decided:
             # After the ack (sent when this returns), as the two-step path does.
