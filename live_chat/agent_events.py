@@ -89,11 +89,7 @@ class AgentNamespace(ServiceNamespace):
         Logout closes the sockets of the process that handled it at once; those
         on other processes, and sessions that simply expired, are found here.
         """
-        for sid, _ in list(self.server.manager.get_participants(self.namespace, None)):
-            try:
-                session = await self.get_session(sid)
-            except KeyError:
-                continue  # still connecting or already gone
+        async for sid, session in self.local_sessions():
             session_id = session.get("session_id")
             if session_id and await self.ctx.agents.session(session_id) is None:
                 await self.emit("session_ended", {"reason": "signed_out"}, to=sid)
@@ -101,11 +97,7 @@ class AgentNamespace(ServiceNamespace):
 
     async def rejoin(self) -> None:
         """Register this process's agent sockets again (Redis lost what it knew of them)."""
-        for sid, _ in list(self.server.manager.get_participants(self.namespace, None)):
-            try:
-                session = await self.get_session(sid)
-            except KeyError:
-                continue  # still connecting or already gone
+        async for sid, session in self.local_sessions():
             signed_in = (await self.ctx.agents.session(session["session_id"])
                          if "session_id" in session else None)
             if signed_in is not None:

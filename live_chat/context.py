@@ -6,8 +6,9 @@ plain record of references, not a place for behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import socketio
 from aiohttp import web
@@ -87,3 +88,12 @@ class ServiceNamespace(socketio.AsyncNamespace):
     @property
     def ctx(self) -> ChatContext:
         return self._context()
+
+    async def local_sessions(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """This process's sockets in the namespace, each with its session."""
+        for sid, _ in list(self.server.manager.get_participants(self.namespace, None)):
+            try:
+                session = await self.get_session(sid)
+            except KeyError:
+                continue  # still connecting or already gone
+            yield sid, session

@@ -112,13 +112,10 @@ class VisitorNamespace(ServiceNamespace):
 
     async def rejoin(self) -> None:
         """Count this process's visitor tabs again (Redis lost what it knew of them)."""
-        for sid, _ in list(self.server.manager.get_participants(self.namespace, None)):
-            try:
-                visitor_id = (await self.get_session(sid))["visitor_id"]
-            except KeyError:
-                continue  # still connecting or already gone
+        async for sid, session in self.local_sessions():
+            visitor_id = session.get("visitor_id")
             presence = self.ctx.presence
-            if isinstance(presence, RedisPresence):  # rejoin exists with Redis only
+            if visitor_id and isinstance(presence, RedisPresence):  # Redis only
                 await presence.rejoined(visitor_id, sid)
 
     @acked
