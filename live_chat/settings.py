@@ -56,7 +56,7 @@ class Settings:
     mask_patterns: tuple[str, ...] = ()
     # Days after which an ended conversation's texts are blanked (0: kept for ever).
     retention_days: int = 0
-    # Visitors one client address may create a minute (each anonymous connect stores one).
+    # Visitors one client address may create a minute (each may go on to store a row).
     new_visitors_per_minute: int = 60
     secret_key: str = ""
     identity_secret: str | None = None

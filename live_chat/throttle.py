@@ -10,7 +10,7 @@ Two limits on sign-in, both checked on every attempt:
 
 With Redis the counts are shared by every process (N processes do not allow N
 times the tries); without, they are the process's own. A third limit bounds
-the visitors one address may create (each anonymous connect stores a row).
+the new visitors one address may make (each may go on to store a row).
 Behind a reverse proxy
 every request comes from the proxy: :func:`client_address` then reads
 ``X-Forwarded-For``, but only when the peer is one of the trusted proxies,
@@ -74,8 +74,8 @@ class Throttles:
     """The gateway's per-address limits, counted in Redis (``redis``, under ``prefix``,
     shared by every process) or, without Redis, in the process.
 
-    ``new_visitors_per_minute``: visitors one address may create (a connect
-    without a token stores a visitor row; beyond, the connect is refused).
+    ``new_visitors_per_minute``: new visitors (connects without a valid token)
+    one address may make a minute; beyond, the connect is refused.
     ``trusted_proxies``: the reverse proxies whose ``X-Forwarded-For`` is read.
     """
 

@@ -16,6 +16,7 @@ from live_chat.broadcast import VISITOR_NS, visitor_room
 from live_chat.context import ChatContext, ContextGetter, ServiceNamespace
 from live_chat.errors import RateLimited
 from live_chat.presence import RedisPresence
+from live_chat.store.models import Visitor
 from live_chat.wire import (
     CsatIn,
     Empty,
@@ -44,32 +45,38 @@ class VisitorNamespace(ServiceNamespace):
         auth = auth if isinstance(auth, dict) else {}
         locale = _short_text(auth.get("locale"), 35)
         page_url = _page_url(auth.get("page_url"))
-        visitor = await self._visitor(ctx, auth, environ, locale=locale, page_url=page_url)
-        await self.save_session(sid, {"visitor_id": visitor.id, "locale": locale or visitor.locale})
-        await self.enter_room(sid, visitor_room(visitor.id))
-        await ctx.presence.opened(visitor.id, sid)
+        visitor_id, stored = await self._visitor(ctx, auth, environ, locale=locale,
+                                                 page_url=page_url)
+        await self.save_session(sid, {
+            "visitor_id": visitor_id, "stored": stored is not None, "page_url": page_url,
+            "locale": locale or (stored.locale if stored else None),
+        })
+        await self.enter_room(sid, visitor_room(visitor_id))
+        await ctx.presence.opened(visitor_id, sid)
         # Emitted from a task: inside connect, the client has not yet been told
         # it is connected and would drop the event.
-        self.server.start_background_task(self._send_session, sid, visitor.id)
+        self.server.start_background_task(self._send_session, sid, visitor_id)
 
     async def _visitor(self, ctx: ChatContext, auth: dict[str, Any], environ: dict[str, Any],
-                       *, locale: str | None, page_url: str | None) -> Any:
+                       *, locale: str | None, page_url: str | None
+                       ) -> tuple[str, Visitor | None]:
+        """The visitor's id, and their row if it is stored yet."""
         identity = auth.get("identity")
         if identity is not None:
             user_id = _identity_user(ctx, identity)
-            return await ctx.visitors.for_user(user_id, locale=locale, page_url=page_url)
+            visitor = await ctx.visitors.for_user(user_id, locale=locale, page_url=page_url)
+            return visitor.id, visitor
         visitor_id = ctx.tokens.visitor_id(auth.get("token"))
         if visitor_id is not None:
-            visitor = await ctx.visitors.touch(visitor_id, locale=locale, page_url=page_url)
-            if visitor is not None:
-                return visitor
-        # Each new visitor is a row: one address may not make them without bound.
+            # Our own signed token: the id stays theirs, stored or not yet.
+            return visitor_id, await ctx.visitors.touch(visitor_id, locale=locale,
+                                                        page_url=page_url)
         request = environ.get("aiohttp.request")
         address = ctx.throttles.address(request) if request else environ.get("REMOTE_ADDR", "")
         if not await ctx.throttles.new_visitor(address):
             raise refused("rate_limited", "too many new visitors from this address; "
                                           "connect again in a minute")
-        return await ctx.visitors.create(locale=locale, page_url=page_url)
+        return ctx.visitors.new_id(), None
 
     async def _send_session(self, sid: str, visitor_id: str) -> None:
         ctx = self.ctx
@@ -86,7 +93,16 @@ class VisitorNamespace(ServiceNamespace):
         visitor_id, locale = await self._visitor_session(sid)
         if not self.ctx.limiter.allow(visitor_id):
             raise RateLimited("too many messages; wait a few seconds and send again")
+        await self._kept(sid)
         return visitor_id, locale
+
+    async def _kept(self, sid: str) -> None:
+        """Store the visitor behind ``sid`` if this is the first thing they ask to keep."""
+        session = await self.get_session(sid)
+        if not session.get("stored"):
+            await self.ctx.visitors.keep(session["visitor_id"], locale=session.get("locale"),
+                                         page_url=session.get("page_url"))
+            session["stored"] = True
 
     async def _visitor_session(self, sid: str) -> tuple[str, str | None]:
         session = await self.get_session(sid)
@@ -143,6 +159,7 @@ class VisitorNamespace(ServiceNamespace):
     async def on_request_human(self, sid: str, *args: Any) -> dict[str, Any]:
         parse(Empty, first_arg(args))
         visitor_id, locale = await self._visitor_session(sid)
+        await self._kept(sid)
         return {"conversation": await self.ctx.conversations.request_human(visitor_id,
                                                                            locale=locale)}
 

@@ -1,8 +1,15 @@
-"""Finding or making the visitor behind a connection."""
+"""Finding or making the visitor behind a connection.
+
+An anonymous visitor's id is minted at connect and carried in their signed
+token, but their row is written only when they first ask for something to be
+kept (a message, a leave-a-message form, a request for a person): a page view
+with the widget stores nothing, so handshakes cannot grow the database.
+"""
 
 from __future__ import annotations
 
-from live_chat.store.models import Visitor
+from live_chat.store.models import Visitor, new_id, utcnow
+from live_chat.store.portable import insert_for
 from live_chat.store.repository import IntegrityError, Store
 
 
@@ -12,13 +19,24 @@ class VisitorDirectory:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def create(self, *, locale: str | None, page_url: str | None) -> Visitor:
+    @staticmethod
+    def new_id() -> str:
+        """An id for a new anonymous visitor; nothing is stored until :meth:`keep`."""
+        return new_id()
+
+    async def keep(self, visitor_id: str, *, locale: str | None, page_url: str | None) -> None:
+        """Store the visitor ``visitor_id`` unless it is already (from another tab, say)."""
         async with self.store.begin() as tx:
-            return await tx.add_visitor(locale=locale, page_url=page_url)
+            now = utcnow()
+            await tx.session.execute(
+                insert_for(tx.session, Visitor)
+                .values(id=visitor_id, locale=locale, page_url=page_url,
+                        created_at=now, last_seen_at=now)
+                .on_conflict_do_nothing(index_elements=["id"]))
 
     async def touch(self, visitor_id: str, *, locale: str | None,
                     page_url: str | None) -> Visitor | None:
-        """The visitor with ``visitor_id``, marked as seen now; None if unknown."""
+        """The visitor with ``visitor_id``, marked as seen now; None if not stored."""
         async with self.store.begin() as tx:
             visitor = await tx.visitor(visitor_id)
             if visitor is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -10,6 +11,11 @@ import aiohttp
 import socketio
 
 EVENT_TIMEOUT = 10.0
+
+
+def cid() -> str:
+    """A fresh client_id, as a widget or console makes one per message."""
+    return uuid.uuid4().hex
 
 
 class VisitorClient:

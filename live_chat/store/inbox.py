@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -29,6 +28,7 @@ from live_chat.store.models import (
     Message,
     MessageFlag,
 )
+from live_chat.store.portable import insert_for
 
 #: Rows read at most per query: the inbox looks at the most recent this many
 #: typed visitor messages (and escalations, and flags) of the period.
@@ -221,7 +221,7 @@ class InboxRecords:
             rows = [{"message_id": message_id, "actor_id": actor_id}
                     for message_id in message_ids[start:start + _INSERT_CHUNK]]
             statement = (
-                self._insert(InboxDismissal).values(rows)
+                insert_for(self.session, InboxDismissal).values(rows)
                 .on_conflict_do_nothing(index_elements=["message_id"])
                 .returning(InboxDismissal.message_id)
             )
@@ -254,22 +254,13 @@ class InboxRecords:
     async def add_flag(self, message_id: str, agent_id: str, intent: str | None) -> bool:
         """Record the flag; False (and nothing changes) if this agent flagged it before."""
         statement = (
-            self._insert(MessageFlag)
+            insert_for(self.session, MessageFlag)
             .values(message_id=message_id, agent_id=agent_id, intent=intent)
             .on_conflict_do_nothing(index_elements=["message_id", "agent_id"])
             .returning(MessageFlag.id)
         )
         return (await self.session.scalar(statement)) is not None
 
-    def _insert(self, model: type[Any]) -> Any:
-        # "INSERT … ON CONFLICT DO NOTHING" is spelled the same on both
-        # backends, but SQLAlchemy builds it per dialect.
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            return postgresql.insert(model)
-        if dialect == "sqlite":
-            return sqlite.insert(model)
-        raise NotImplementedError(f"the inbox does not support {dialect}")
 
 
 def _payloads(quick_replies: Any) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
-"""SQL expressions that mean the same on SQLite and PostgreSQL: times as integers,
-planner hints, and the small aggregates the reports are written with."""
+"""SQL that means the same on SQLite and PostgreSQL: times as integers, planner
+hints, the small aggregates the reports are written with, and
+``INSERT … ON CONFLICT DO NOTHING``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from sqlalchemy import (
     literal,
     literal_column,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -141,3 +144,17 @@ def mean(value: ColumnElement[Any]) -> ColumnElement[float]:
 
 __all__ = ["at", "count_if", "epoch_us", "keyed_text", "mean", "ratio", "seconds", "unindexed",
            "us"]
+
+
+def insert_for(session: AsyncSession, model: type[Any]) -> Any:
+    """An INSERT for ``model`` that has ``on_conflict_do_nothing``.
+
+    The clause is spelled the same on both backends, but SQLAlchemy builds
+    it per dialect.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"tsunagu does not support {dialect}")

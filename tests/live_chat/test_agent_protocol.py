@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import aiohttp
@@ -13,14 +12,10 @@ from sqlalchemy import select
 
 from live_chat.context import SIO
 from live_chat.store.models import ConversationEvent, Note
-from tests.clients import AgentClient, VisitorClient, login
+from tests.clients import AgentClient, VisitorClient, cid, login
 from tests.conftest import Gateway
 
 PASSWORD = "correct horse battery"
-
-
-def cid() -> str:
-    return uuid.uuid4().hex
 
 
 async def add_agent(gateway: Gateway, name: str, *, capacity: int = 4, role: str = "agent",

@@ -5,19 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import uuid
 
 import pytest
 import socketio
 from sqlalchemy import func, select
 
 from live_chat.store.models import Conversation, ConversationEvent, Csat, Message
-from tests.clients import VisitorClient
+from tests.clients import VisitorClient, cid
 from tests.conftest import Gateway
-
-
-def cid() -> str:
-    return uuid.uuid4().hex
 
 
 async def stored_messages(gateway: Gateway, conversation_id: str) -> list[Message]:
