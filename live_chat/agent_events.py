@@ -15,7 +15,7 @@ from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.boundary import acked, first_arg, refused
 from live_chat.broadcast import AGENT_NS, agent_room
 from live_chat.context import ContextGetter, ServiceNamespace
-from live_chat.errors import Forbidden, NotFound
+from live_chat.errors import Forbidden, NotFound, RateLimited
 from live_chat.origins import same_origin
 from live_chat.supervision import SUPERVISORS_ROOM
 from live_chat.wire import (
@@ -111,6 +111,8 @@ class AgentNamespace(ServiceNamespace):
         if signed_in is None:
             await self.disconnect(sid)
             raise Forbidden("your session has ended; sign in again")
+        if not await self.ctx.throttles.agent_event(signed_in.agent.id):
+            raise RateLimited("too many events from your consoles; wait a few seconds")
         return signed_in
 
     @acked

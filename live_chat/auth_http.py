@@ -9,6 +9,7 @@ site cannot read.
 from __future__ import annotations
 
 import hmac
+import math
 from typing import Any
 
 from aiohttp import web
@@ -44,12 +45,21 @@ async def login(request: web.Request) -> web.Response:
     ):
         return error(400, "invalid", "send a JSON object {email, password}")
     throttles = request.app[THROTTLES]
-    if not await throttles.sign_in(throttles.address(request), body["email"]):
+    email = body["email"]
+    if not await throttles.sign_in(throttles.address(request), email):
         return error(429, "rate_limited", "too many sign-in attempts; wait a few minutes")
+    wait = await throttles.sign_in_wait(email)
+    if wait > 0:
+        response = error(429, "rate_limited", f"too many wrong passwords for this account; "
+                                              f"try again in {math.ceil(wait)} s")
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     ctx = request.app[CONTEXT]
-    result = await ctx.agents.sign_in(body["email"], body["password"])
+    result = await ctx.agents.sign_in(email, body["password"])
     if result is None:
+        await throttles.sign_in_failed(email)
         return error(401, "forbidden", "wrong e-mail or password")
+    await throttles.sign_in_succeeded(email)
     agent, token = result
     session_id = ctx.agents.tokens.session_id(token)
     assert session_id is not None

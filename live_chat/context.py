@@ -23,7 +23,6 @@ from live_chat.canned import CannedResponses
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
-from live_chat.rate_limit import RateLimiter
 from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.store.repository import Store
@@ -52,7 +51,6 @@ class ChatContext:
     bot: BotHolder
     tokens: VisitorTokens
     origins: Origins
-    limiter: RateLimiter
     notifier: SocketNotifier
     visitors: VisitorDirectory
     conversations: ConversationService

@@ -35,7 +35,6 @@ from live_chat.conversations import ConversationService
 from live_chat.hosts import Hosts
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
-from live_chat.rate_limit import RateLimiter
 from live_chat.redaction import Redactor
 from live_chat.redis_clients import redis_client
 from live_chat.routing import Routing
@@ -105,14 +104,15 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = redis
     throttles = app[THROTTLES] = Throttles(
         redis, settings.handoff_prefix, trusted_proxies=settings.trusted_proxies,
-        new_visitors_per_minute=settings.new_visitors_per_minute)
+        new_visitors_per_minute=settings.new_visitors_per_minute,
+        visitor_messages=(settings.rate_limit_messages, settings.rate_limit_window_s),
+        agent_events_per_minute=settings.agent_events_per_minute)
     app[CONTEXT] = ChatContext(
         settings=settings,
         store=store,
         bot=holder,
         tokens=VisitorTokens(settings.secret_key, settings.visitor_token_ttl_s),
         origins=Origins(settings.allowed_origins),
-        limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_window_s),
         notifier=notifier,
         visitors=VisitorDirectory(store),
         conversations=conversations,

@@ -64,6 +64,8 @@ class Settings:
     max_text: int = 2000
     rate_limit_messages: int = 10
     rate_limit_window_s: float = 10.0
+    # Events one agent may send a minute, all their consoles together.
+    agent_events_per_minute: int = 600
     max_payload_bytes: int = 64 * 1024
     agent_session_ttl_s: int = 12 * 3600
     agent_grace_s: float = 60.0
@@ -126,6 +128,8 @@ class Settings:
             "rate_limit_window_s": float(
                 _int(env, "TSUNAGU_RATE_WINDOW", 10, minimum=1, maximum=3600)
             ),
+            "agent_events_per_minute": _int(env, "TSUNAGU_AGENT_EVENTS_PER_MINUTE", 600,
+                                            minimum=1),
             "max_payload_bytes": _int(
                 env, "TSUNAGU_MAX_PAYLOAD_BYTES", 64 * 1024, minimum=1024
             ),

@@ -91,7 +91,7 @@ class VisitorNamespace(ServiceNamespace):
     async def _sender(self, sid: str) -> tuple[str, str | None]:
         """The visitor behind ``sid``, if they may send one more message now."""
         visitor_id, locale = await self._visitor_session(sid)
-        if not self.ctx.limiter.allow(visitor_id):
+        if not await self.ctx.throttles.visitor_message(visitor_id):
             raise RateLimited("too many messages; wait a few seconds and send again")
         await self._kept(sid)
         return visitor_id, locale
