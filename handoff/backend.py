@@ -207,6 +207,22 @@ class HandoffBackend(abc.ABC):
         Raises :class:`NotAssigned` when no agent holds the conversation.
         """
 
+    @abc.abstractmethod
+    async def restore(
+        self, conversation_id: str, agent_id: str, priority: int = 0, team: str | None = None
+    ) -> bool:
+        """Hold ``conversation_id`` for ``agent_id`` again, as the gateway's record says.
+
+        For a backend that lost its state (Redis restarted empty, the
+        in-process backend after a restart): the chat goes back to the agent
+        who had it, whatever their status, load or connection, instead of
+        to the queue. ``priority`` and ``team`` as in :meth:`enqueue`.
+        Nothing else moves and no change is reported (the record already has
+        the chat assigned to them). Returns False, changing nothing, when the
+        agent is unknown or the conversation is already waiting or held by
+        someone else; True when the agent holds it (also already before).
+        """
+
     # -- reading --------------------------------------------------------------
 
     @abc.abstractmethod

@@ -296,6 +296,25 @@ class MemoryBackend(HandoffBackend):
                 del self._entries[conversation_id]
             return self._finish(op)
 
+    async def restore(
+        self, conversation_id: str, agent_id: str, priority: int = 0, team: str | None = None
+    ) -> bool:
+        check_id(conversation_id, "conversation_id")
+        check_priority(priority)
+        check_team(team)
+        async with self._lock:
+            agent = self._agents.get(agent_id)
+            if conversation_id in self._entries or agent is None:
+                return self._holder.get(conversation_id) == agent_id
+            self._entries[conversation_id] = QueueEntry(
+                conversation_id=conversation_id, priority=priority, team=team,
+                enqueued_at=self.clock(), seq=next(self._seq),
+            )
+            # Not _give: the agent's idle order is theirs from before the loss.
+            self._agents[agent_id] = replace(agent, active=agent.active | {conversation_id})
+            self._holder[conversation_id] = agent_id
+            return True
+
     async def transfer(
         self,
         conversation_id: str,

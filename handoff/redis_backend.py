@@ -296,6 +296,20 @@ elseif ARGV[4] ~= '1' and redis.call('HEXISTS', K_HOLDER, cid) == 1 then
 end
 return finish()
 """,
+    # ARGV[3] conversation id, [4] agent id, [5] priority, [6] team ('' for anyone).
+    # Not give(): the agent's idle order is theirs from before the loss.
+    "restore": r"""
+local cid, id = ARGV[3], ARGV[4]
+if redis.call('HEXISTS', K_CONV, cid) == 1 or redis.call('SISMEMBER', K_AGENTS, id) == 0 then
+  if redis.call('HGET', K_HOLDER, cid) == id then return finish() end
+  return fail('agent_unavailable', id)
+end
+put_entry(cid, {priority = tonumber(ARGV[5]), team = ARGV[6], enqueued_at = NOW,
+                seq = redis.call('INCR', K_SEQ), returned = false, excluded = ''})
+redis.call('HSET', K_HOLDER, cid, id)
+redis.call('SADD', ckey(id), cid)
+return finish()
+""",
     # ARGV[3] conversation id, [4] target agent ('' for none), [5] team ('' for none)
     "transfer": r"""
 local cid, to_agent, to_team = ARGV[3], ARGV[4], ARGV[5]
@@ -497,6 +511,18 @@ class RedisBackend(HandoffBackend):
         if to_agent_id is not None:
             check_id(to_agent_id, "to_agent_id")
         return await self._run("transfer", conversation_id, to_agent_id or "", to_team or "")
+
+    async def restore(
+        self, conversation_id: str, agent_id: str, priority: int = 0, team: str | None = None
+    ) -> bool:
+        check_id(conversation_id, "conversation_id")
+        check_priority(priority)
+        check_team(team)
+        try:
+            await self._run("restore", conversation_id, agent_id, priority, team or "")
+        except AgentUnavailable:
+            return False
+        return True
 
     # -- reading ----------------------------------------------------------------
 

@@ -325,7 +325,8 @@ class Routing:
         Run at start and periodically: a chat the backend holds or queues but
         the record has ended (or given back to the bot) is released; a chat
         the record has waiting that the backend does not know is queued again;
-        one the record has assigned that no agent holds goes back to the queue.
+        one the record has assigned that the backend does not know goes back to
+        its agent (:meth:`_restore`), or to the queue if that agent is gone.
         Every backend call here is idempotent, so processes may repair at once.
         """
         held = {cid: a.agent_id for a in await self.backend.agents() for cid in a.active}
@@ -334,11 +335,15 @@ class Routing:
             waiting = {c.id: c for c in await tx.conversations_in(("queued", "assigned"))}
         for conversation_id in (held.keys() | queued) - waiting.keys():
             await self.release(conversation_id)
-        for conversation in waiting.values():
+        # Assigned ones first: a restored chat takes its agent's slot before a
+        # waiting one could be given it.
+        for conversation in sorted(waiting.values(), key=lambda c: c.state != "assigned"):
             known = conversation.id in held or conversation.id in queued
             if conversation.state == "queued" and not known:
                 await self.escalate(conversation)
             elif conversation.state == "assigned" and not known:
+                if await self._restore(conversation):
+                    continue
                 async with self.store.begin() as tx:
                     fresh = await tx.conversation(conversation.id, lock=True)
                     if fresh is None or fresh.state != "assigned":
@@ -346,3 +351,38 @@ class Routing:
                     await apply_move(tx, fresh, "requeue", actor="system",
                                      data={"reason": "not held by any agent"})
                 await self.escalate(fresh)
+
+    async def _restore(self, conversation: Conversation) -> bool:
+        """Give an assigned chat the backend lost back to the agent the record names.
+
+        Redis restarted empty, or this process restarted on the in-process
+        backend: the agent may still be connected (their process registers
+        them again, :meth:`agent_connected`) or about to reconnect. One not
+        registered now is registered as the record has them and given the
+        grace period to come back; if they do not, their chats go to the
+        queue as any absent agent's. False when the chat is someone else's
+        or the agent no longer exists.
+        """
+        agent_id = conversation.agent_id
+        if agent_id is None:
+            return False
+        state = await self.backend.agent(agent_id)
+        if state is None:
+            async with self.store.begin() as tx:
+                agent = await tx.agent(agent_id)
+            if agent is None:
+                return False
+            await self.apply(await self.backend.register_agent(
+                agent.id, agent.name, agent.capacity, agent.teams))
+            state = await self.backend.agent(agent_id)
+        if state is not None and state.connections == 0 and state.grace_until is None:
+            await self.backend.agent_disconnected(agent_id, "")
+        restored = await self.backend.restore(conversation.id, agent_id,
+                                              conversation.priority, conversation.team)
+        # Refused: held or queued since this repair read the backend; leave it be.
+        return restored or await self._known(conversation.id)
+
+    async def _known(self, conversation_id: str) -> bool:
+        if await self.backend.holder(conversation_id) is not None:
+            return True
+        return await self.backend.position(conversation_id) is not None

@@ -659,3 +659,48 @@ async def test_both_backends_answer_every_call_identically(
         assert await mem.queue() == await red.queue(), (step, op, args)
         assert view == await red.queue_positions(), (step, op, args)
     await check_invariants(red, capacity_lowered=True)
+
+
+async def test_restore_gives_a_lost_chat_back_to_its_agent(backend, clock) -> None:
+    """After the backend lost its state, the record's holder gets the chat back:
+    not the queue, not the least loaded agent."""
+    await online(backend, "a1", capacity=1)
+    await online(backend, "a2", capacity=4)
+    # The queue would give a1 the next chat (longest idle), but c1 was a1's.
+    assert await backend.restore("c1", "a1", priority=5, team="sales") is True
+    assert await backend.holder("c1") == "a1"
+    await backend.enqueue("w1")  # a1 is full now
+    assert await backend.holder("w1") == "a2"
+    # Over capacity is allowed (a1 already had it); a1 gets nothing new meanwhile.
+    assert await backend.restore("c2", "a1") is True
+    assert (await backend.agent("a1")).active == {"c1", "c2"}
+    await backend.enqueue("w2")
+    assert await backend.holder("w2") == "a2"
+    # Idempotent for the same agent; refused for another agent, or an unknown one.
+    assert await backend.restore("c1", "a1") is True
+    assert await backend.restore("c1", "a2") is False
+    assert await backend.restore("w1", "a1") is False
+    assert await backend.restore("c9", "nobody") is False
+    assert await backend.holder("c9") is None
+    await check_invariants(backend, capacity_lowered=True)
+    # A restored chat behaves as any held one: its agent's grace ends, it is queued
+    # with the priority and team it was restored with.
+    await backend.agent_disconnected("a1")
+    changes = await backend.expire_grace(clock.now + 60)
+    entries = {e.conversation_id: e for e in changes.queued}
+    assert entries["c1"].priority == 5 and entries["c1"].team == "sales"
+    assert ("c2", "a2") in assigned(changes)
+    await check_invariants(backend)
+
+
+async def test_restore_to_an_offline_agent_who_comes_back(backend, clock) -> None:
+    """The in-process backend after a restart: agents are registered offline and
+    not yet connected; they keep their chats for the grace period."""
+    await backend.register_agent("a1", "A1")
+    await backend.agent_disconnected("a1")
+    assert await backend.restore("c1", "a1") is True
+    await backend.agent_connected("a1")
+    await backend.set_status("a1", "online")
+    clock.advance(120)
+    assert not await backend.expire_grace()
+    assert await backend.holder("c1") == "a1"

@@ -1,11 +1,13 @@
 """Redis restarting empty (or failing over, or flushed) strands no chat (live_chat/hosts.py).
 
 Two processes on PostgreSQL and a Redis of this test's own (started on a free
-port, never the shared one). The agent on process two holds two chats whose
-visitors are on process one. Redis restarts empty; nobody reconnects. Each
-process must notice, register its sockets again, and the chats must be held
-again, so that the agent's next reply goes through, and every client is told
-to `sync` what the outage may have dropped.
+port, never the shared one). Hanako, on process two, holds two chats whose
+visitors are on process one; Taro, on process one, holds a third and has room
+for more. Redis restarts empty; nobody reconnects. Each process must notice
+and register its sockets again, and every chat must be held again by the
+agent the record says holds it (not requeued, not handed to the agent with
+room), so that the agents' next replies go through; every client is told to
+`sync` what the outage may have dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from live_chat.store.models import ConversationEvent
 from tests.clients import AgentClient, VisitorClient
 from tests.conftest import free_port, spawn_gateway, stop_gateway
 from tests.integration.test_handoff_two_processes import PASSWORD, add_agent, deployment_env
@@ -78,27 +83,42 @@ async def test_redis_restarting_empty_strands_no_chat(
     redis = Redis.from_url(redis_url)
     try:
         hanako = await AgentClient.signed_in(
-            two.url, await asyncio.to_thread(add_agent, env, "Hanako", 3), PASSWORD)
+            two.url, await asyncio.to_thread(add_agent, env, "Hanako", 2), PASSWORD)
         clients.append(hanako)
         chats = {}
         for _ in range(2):
             visitor = await escalated(one.url)
             clients.append(visitor)
             chats[(await hanako.next("assigned"))["conversation"]["id"]] = visitor
+        taro = await AgentClient.signed_in(
+            one.url, await asyncio.to_thread(add_agent, env, "Taro", 4), PASSWORD)
+        clients.append(taro)
+        clients.append(await escalated(one.url))
+        taros = (await taro.next("assigned"))["conversation"]["id"]
+        expected = {**{cid: hanako.hello["agent"]["id"] for cid in chats},
+                    taros: taro.hello["agent"]["id"]}
 
         await asyncio.to_thread(restart_empty)
         holder = env["TSUNAGU_HANDOFF_PREFIX"] + "holder"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 15  # the issue's bound; 0.5 s measured (1 s ticks)
         held: list[bytes | None] = []
         while time.monotonic() < deadline:
             try:
-                held = await redis.hmget(holder, list(chats))
+                held = await redis.hmget(holder, list(expected))
             except OSError:
                 held = []
             if held and all(held):
                 break
             await asyncio.sleep(0.5)
         assert held and all(held), (held, two.log()[-3000:])
+        # Each by the agent who had it; nothing went back to the queue.
+        assert dict(zip(expected, [h.decode() for h in held if h], strict=True)) == expected
+        engine = create_async_engine(pg_url)
+        async with AsyncSession(engine) as db:
+            moves = (await db.scalars(select(ConversationEvent.type).where(
+                ConversationEvent.conversation_id.in_(list(expected))))).all()
+        await engine.dispose()
+        assert "requeue" not in moves and "requeued" not in moves, moves
 
         # Every client was told to catch up on what the outage may have dropped.
         for client in clients:
