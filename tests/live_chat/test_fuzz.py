@@ -5,11 +5,13 @@ TSUNAGU_MAX_PAYLOAD_BYTES are refused by the transport itself; the payloads stay
 
 from __future__ import annotations
 
+import logging
 import random
 import string
 from typing import Any
 
 import aiohttp
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,8 +69,13 @@ def check_ack(ack: Any, where: str) -> None:
         assert isinstance(ack.get("message"), str) and ack["message"], (where, ack)
 
 
+def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    logged = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert not logged, [f"{r.name}: {r.getMessage()}" for r in logged][:5]
+
+
 async def test_every_socket_event_answers_hostile_payloads_with_a_stable_code(
-    start_gateway, database_url: str | None
+    start_gateway, database_url: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     overrides = {"database_url": database_url} if database_url else {}
     gateway = await start_gateway(rate_limit_messages=1_000_000, **overrides)
@@ -98,6 +105,7 @@ async def test_every_socket_event_answers_hostile_payloads_with_a_stable_code(
         for client in (agent, visitor):
             await client.disconnect()
     assert answered[False] > 100 and answered[True] > 0, answered  # both roads were taken
+    assert_no_traceback(caplog)
 
 
 def _path(canonical: str, rng: random.Random) -> str:
@@ -115,7 +123,7 @@ def _path(canonical: str, rng: random.Random) -> str:
 
 
 async def test_every_http_route_answers_hostile_bodies_without_a_500(
-    any_db_gateway: Gateway
+    any_db_gateway: Gateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     gateway = any_db_gateway
     email = await add_agent(gateway, "Boss", role="admin")
@@ -147,3 +155,4 @@ async def test_every_http_route_answers_hostile_bodies_without_a_500(
     # Still serving.
     async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/readyz") as response:
         assert response.status == 200
+    assert_no_traceback(caplog)
