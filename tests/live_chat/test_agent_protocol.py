@@ -433,3 +433,32 @@ async def test_an_agent_reusing_the_visitors_client_id_gets_conflict(
     assert ack["ok"] and ack["message"]["author"]["name"] == "Hanako"
     for client in (hanako, visitor):
         await client.disconnect()
+
+
+async def test_after_a_restart_agents_who_come_back_keep_their_chats(start_gateway) -> None:
+    """The in-process backend forgets at a restart; the record gives each chat back to
+    its agent for the grace period. Before, every chat went back to the queue and
+    to whoever was online first."""
+    first = await start_gateway()
+    hanako = await agent(first, "Hanako", capacity=1)
+    jiro = await agent(first, "Jiro", capacity=1)
+    chats = {}
+    for who in (hanako, jiro):
+        visitor = await waiting_visitor(first)
+        chats[who] = (await who.next("assigned"))["conversation"]["id"]
+        await visitor.disconnect()
+    for client in (hanako, jiro):
+        await client.disconnect()
+    await first.runner.cleanup()
+
+    second = await start_gateway(data_dir=first.ctx.settings.data_dir, agent_grace_s=3)
+    taro = await agent(second, "Taro", capacity=4)  # online, idle, room for all
+    back = await AgentClient.signed_in(second.url, hanako.hello["agent"]["email"], PASSWORD)
+    assert [c["id"] for c in back.hello["conversations"]] == [chats[hanako]]
+    # Jiro does not come back: after his grace his chat goes to Taro.
+    taken = await taro.next("assigned", timeout=15)
+    assert taken["conversation"]["id"] == chats[jiro]
+    assert "requeued" not in await event_types(second, chats[hanako])
+    assert "requeued" in await event_types(second, chats[jiro])
+    for client in (back, taro):
+        await client.disconnect()

@@ -130,3 +130,28 @@ async def test_a_database_outage_answers_unavailable_without_a_traceback_flood(
         # Back: the same messages, sent again, are stored once each.
         again = [await visitor.send(f"during {i}", f"d{i}") for i in range(20)]
         assert all(a["ok"] for a in again)
+
+
+async def test_a_graceful_stop_closes_every_socket_at_once(start_gateway) -> None:
+    """Open websockets would hold the stop for the runner's whole shutdown timeout.
+    (engineio's own disconnect-all also waits for each client to read its close
+    packet, which once hung a stop right after clients left:
+    test_after_a_restart_agents_who_come_back_keep_their_chats caught it.)"""
+    from tests.live_chat.test_agent_protocol import agent, waiting_visitor
+
+    gateway = await start_gateway()
+    hanako = await agent(gateway, "Hanako", capacity=1)
+    jiro = await agent(gateway, "Jiro", capacity=1)
+    for who in (hanako, jiro):
+        visitor = await waiting_visitor(gateway)
+        await who.next("assigned")
+        await visitor.disconnect()
+    await jiro.disconnect()
+    still_open = await gateway.visitor().connect()
+    await asyncio.wait_for(gateway.runner.cleanup(), timeout=10)
+    for client in (hanako, still_open):
+        for _ in range(50):
+            if not client.sio.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert not client.sio.connected
