@@ -321,8 +321,9 @@ def test_unsent_message_survives_a_reload(open_page: Any, gateway_process: Any, 
 def test_a_refused_message_is_shown_and_does_not_block_the_next(open_page: Any) -> None:
     w = open_page(locale="ja-JP")
     w.open()
-    # Longer than the gateway's TSUNAGU_MAX_TEXT (2000); set directly, past maxlength.
-    w.input.evaluate("(el) => { el.value = 'あ'.repeat(2001); }")
+    # A NUL character (pasted from a binary file): the widget lets it through,
+    # the gateway refuses it as invalid.
+    w.input.evaluate("(el) => { el.value = 'あ\\u0000い'; }")
     w.input.press("Enter")
     failed = w.page.locator("tsunagu-chat .msg.failed")
     expect(failed).to_have_count(1)

@@ -13,6 +13,8 @@ export interface WidgetConfig {
   position: Position;
   locale: Locale;
   greeting: string | null;
+  /** Longest message text the gateway accepts (its TSUNAGU_MAX_TEXT), in characters. */
+  maxText: number;
   /** Gateway origin, e.g. https://chat.example.com */
   origin: string;
   /** Socket.IO path on the gateway, e.g. /socket.io/ */
@@ -22,12 +24,20 @@ export interface WidgetConfig {
 }
 
 const DEFAULT_COLOR = "#2f6f5e";
+/** The gateway's default TSUNAGU_MAX_TEXT; `session` does not say the real one. */
+const DEFAULT_MAX_TEXT = 2000;
 
 /** Only values the browser accepts as a colour reach our stylesheet. */
 function safeColor(value: string | undefined): string {
   const v = (value ?? "").trim();
   if (v && v.length < 64 && typeof CSS !== "undefined" && CSS.supports("color", v)) return v;
   return DEFAULT_COLOR;
+}
+
+/** data-max-text: for a gateway whose TSUNAGU_MAX_TEXT is not the default. */
+function maxText(value: string | undefined): number {
+  const n = Number((value ?? "").trim());
+  return Number.isInteger(n) && n >= 1 && n <= 100_000 ? n : DEFAULT_MAX_TEXT;
 }
 
 function nonEmpty(value: string | undefined): string | null {
@@ -53,6 +63,7 @@ export function readConfig(script: HTMLScriptElement | null, page: Location): Wi
     position: data.position === "bottom-left" ? "bottom-left" : "bottom-right",
     locale: pickLocale(data.locale, navigator.languages?.length ? navigator.languages : [navigator.language]),
     greeting: nonEmpty(data.greeting),
+    maxText: maxText(data.maxText),
     origin: base.origin,
     path: `${dir}socket.io/`,
     gatewayHost: base.host,

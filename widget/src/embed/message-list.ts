@@ -2,24 +2,47 @@
 // without rebuilding it: existing rows are kept (by client_id or id), so the
 // ARIA live region announces each message once, and a visitor message that
 // gets acked just loses its "sending" look instead of being re-announced.
+//
+// It also keeps the newest message in view. The log is the flexible part of
+// the panel: quick replies, the rating card, the leave-a-message form, the
+// typing line or a taller composer take their room from it, so it shrinks
+// under a message that was fully visible a moment ago. While the visitor is
+// at the bottom ("stuck"), any change of the log's content or size scrolls it
+// back to the end; once they scroll up to read history, nothing moves until
+// they come back down or send something themselves.
 
 import type { Strings } from "../shared/i18n";
 import { renderMessage } from "../shared/render";
 import type { Entry } from "../shared/transcript";
 
+/** Within this many px of the end counts as "at the bottom" (sub-pixel layouts, a nudge). */
+const STICK_PX = 24;
+
 export class MessageList {
   private readonly rows = new Map<string, HTMLElement>();
+  /** The visitor is at the end of the log (not reading history): keep them there. */
+  private stuck = true;
+  /** Where our last scrollToEnd left the log. */
+  private ownTop = -1;
 
   constructor(
     readonly element: HTMLElement,
     private readonly t: Strings,
     private readonly locale: string,
     private readonly greeting: string | null,
-  ) {}
+  ) {
+    element.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    const follow = () => {
+      if (this.stuck) this.scrollToEnd();
+    };
+    // The log's own box shrinks when something appears below it.
+    if (typeof ResizeObserver === "function") new ResizeObserver(follow).observe(element);
+    // Rows added, a "sending…" that becomes a time, a text replaced.
+    new MutationObserver(follow).observe(element, { childList: true, subtree: true, characterData: true });
+  }
 
   /** Returns true when a row was added. */
   update(entries: readonly Entry[]): boolean {
-    const wasAtBottom = this.atBottom();
     const keep = new Set<string>();
     let added = false;
     let cursor: ChildNode | null = this.element.firstChild;
@@ -58,17 +81,32 @@ export class MessageList {
         this.rows.delete(key);
       }
     }
-    if (added && (wasAtBottom || entries[entries.length - 1]?.kind === "pending")) this.scrollToEnd();
+    // The visitor just wrote: they want to see it, wherever they had scrolled.
+    if (added && entries[entries.length - 1]?.kind === "pending") this.scrollToEnd();
     return added;
   }
 
+  /** Shows the end of the log and sticks to it again. */
   scrollToEnd(): void {
+    this.stuck = true;
     this.element.scrollTop = this.element.scrollHeight;
+    this.ownTop = this.element.scrollTop;
+  }
+
+  /**
+   * Scroll events arrive a frame late: the one our own scrollToEnd caused may
+   * find the log already shrunk by a card that appeared meanwhile, so it must
+   * not count as the visitor leaving the bottom (the resize brings us back).
+   */
+  private onScroll(): void {
+    const ours = Math.abs(this.element.scrollTop - this.ownTop) < 1;
+    if (!ours) this.ownTop = -1; // the visitor moved: only the real end counts now
+    this.stuck = ours || this.atBottom();
   }
 
   private atBottom(): boolean {
     const el = this.element;
-    return el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    return el.scrollHeight - el.scrollTop - el.clientHeight <= STICK_PX;
   }
 
   private build(e: Entry): HTMLElement {

@@ -5,7 +5,8 @@
 // shown with the gateway's sentence and the fields stay filled for another try.
 
 import { h } from "../shared/dom";
-import type { Strings } from "../shared/i18n";
+import type { Locale, Strings } from "../shared/i18n";
+import { TextLimit } from "./text-limit";
 
 export interface LeftMessage {
   text: string;
@@ -25,16 +26,20 @@ export class OfflineForm {
   private readonly opens: HTMLElement;
   private readonly error: HTMLElement;
   private readonly submit: HTMLButtonElement;
+  private readonly limit: TextLimit;
 
   constructor(
     private readonly t: Strings,
-    private readonly locale: string,
+    private readonly locale: Locale,
+    maxText: number,
     onSubmit: (form: LeftMessage) => Promise<SubmitResult>,
   ) {
     this.opens = h("p", { class: "opens", hidden: true });
     this.name = h("input", { type: "text", name: "name", autocomplete: "name", maxlength: "100" });
     this.email = h("input", { type: "email", name: "email", autocomplete: "email", required: true, maxlength: "200" });
-    this.body = h("textarea", { name: "message", required: true, maxlength: "2000" });
+    // The text is stored as a message: same limit, said the same way (no silent maxlength cut).
+    this.body = h("textarea", { name: "message", required: true });
+    this.limit = new TextLimit(this.body, maxText, locale, "tsunagu-offline-limit");
     this.done = h("p", { role: "status", hidden: true }, t.offlineSent);
     this.error = h("p", { class: "form-error", role: "alert", hidden: true });
     this.submit = h("button", { type: "submit", class: "primary" }, t.offlineSend);
@@ -47,13 +52,14 @@ export class OfflineForm {
       h("label", {}, t.offlineName, this.name),
       h("label", {}, t.offlineEmail, this.email),
       h("label", {}, t.offlineMessage, this.body),
+      this.limit.element,
       this.error,
       this.submit,
     );
     this.element = h("form", { class: "card offline", novalidate: false }, this.fields, this.done);
     this.element.addEventListener("submit", (e) => {
       e.preventDefault();
-      if (!this.element.reportValidity() || this.submit.disabled) return;
+      if (!this.element.reportValidity() || this.submit.disabled || !this.limit.allows()) return;
       const form: LeftMessage = { text: this.body.value.trim(), email: this.email.value.trim() };
       if (this.name.value.trim()) form.name = this.name.value.trim();
       this.submit.disabled = true;

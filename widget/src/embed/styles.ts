@@ -62,7 +62,10 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflo
 .offline input,.offline textarea{display:block;width:100%;border:1px solid var(--line);border-radius:8px;padding:6px 8px;background:#fff;margin-top:2px}
 .offline textarea{min-height:70px;resize:vertical}
 .primary{margin-top:10px;border:0;border-radius:8px;background:var(--accent);color:#fff;padding:8px 14px;font-weight:600}
-.composer{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid var(--line);background:#fff}
+.composer{display:flex;flex-wrap:wrap;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid var(--line);background:#fff}
+.limit{flex-basis:100%;margin:0;font-size:12px;color:var(--muted);text-align:right}
+.limit.over{color:#b3261e;text-align:left}
+.offline .limit{margin-top:4px}
 .composer textarea{flex:1;resize:none;border:1px solid var(--line);border-radius:18px;padding:8px 14px;min-height:38px;max-height:120px;line-height:20px;background:#fff;overflow-y:auto}
 .composer textarea:focus{border-color:var(--accent);outline:none}
 .send{width:38px;height:38px;border-radius:50%;border:0;background:var(--accent);color:#fff;flex:none;padding:0;display:flex;align-items:center;justify-content:center}

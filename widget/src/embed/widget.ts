@@ -14,6 +14,7 @@ import { MessageList } from "./message-list";
 import { type LeftMessage, OfflineForm, type SubmitResult } from "./offline-form";
 import { describe } from "./status";
 import { CSS_TEXT } from "./styles";
+import { TextLimit } from "./text-limit";
 
 const CHAT_ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
 const SEND_ICON = "M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z";
@@ -42,6 +43,7 @@ export class Widget {
   private readonly offline: OfflineForm;
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
+  private readonly limit: TextLimit;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private remoteTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private csatFor: string | null = null;
@@ -72,11 +74,13 @@ export class Widget {
     this.quick = h("div", { class: "quick", role: "group", "aria-label": t.quickReplies });
     this.csat = new CsatCard(t, (score) => this.sendCsat(score));
     this.csat.element.hidden = true;
-    this.offline = new OfflineForm(t, config.locale, (form) => this.leaveMessage(form));
+    this.offline = new OfflineForm(t, config.locale, config.maxText, (form) => this.leaveMessage(form));
     this.offline.element.hidden = true;
-    this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, maxlength: "2000", enterkeyhint: "send" });
+    // No maxlength: it would cut a long paste silently. TextLimit says it instead.
+    this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, enterkeyhint: "send" });
+    this.limit = new TextLimit(this.input, config.maxText, config.locale, "tsunagu-limit");
     const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
-    this.composer = h("form", { class: "composer" }, this.input, send);
+    this.composer = h("form", { class: "composer" }, this.limit.element, this.input, send);
     this.panel = h(
       "section",
       { class: "panel", id: "tsunagu-panel", role: "dialog", "aria-label": title, hidden: true },
@@ -196,8 +200,11 @@ export class Widget {
   private submit(): void {
     const text = this.input.value;
     if (!text.trim()) return;
+    // Over the gateway's limit: keep the text and say why, never send a cut one.
+    if (!this.limit.allows()) return;
     this.client.send(text);
     this.input.value = "";
+    this.limit.update();
     this.autosize();
     clearTimeout(this.typingTimer);
     this.input.focus();

@@ -56,6 +56,8 @@ const ACK_TIMEOUT_MS = 10_000;
 const RETRY_DELAY_MS = 1_500;
 /** If the gateway never sends `session`, sync anyway after this long. */
 const SESSION_GRACE_MS = 3_000;
+/** Before connecting again after the gateway dropped us on purpose (it is restarting). */
+const SERVER_DROP_DELAY_MS = 1_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -72,6 +74,8 @@ export class ChatClient {
   private ready = false;
   private pumping = false;
   private syncing = false;
+  /** A sync was asked for while one was running: run another when it ends. */
+  private syncAgain = false;
   private sessionTimer: ReturnType<typeof setTimeout> | undefined;
   private typingSent = false;
   conversation: Conversation | null = null;
@@ -109,9 +113,14 @@ export class ChatClient {
     socket.on("typing", (ev: TypingEvent) => this.opts.listener.typing(ev));
     // The gateway lost emits between its processes (Redis restarted): catch up.
     socket.on("resync", () => void this.resync());
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason) => {
       this.ready = false;
       this.opts.listener.connection(navigator.onLine ? "connecting" : "offline");
+      // Socket.IO reconnects by itself after a lost transport, but not when
+      // the server disconnected the socket (a gateway shutting down, a
+      // process cleaning up): a visitor's chat must never just stop, so ask
+      // again; the `session` that follows syncs what was missed meanwhile.
+      if (reason === "io server disconnect") setTimeout(() => socket.connect(), SERVER_DROP_DELAY_MS);
     });
     let refusals = 0;
     socket.on("connect", () => (refusals = 0));
@@ -258,8 +267,15 @@ export class ChatClient {
   /** Catches up from the store, then lets the outbox drain. */
   private async resync(): Promise<void> {
     const socket = this.socket;
-    if (!socket?.connected || this.syncing) return;
+    if (!socket?.connected) return;
+    if (this.syncing) {
+      // The running sync may have read the store before what this one is
+      // for (a `resync` from the gateway, a gap): don't drop it, queue it.
+      this.syncAgain = true;
+      return;
+    }
     this.syncing = true;
+    this.syncAgain = false;
     try {
       for (let attempt = 0; socket.connected; attempt++) {
         const since = this.transcript.lastSeq;
@@ -289,6 +305,7 @@ export class ChatClient {
     } finally {
       this.syncing = false;
     }
+    if (this.syncAgain && socket.connected) return this.resync();
     if (socket.connected) {
       this.ready = true;
       this.opts.listener.connection("online");
