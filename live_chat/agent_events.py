@@ -50,18 +50,22 @@ class AgentNamespace(ServiceNamespace):
         if signed_in is None:
             raise refused("forbidden", "sign in first: POST /api/auth/login")
         agent = signed_in.agent
+        # The status the console asks to start with (its login page's choice,
+        # or what the agent had before a reconnect); anything else: the default.
+        status = auth.get("status") if isinstance(auth, dict) else None
+        status = status if status in ("online", "away") else None
         await self.save_session(sid, {"agent_id": agent.id, "session_id": signed_in.session_id})
         await self.enter_room(sid, agent_room(agent.id))
         await self.enter_room(sid, f"session:{signed_in.session_id}")
         if agent.role in ("supervisor", "admin"):
             await self.enter_room(sid, SUPERVISORS_ROOM)
         # After connect (see VisitorNamespace.on_connect): register, go online, say hello.
-        self.server.start_background_task(self._welcome, sid, signed_in)
+        self.server.start_background_task(self._welcome, sid, signed_in, status)
 
-    async def _welcome(self, sid: str, signed_in: SignedIn) -> None:
+    async def _welcome(self, sid: str, signed_in: SignedIn, status: str | None) -> None:
         routing = self.ctx.routing
         try:
-            status = await routing.agent_connected(signed_in.agent, sid)
+            status = await routing.agent_connected(signed_in.agent, sid, status=status)
             if not self.server.manager.is_connected(sid, self.namespace):
                 # The socket closed while it was being registered, and its
                 # disconnect ran first: take the registration back, or the agent

@@ -118,20 +118,36 @@ class Routing:
     def _connection_id(self, sid: str) -> str:
         return sid if self.hosts is None else self.hosts.connection_id(sid)
 
-    async def agent_connected(self, agent: Agent, sid: str) -> str:
-        """Register the agent's socket ``sid``; one who was offline comes online.
-        Returns the status."""
+    async def agent_connected(self, agent: Agent, sid: str, *,
+                              status: str | None = None) -> str:
+        """Register the agent's socket ``sid``. Returns the status.
+
+        ``status`` is what the console asks for ("online" or "away"); it
+        decides when no other tab of the agent is open (signed out, or back
+        within the grace period), else the open tabs' status stays. Without
+        one, an agent who was offline comes online, while supervisors and
+        admins start away: signing in to look must not hand them visitors.
+        """
         await self.apply(await self.backend.register_agent(
             agent.id, agent.name, agent.capacity, agent.teams
         ))
+        before = await self.backend.agent(agent.id)
+        first_tab = before is None or before.connections == 0
         connection_id = self._connection_id(sid)
         if self.hosts is not None:
             await self.hosts.agent_connected(agent.id, connection_id)
         await self.apply(await self.backend.agent_connected(agent.id, connection_id))
         state = await self.backend.agent(agent.id)
-        changes = Changes()
+        wanted: AgentStatus | None = None
         if state is not None and state.status == AgentStatus.OFFLINE:
-            changes = await self.backend.set_status(agent.id, AgentStatus.ONLINE)
+            starts_away = (status == "away" if status in ("online", "away")
+                           else agent.role in ("supervisor", "admin"))
+            wanted = AgentStatus.AWAY if starts_away else AgentStatus.ONLINE
+        elif state is not None and first_tab and status in ("online", "away"):
+            wanted = AgentStatus(status)
+        changes = Changes()
+        if wanted is not None and state is not None and wanted != state.status:
+            changes = await self.backend.set_status(agent.id, wanted)
         # Also when nothing changed (another tab, back within the grace
         # period: no row then), which heals a record a stopped process left.
         await self._record_status(agent.id)

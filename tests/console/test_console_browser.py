@@ -62,8 +62,8 @@ class Console:
 
 
 def sign_in(browser: Any, desk: Desk, account: Account, locale: str,
-            width: int = 1600, height: int = 900) -> Console:
-    """Through the login page, as an agent would."""
+            width: int = 1600, height: int = 900, away: bool = False) -> Console:
+    """Through the login page, as an agent would (``away``: ticks "sign in as away")."""
     context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
     # Counts the console's WebAudio chimes (each is two oscillator notes).
     context.add_init_script(
@@ -85,6 +85,8 @@ def sign_in(browser: Any, desk: Desk, account: Account, locale: str,
     page.wait_for_url(f"{desk.url}/login")  # no session yet
     page.locator("input[name=email]").fill(account.email)
     page.locator("input[name=password]").fill(PASSWORD)
+    if away:
+        page.locator("form.login input[name=away]").check()
     page.locator("form.login button[type=submit]").click()
     page.wait_for_url(f"{desk.url}/console")
     console.online()
@@ -123,6 +125,11 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
     ARTIFACTS.mkdir(exist_ok=True)
     aoi = sign_in(browser, desk, desk.aoi, "en-US")
     ren = sign_in(browser, desk, desk.ren, "ja-JP")
+    # A supervisor signs in away and opts in to taking chats.
+    presence = ren.page.locator("select.presence")
+    expect(presence).to_have_value("away")
+    presence.select_option("online")
+    expect(presence).to_have_attribute("data-status", "online")
     consoles = (aoi, ren)
 
     # -- eight visitors ask for a person; seven seats -------------------------
@@ -398,6 +405,9 @@ def test_admin_manages_canned_responses_and_uses_one(
         page.locator("form.login button[type=submit]").click()
         page.wait_for_url(f"{desk.url}/console")
         expect(page.locator("body")).to_have_attribute("data-connection", "online")
+        # Admins start away; this one takes chats too.
+        page.locator("select.presence").select_option("online")
+        expect(page.locator("select.presence")).to_have_attribute("data-status", "online")
 
         page.locator(".canned-toggle").click()
         panel = page.locator(".canned-admin")

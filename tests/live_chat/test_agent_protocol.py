@@ -462,3 +462,25 @@ async def test_after_a_restart_agents_who_come_back_keep_their_chats(start_gatew
     assert "requeued" in await event_types(second, chats[jiro])
     for client in (back, taro):
         await client.disconnect()
+
+
+async def test_supervisors_and_agents_who_ask_sign_in_away(gateway: Gateway) -> None:
+    """Before, a supervisor was handed waiting chats the instant they signed in
+    (4 waiting: 2 assigned before they could choose "away")."""
+    visitors = [await waiting_visitor(gateway) for _ in range(2)]
+    boss = await agent(gateway, "Boss", role="supervisor")
+    assert boss.hello["agent"]["status"] == "away"
+    email = await add_agent(gateway, "Hanako")
+    _, body, _ = await login(gateway.url, email, PASSWORD)
+    hanako = AgentClient(gateway.url, body["token"])
+    hanako.auth["status"] = "away"
+    await hanako.connect()
+    assert (await hanako.next("hello"))["agent"]["status"] == "away"
+    for someone in (boss, hanako):
+        with pytest.raises(asyncio.TimeoutError):
+            await someone.next("assigned", timeout=0.5)
+    # Opting in: going online takes waiting chats at once.
+    assert (await boss.call("presence", {"status": "online"}))["ok"]
+    assert (await boss.next("assigned"))["conversation"]["state"] == "assigned"
+    for client in (boss, hanako, *visitors):
+        await client.disconnect()

@@ -81,6 +81,8 @@ async def test_every_socket_event_answers_hostile_payloads_with_a_stable_code(
     gateway = await start_gateway(rate_limit_messages=1_000_000, **overrides)
     email = await add_agent(gateway, "Hanako", role="admin")
     agent = await AgentClient.signed_in(gateway.url, email, PASSWORD)
+    # An admin signs in away (they supervise); this one takes chats.
+    assert (await agent.call("presence", {"status": "online"}))["ok"]
     visitor = await waiting_visitor(gateway)
     conversation_id = (await agent.next("assigned"))["conversation"]["id"]
     payloads = examples(PAYLOADS, 150)

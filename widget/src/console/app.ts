@@ -11,9 +11,9 @@ import type { Locale } from "../shared/i18n";
 import { h } from "../shared/dom";
 import { api, useCsrf } from "./api";
 import type { Chat } from "./chat";
-import { ChatView, visitorLabel } from "./chat-view";
+import { ChatView, tabLabel, visitorLabel } from "./chat-view";
 import { Desk, type DeskConnection } from "./desk";
-import { type ConsoleStrings, setConsoleLocale } from "./i18n";
+import { type ConsoleStrings, errorText, setConsoleLocale } from "./i18n";
 import { armSound, chime, pageTitle } from "./notify";
 import { CannedAdmin } from "./canned-admin";
 import { SupervisorPanel } from "./supervisor";
@@ -22,6 +22,8 @@ import { ReportsSection } from "./reports/section";
 import type { AgentInfo, AgentRow, Canned } from "./types";
 
 const CANNED_REFRESH_MS = 60_000;
+/** The tabs' waiting times grow between events; a coarse tick keeps them true enough. */
+const WAIT_TICK_MS = 15_000;
 
 export class ConsoleApp {
   private readonly desk: Desk;
@@ -131,7 +133,7 @@ export class ConsoleApp {
       const wanted = this.presence.value === "away" ? "away" : "online";
       void this.desk.presence(wanted).then((ack) => {
         if (!ack.ok) {
-          this.showAlert(ack.message);
+          this.showAlert(errorText(this.t, ack));
           this.presence.value = this.agent.status === "away" ? "away" : "online";
         }
       });
@@ -167,6 +169,9 @@ export class ConsoleApp {
     this.desk.start();
     void this.loadCanned();
     setInterval(() => void this.loadCanned(), CANNED_REFRESH_MS);
+    setInterval(() => {
+      for (const chat of this.desk.chats.values()) this.renderTab(chat);
+    }, WAIT_TICK_MS);
   }
 
   // ---- desk events --------------------------------------------------------
@@ -307,16 +312,23 @@ export class ConsoleApp {
     return el instanceof HTMLTextAreaElement && el.value.trim().length > 0;
   }
 
+  /** Who (customer id or first words), how long they have waited for a reply, unread count. */
   private renderTab(chat: Chat): void {
     const tab = this.tabs.get(chat.id);
     if (!tab) return;
     const unread = chat.unread();
-    const label = visitorLabel(chat, this.t);
-    const parts: (HTMLElement | string)[] = [label];
+    const parts: (HTMLElement | string)[] = [h("span", { class: "tab-name" }, tabLabel(chat, this.t))];
+    const since = chat.waitingSince();
+    if (since !== null) {
+      const waited = this.t.waiting(Math.max(0, (Date.now() - since) / 1000));
+      // The clock alone says nothing to a screen reader: name it.
+      parts.push(h("span", { class: "sr-only" }, `, ${this.t.waitingLabel} `), h("span", { class: "tab-wait", title: `${this.t.waitingLabel}: ${waited}` }, waited));
+    }
     if (unread > 0) parts.push(h("span", { class: "count", "aria-label": this.t.unread(unread) }, String(unread)));
     tab.replaceChildren(...parts);
     tab.classList.toggle("fresh", chat.fresh);
     tab.dataset.unread = String(unread);
+    tab.dataset.waiting = since === null ? "" : new Date(since).toISOString();
   }
 
   private renderLoad(): void {
@@ -355,7 +367,7 @@ export class ConsoleApp {
   private async transferTargets(): Promise<AgentRow[]> {
     const r = await api.agents();
     if (!r.ok) {
-      this.showAlert(r.message);
+      this.showAlert(errorText(this.t, r));
       return [];
     }
     return r.agents.filter((a) => a.id !== this.agent.id);

@@ -5,7 +5,7 @@
 
 import { h } from "../shared/dom";
 import { api, type CannedDraft } from "./api";
-import type { ConsoleStrings } from "./i18n";
+import { type ConsoleStrings, errorText } from "./i18n";
 import type { Canned } from "./types";
 
 export class CannedAdmin {
@@ -42,7 +42,7 @@ export class CannedAdmin {
   private async reload(): Promise<void> {
     const r = await api.canned("");
     if (!r.ok) {
-      this.status.textContent = this.t.refused + r.message;
+      this.status.textContent = this.t.refused + errorText(this.t, r);
       return;
     }
     this.changed(r.canned);
@@ -80,8 +80,8 @@ export class CannedAdmin {
     return form;
   }
 
-  private async after(r: { ok: boolean; message?: string }, resetForm: HTMLFormElement | null): Promise<void> {
-    this.status.textContent = r.ok ? this.t.cannedSaved : this.t.refused + (r.message ?? "");
+  private async after(r: { ok: boolean; error?: string; message?: string }, resetForm: HTMLFormElement | null): Promise<void> {
+    this.status.textContent = r.ok ? this.t.cannedSaved : this.t.refused + errorText(this.t, r);
     if (!r.ok) return;
     resetForm?.reset();
     await this.reload();

@@ -1,34 +1,73 @@
-// One chat panel: who the visitor is (context), what they and the bot said,
-// the agent's tools (transfer, hand back, close with a resolution) and the
-// composer. It renders a Chat and reports the agent's actions; it holds no
-// state that the server does not also have.
+// One chat panel: who the visitor is (context, one line until opened, so
+// the transcript keeps the room), what they and the bot said, the agent's
+// tools (transfer, hand back, end with a resolution — asked in a dialog
+// first, since it cannot be undone) and the composer. It renders a Chat and
+// reports the agent's actions; it holds no state that the server does not
+// also have.
 
 import { h } from "../shared/dom";
 import type { Ack, Message } from "../shared/protocol";
 import { formatTime, renderText } from "../shared/render";
 import type { Chat } from "./chat";
 import { Composer, type ComposerHooks } from "./composer";
-import type { ConsoleStrings } from "./i18n";
+import { type ConsoleStrings, errorText } from "./i18n";
 import { TranscriptView } from "./transcript-view";
 import type { AgentRow, EarlierConversation } from "./types";
 
 export interface ChatActions extends Omit<ComposerHooks, "locale" | "placeholders"> {
   agentName(): string;
   transferTargets(): Promise<AgentRow[]>;
-  transfer(target: { to_agent_id?: string; to_team?: string }): Promise<{ ok: boolean; message?: string }>;
-  handback(): Promise<{ ok: boolean; message?: string }>;
-  close(resolution: string): Promise<{ ok: boolean; message?: string }>;
+  transfer(target: { to_agent_id?: string; to_team?: string }): Promise<Outcome>;
+  handback(): Promise<Outcome>;
+  close(resolution: string): Promise<Outcome>;
   /** The agent looked at or typed in this chat. */
   seen(): void;
   /** Messages of one of the visitor's earlier conversations. */
   history(conversationId: string): Promise<Ack<{ messages: Message[] }>>;
 }
 
+/** An action's ack: on refusal, the code is what the agent is shown (translated). */
+type Outcome = { ok: boolean; error?: string; message?: string };
+
+/** The most characters of a first message a tab shows. */
+const TAB_TEXT_MAX = 28;
+
 /** How the console names a visitor: the site's customer id, else a short visitor id. */
 export function visitorLabel(chat: Chat, t: ConsoleStrings): string {
   const v = chat.visitor;
   if (v?.user_id) return v.user_id;
   return t.visitorLabel((v?.id ?? chat.id).slice(-6));
+}
+
+/**
+ * A tab's name: the customer id when the site vouched for one, else the
+ * first words of what the visitor first wrote (what the chat is about
+ * tells chats apart better than a random id), else the short visitor id.
+ */
+export function tabLabel(chat: Chat, t: ConsoleStrings): string {
+  if (chat.visitor?.user_id) return chat.visitor.user_id;
+  const first = chat.messages().find((m) => m.sender === "visitor" && m.text.trim());
+  return first ? firstWords(first.text) : visitorLabel(chat, t);
+}
+
+/** Text cut at a word boundary when there is one (Japanese has none: cut anywhere). */
+export function firstWords(text: string, max = TAB_TEXT_MAX): string {
+  const flat = Array.from(text.replace(/\s+/gu, " ").trim());
+  if (flat.length <= max) return flat.join("");
+  const cut = flat.slice(0, max).join("");
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/** A page address without its scheme and query, for the one-line summary. */
+function shortPage(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    return u.host + (u.pathname === "/" ? "" : u.pathname);
+  } catch {
+    return url;
+  }
 }
 
 function when(iso: string | null | undefined, locale: string): string {
@@ -43,13 +82,17 @@ export class ChatView {
   private readonly title: HTMLElement;
   private readonly count: HTMLElement;
   private readonly context: HTMLElement;
+  private readonly facts: HTMLElement;
   private readonly earlier: HTMLElement;
   private readonly typing: HTMLElement;
   private readonly alert: HTMLElement;
   private readonly transferForm: HTMLFormElement;
   private readonly transferSelect: HTMLSelectElement;
-  private readonly closeForm: HTMLFormElement;
+  private readonly closeDialog: HTMLDialogElement;
+  private readonly closeQuestion: HTMLElement;
   private readonly resolution: HTMLSelectElement;
+  /** Where focus was when the end-chat dialog opened, to go back there on cancel. */
+  private returnFocus: HTMLElement | null = null;
 
   constructor(
     private readonly chat: Chat,
@@ -62,6 +105,7 @@ export class ChatView {
     this.title = h("span", { class: "who" });
     this.count = h("span", { class: "count", hidden: true });
     this.context = h("dl", { class: "context" });
+    this.facts = h("span", { class: "visitor-facts" });
     this.earlier = h("div", { class: "earlier" });
     this.alert = h("div", { class: "error", role: "alert", hidden: true });
 
@@ -81,14 +125,9 @@ export class ChatView {
       { "aria-label": t.resolution, name: "resolution" },
       ...Object.entries(t.resolutions).map(([value, label]) => h("option", { value }, label)),
     );
-    this.closeForm = h(
-      "form",
-      { class: "close-form", hidden: true },
-      this.resolution,
-      h("button", { type: "submit", class: "danger" }, t.close),
-      h("button", { type: "button", class: "cancel" }, t.cancel),
-    );
-    const tools = h("div", { class: "actions" }, transferBtn, handbackBtn, closeBtn, this.transferForm, this.closeForm);
+    this.closeQuestion = h("p", { class: "question", id: `${id}-end-q` });
+    this.closeDialog = this.buildCloseDialog(id);
+    const tools = h("div", { class: "actions" }, transferBtn, handbackBtn, closeBtn, this.transferForm);
 
     this.transcript = new TranscriptView(t, locale, myId, t.chatWith(visitorLabel(chat, t)));
     this.typing = h("div", { class: "typing", "aria-live": "polite" });
@@ -104,10 +143,18 @@ export class ChatView {
     this.element = h(
       "section",
       { class: "chat", id, "data-conversation": chat.id, "aria-labelledby": `${id}-title` },
-      h("header", {}, h("h2", { id: `${id}-title` }, this.title, this.count), this.context, this.earlier, tools, this.alert),
+      h(
+        "header",
+        {},
+        h("div", { class: "head-row" }, h("h2", { id: `${id}-title` }, this.title, this.count), tools),
+        h("details", { class: "visitor-details" }, h("summary", {}, h("span", { class: "label" }, t.visitorDetails), " ", this.facts), this.context),
+        this.earlier,
+        this.alert,
+      ),
       this.transcript.element,
       this.typing,
       this.composer.element,
+      this.closeDialog,
     );
 
     transferBtn.addEventListener("click", () => void this.openTransfer());
@@ -119,16 +166,10 @@ export class ChatView {
     });
     handbackBtn.addEventListener("click", () => void this.run(actions.handback()));
     closeBtn.addEventListener("click", () => this.openClose());
-    this.closeForm.addEventListener("submit", (e) => {
-      e.preventDefault();
-      void this.run(actions.close(this.resolution.value));
+    this.transferForm.querySelector(".cancel")?.addEventListener("click", () => {
+      this.transferForm.hidden = true;
+      this.composer.focus();
     });
-    for (const form of [this.transferForm, this.closeForm]) {
-      form.querySelector(".cancel")?.addEventListener("click", () => {
-        form.hidden = true;
-        this.composer.focus();
-      });
-    }
     // Looking at a chat (focus or click inside it) clears its unread count.
     this.element.addEventListener("focusin", () => actions.seen());
     this.element.addEventListener("pointerdown", () => actions.seen());
@@ -144,21 +185,56 @@ export class ChatView {
     this.transcript.scrollToEnd();
   }
 
-  /** Opens the close form with its resolution list focused (Alt+K). */
+  /**
+   * Asks before ending the chat (the button, or Alt+K): a modal dialog
+   * naming the visitor, with the resolution list focused. Cancel or Escape
+   * leaves the chat open and focus where it was.
+   */
   openClose(): void {
     this.transferForm.hidden = true;
-    this.closeForm.hidden = false;
+    if (this.closeDialog.open) return;
+    this.returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    this.closeQuestion.textContent = this.t.endQuestion(visitorLabel(this.chat, this.t));
+    this.closeDialog.showModal();
     this.resolution.focus();
   }
 
+  private buildCloseDialog(id: string): HTMLDialogElement {
+    const { t } = this;
+    const submit = h("button", { type: "submit", class: "danger" }, t.close);
+    const cancel = h("button", { type: "button", class: "cancel" }, t.cancel);
+    const form = h(
+      "form",
+      { class: "close-form" },
+      this.closeQuestion,
+      h("p", { class: "detail", id: `${id}-end-d` }, t.endDetail),
+      this.resolution,
+      h("div", { class: "buttons" }, submit, cancel),
+    );
+    // alertdialog: it interrupts to confirm something that cannot be undone.
+    const dialog = h("dialog", { class: "close-dialog", role: "alertdialog", "aria-labelledby": `${id}-end-q`, "aria-describedby": `${id}-end-d` }, form);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      submit.disabled = true; // one close, however impatient the clicks
+      void this.run(this.actions.close(this.resolution.value)).finally(() => (submit.disabled = false));
+    });
+    cancel.addEventListener("click", () => dialog.close());
+    // Escape closes a modal dialog by itself; either way focus goes back.
+    dialog.addEventListener("close", () => {
+      if (this.element.isConnected) this.returnFocus?.focus();
+      this.returnFocus = null;
+    });
+    return dialog;
+  }
+
   private async openTransfer(): Promise<void> {
-    this.closeForm.hidden = true;
     const agents = await this.actions.transferTargets();
     const teams = [...new Set(agents.flatMap((a) => a.teams ?? []))].sort();
     const options: HTMLOptionElement[] = [];
     for (const a of agents) {
       const free = a.status === "online" && a.connected && a.load < a.capacity;
-      const label = `${a.name} — ${a.load}/${a.capacity}, ${a.status === "online" && a.connected ? this.t.online : this.t.away}`;
+      const status = !a.connected ? this.t.offline : a.status === "online" ? this.t.online : this.t.away;
+      const label = `${a.name} — ${a.load}/${a.capacity}, ${status}`;
       options.push(h("option", { value: `agent:${a.id}`, disabled: !free, "data-name": a.name }, label));
     }
     for (const team of teams) options.push(h("option", { value: `team:${team}` }, this.t.team(team)));
@@ -169,16 +245,12 @@ export class ChatView {
     this.transferSelect.focus();
   }
 
-  private async run(p: Promise<{ ok: boolean; message?: string }>): Promise<void> {
+  private async run(p: Promise<Outcome>): Promise<void> {
     const ack = await p;
-    if (ack.ok) {
-      this.transferForm.hidden = true;
-      this.closeForm.hidden = true;
-      this.alert.hidden = true;
-      return;
-    }
-    this.alert.textContent = this.t.refused + (ack.message ?? "");
-    this.alert.hidden = false;
+    if (ack.ok) this.transferForm.hidden = true;
+    if (this.closeDialog.open) this.closeDialog.close();
+    this.alert.hidden = ack.ok;
+    if (!ack.ok) this.alert.textContent = this.t.refused + errorText(this.t, ack);
   }
 
   setActive(active: boolean): void {
@@ -202,13 +274,16 @@ export class ChatView {
     const { chat, t, locale } = this;
     const v = chat.visitor;
     const waited = chat.waitedSeconds();
+    const waitedText = waited === null ? t.waitedUnknown : `${t.seconds(waited.seconds)}${waited.estimated ? ` ${t.estimated}` : ""}`;
     const rows: [string, Node | string][] = [];
     if (v?.user_id) rows.push([t.userId, v.user_id]);
     if (v?.page_url) rows.push([t.page, renderText(document, v.page_url)]);
     rows.push([t.locale, v?.locale ?? "—"]);
     rows.push([t.firstSeen, when(v?.first_seen, locale)]);
     rows.push([t.started, when(chat.conversation.created_at, locale)]);
-    rows.push([t.waited, waited === null ? t.waitedUnknown : `${t.seconds(waited.seconds)}${waited.estimated ? ` ${t.estimated}` : ""}`]);
+    rows.push([t.waited, waitedText]);
+    // The collapsed line: what tells this visitor apart at a glance.
+    this.facts.textContent = [v?.locale, shortPage(v?.page_url), waited === null ? null : t.waitedShort(waitedText)].filter(Boolean).join(" · ");
     const earlier = v?.earlier;
     if (!earlier) rows.push([t.earlier, t.earlierMissing]);
     else if (earlier.length === 0) rows.push([t.earlier, t.earlierNone]);
@@ -242,7 +317,7 @@ export class ChatView {
         void this.actions.history(c.id).then((ack) => {
           if (!ack.ok) {
             loaded = false;
-            body.textContent = t.refused + ack.message;
+            body.textContent = t.refused + errorText(t, ack);
             return;
           }
           body.replaceChildren(

@@ -28,8 +28,8 @@ export class Chat {
   readonly transcript = new Transcript();
   readonly notes = new Map<string, Note>();
   readonly outbox: Outbox;
-  /** Replies the gateway refused for good, with its sentence. */
-  readonly failed = new Map<string, { item: PendingMessage; reason: string }>();
+  /** Replies the gateway refused for good, with its sentence and code (the code is what is shown, translated). */
+  readonly failed = new Map<string, { item: PendingMessage; reason: string; code?: string }>();
   visitorTyping = false;
   /** Announced and not yet looked at: highlighted, counted in the page title. */
   fresh = false;
@@ -128,6 +128,24 @@ export class Chat {
     const from = Date.parse(m.waitFrom);
     if (Number.isNaN(from)) return null;
     return { seconds: Math.max(0, (m.assignedAt - from) / 1000), estimated: true };
+  }
+
+  /**
+   * Since when (ms epoch) the visitor has been waiting for a person: the
+   * time of their last message when no agent has written after it; null
+   * when an agent has (the bot's answers do not count — the visitor asked
+   * for a person). Replies still in the outbox have not reached them.
+   */
+  waitingSince(): number | null {
+    const all = this.messages();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const m = all[i]!;
+      if (m.sender === "agent") return null;
+      if (m.sender !== "visitor") continue;
+      const at = Date.parse(m.ts);
+      return Number.isNaN(at) ? null : at;
+    }
+    return null;
   }
 
   /** Forgets this chat's local state once it has left the console. */

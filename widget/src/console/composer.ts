@@ -8,7 +8,7 @@
 
 import { h } from "../shared/dom";
 import { fillPlaceholders, type PlaceholderValues, rankCanned, slashQuery } from "./canned";
-import type { ConsoleStrings } from "./i18n";
+import { type ConsoleStrings, errorText } from "./i18n";
 import type { Canned } from "./types";
 
 const TYPING_IDLE_MS = 3_000;
@@ -16,7 +16,7 @@ const MAX_SUGGESTIONS = 8;
 
 export interface ComposerHooks {
   reply(text: string): void;
-  note(text: string): Promise<{ ok: boolean; message?: string }>;
+  note(text: string): Promise<{ ok: boolean; error?: string; message?: string }>;
   typing(on: boolean): void;
   canned(): readonly Canned[];
   placeholders(): PlaceholderValues;
@@ -167,7 +167,7 @@ export class Composer {
         // and a reply sent as a note is the harmless mistake, not the reverse.
         this.setNoteMode(false);
       } else {
-        this.error.textContent = this.t.refused + (ack.message ?? "");
+        this.error.textContent = this.t.refused + errorText(this.t, ack);
         this.error.hidden = false;
       }
     });

@@ -47,6 +47,9 @@ const TYPING_MAX_MS = 8_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Set by the login page when the agent asks to sign in away. */
+export const START_AWAY_KEY = "tsunagu.startAway";
+
 export class Desk {
   /** The signed-in agent; `hello` refreshes it (status, capacity) on every connect. */
   agent: AgentInfo;
@@ -56,6 +59,8 @@ export class Desk {
   private readonly typingSent = new Map<string, boolean>();
   /** Chats this console is letting go of (close, hand back, transfer in flight). */
   private readonly lettingGo = new Set<string>();
+  /** The status this console asks for when it (re)connects; none: the gateway's default. */
+  private status: "online" | "away" | null = null;
 
   constructor(
     me: AgentInfo,
@@ -66,7 +71,13 @@ export class Desk {
 
   start(): void {
     // Same origin: the HttpOnly session cookie authenticates the socket.
-    const socket = io("/agent", { path: "/socket.io/", withCredentials: true, reconnectionDelay: 500, reconnectionDelayMax: 5_000 });
+    // The status to start with: the login page's "sign in as away" the first
+    // time, then whatever the agent last had (a reconnect after the gateway
+    // forgot them must not put an agent who was away back online).
+    if (sessionStorage.getItem(START_AWAY_KEY) === "1") this.status = "away";
+    sessionStorage.removeItem(START_AWAY_KEY);
+    const auth = (cb: (data: object) => void): void => cb(this.status ? { status: this.status } : {});
+    const socket = io("/agent", { path: "/socket.io/", withCredentials: true, auth, reconnectionDelay: 500, reconnectionDelayMax: 5_000 });
     this.socket = socket;
     this.listener.connection("connecting");
     socket.on("hello", (h: Hello) => this.onHello(h));
@@ -138,6 +149,7 @@ export class Desk {
   private onHello(h: Hello): void {
     if (!h?.agent) return;
     this.agent = h.agent;
+    if (h.agent.status === "online" || h.agent.status === "away") this.status = h.agent.status;
     this.listener.agent(h.agent);
     const held = new Set<string>();
     for (const c of h.conversations ?? []) {
@@ -169,6 +181,9 @@ export class Desk {
     chat.conversation = a.conversation;
     if (a.visitor) chat.visitor = a.visitor;
     chat.merge(a.messages ?? []);
+    // A transferred chat brings the notes its colleagues wrote: the new
+    // holder must read them before answering, not after a reload.
+    chat.addNotes(a.notes ?? []);
     if (existing) {
       this.listener.updated(chat);
       return;
@@ -247,8 +262,6 @@ export class Desk {
   /**
    * A message stored between the assignment snapshot and our joining the
    * live stream would otherwise wait for the next one to reveal the gap.
-   * (`assigned` carries no notes — a transferred chat's earlier notes only
-   * show after the next `hello`; see the report.)
    */
   private async catchUp(chat: Chat): Promise<void> {
     if (chat.conversation.last_seq > chat.transcript.lastSeq) await this.sync(chat);
@@ -304,6 +317,7 @@ export class Desk {
   async presence(status: Exclude<Presence, "offline">): Promise<Ack<{ status: string }>> {
     const ack = await this.call<{ status: string }>("presence", { status });
     if (ack.ok) {
+      this.status = status;
       this.agent = { ...this.agent, status };
       this.listener.agent(this.agent);
     }
@@ -359,7 +373,7 @@ export class Desk {
           chat.markSeen();
         } else if (isPermanentError(ack.error)) {
           chat.outbox.remove(next.client_id);
-          chat.failed.set(next.client_id, { item: next, reason: ack.message || ack.error });
+          chat.failed.set(next.client_id, { item: next, reason: ack.message || ack.error, code: ack.error });
         } else {
           await sleep(RETRY_DELAY_MS);
           continue;

@@ -13,10 +13,12 @@ const en = {
   email: "Email",
   password: "Password",
   signIn: "Sign in",
+  signInAway: "Sign in as away (take no chats yet)",
   signingIn: "Signing in…",
   signOut: "Sign out",
   online: "Online",
   away: "Away",
+  offline: "Offline",
   presence: "Status",
   language: "Language",
   chats: "Chats",
@@ -47,7 +49,9 @@ const en = {
   anyAgent: "Anyone with room",
   team: (t: string) => `Team: ${t}`,
   handback: "Hand back to bot",
-  close: "Close",
+  close: "End chat",
+  endQuestion: (who: string) => `End the chat with ${who}?`,
+  endDetail: "The visitor is told that the chat has ended. Choose how it ended:",
   resolution: "Resolution",
   resolutions: {
     resolved: "Resolved",
@@ -75,6 +79,26 @@ const en = {
   loading: "Loading…",
   states: { closed: "closed", abandoned: "left the queue", bot: "with the bot", queued: "waiting", assigned: "with an agent" } as Record<string, string>,
   started: "Chat started",
+  visitorDetails: "Details",
+  waitedShort: (s: string) => `waited ${s}`,
+  waitingLabel: "waiting for a reply",
+  waiting: (s: number) => (s < 60 ? `${Math.floor(s)} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`),
+  /** Refusals by code: the gateway's English sentence is shown only for a code not listed here. */
+  errors: {
+    forbidden: "You may not do that (or your session has ended).",
+    invalid: "The request was not accepted as written.",
+    too_long: "The message is too long.",
+    rate_limited: "Too many actions in a short time. Wait a moment and try again.",
+    not_found: "It no longer exists.",
+    conflict: "It changed meanwhile, or the other agent cannot take it now. Try again.",
+    unavailable: "The server did not answer. Check the connection and try again.",
+  } as Record<string, string>,
+  loginErrors: {
+    forbidden: "wrong e-mail or password",
+    invalid: "Enter your e-mail address and password.",
+    rate_limited: "Too many sign-in attempts. Wait a few minutes and try again.",
+    unavailable: "The server cannot be reached. Try again in a moment.",
+  } as Record<string, string>,
   unread: (n: number) => `${n} unread`,
   sending: "Sending…",
   notSent: "Not sent: ",
@@ -293,10 +317,12 @@ const ja: ConsoleStrings = {
   email: "メールアドレス",
   password: "パスワード",
   signIn: "ログイン",
+  signInAway: "離席中としてログイン（まだチャットを受けない）",
   signingIn: "ログイン中…",
   signOut: "ログアウト",
   online: "対応可",
   away: "離席中",
+  offline: "オフライン",
   presence: "ステータス",
   language: "言語",
   chats: "チャット",
@@ -327,7 +353,9 @@ const ja: ConsoleStrings = {
   anyAgent: "空きのある担当者",
   team: (t) => `チーム: ${t}`,
   handback: "ボットに戻す",
-  close: "終了",
+  close: "チャットを終了",
+  endQuestion: (who) => `${who}とのチャットを終了しますか？`,
+  endDetail: "お客様にはチャットが終了したことが伝えられます。解決区分を選んでください:",
   resolution: "解決区分",
   resolutions: {
     resolved: "解決",
@@ -355,6 +383,25 @@ const ja: ConsoleStrings = {
   loading: "読み込み中…",
   states: { closed: "終了", abandoned: "待ち中に離脱", bot: "ボット対応中", queued: "待機中", assigned: "担当者対応中" },
   started: "開始",
+  visitorDetails: "詳細",
+  waitedShort: (s) => `待ち ${s}`,
+  waitingLabel: "返信待ち",
+  waiting: (s) => (s < 60 ? `${Math.floor(s)} 秒` : s < 3600 ? `${Math.floor(s / 60)} 分` : `${Math.floor(s / 3600)} 時間 ${Math.floor((s % 3600) / 60)} 分`),
+  errors: {
+    forbidden: "この操作は許可されていません（またはセッションが終了しています）。",
+    invalid: "この内容では受け付けられませんでした。",
+    too_long: "メッセージが長すぎます。",
+    rate_limited: "短時間の操作が多すぎます。少し待ってからもう一度お試しください。",
+    not_found: "対象が見つかりません。",
+    conflict: "その間に状態が変わったか、相手が今は引き受けられません。もう一度お試しください。",
+    unavailable: "サーバーから応答がありません。接続を確認して、もう一度お試しください。",
+  },
+  loginErrors: {
+    forbidden: "メールアドレスまたはパスワードが正しくありません",
+    invalid: "メールアドレスとパスワードを入力してください。",
+    rate_limited: "ログインの試行が多すぎます。数分待ってからもう一度お試しください。",
+    unavailable: "サーバーに接続できません。しばらくしてからもう一度お試しください。",
+  },
   unread: (n) => `未読 ${n} 件`,
   sending: "送信中…",
   notSent: "送信できませんでした: ",
@@ -565,6 +612,12 @@ export function consoleLocale(): Locale {
 
 export function setConsoleLocale(locale: Locale): void {
   local.set(LOCALE_KEY, locale);
+}
+
+/** A refusal in the agent's language; the gateway's own sentence only for a code we have no text for. */
+export function errorText(t: ConsoleStrings, failure: { error?: string; message?: string }, table = t.errors): string {
+  const known = failure.error ? table[failure.error] : undefined;
+  return known ?? (failure.message || failure.error || t.errors.unavailable!);
 }
 
 export function consoleStrings(locale: Locale): ConsoleStrings {

@@ -4,7 +4,8 @@
 
 import { h } from "../shared/dom";
 import { api } from "./api";
-import type { ConsoleStrings } from "./i18n";
+import { START_AWAY_KEY } from "./desk";
+import { type ConsoleStrings, errorText } from "./i18n";
 
 export async function startLogin(root: HTMLElement, t: ConsoleStrings): Promise<void> {
   // Already signed in (a second tab, the back button): straight to work.
@@ -15,6 +16,9 @@ export async function startLogin(root: HTMLElement, t: ConsoleStrings): Promise<
   }
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  // Agents come online when they sign in (supervisors start away); this
+  // lets anyone look first without being handed a visitor.
+  const away = h("input", { type: "checkbox", name: "away" });
   const error = h("p", { class: "error", role: "alert" });
   const submit = h("button", { type: "submit" }, t.signIn);
   const form = h(
@@ -23,6 +27,7 @@ export async function startLogin(root: HTMLElement, t: ConsoleStrings): Promise<
     h("h1", {}, t.signInTitle),
     h("label", {}, t.email, email),
     h("label", {}, t.password, password),
+    h("label", { class: "check" }, away, t.signInAway),
     error,
     submit,
   );
@@ -36,12 +41,14 @@ export async function startLogin(root: HTMLElement, t: ConsoleStrings): Promise<
     error.textContent = "";
     void api.login(email.value.trim(), password.value).then((r) => {
       if (r.ok) {
+        if (away.checked) sessionStorage.setItem(START_AWAY_KEY, "1");
         location.assign("/console");
         return;
       }
       submit.disabled = false;
       submit.textContent = t.signIn;
-      error.textContent = r.message;
+      // By code: the gateway's sentence is English whatever the page's language.
+      error.textContent = errorText(t, r, t.loginErrors);
       password.select();
     });
   });

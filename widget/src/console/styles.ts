@@ -22,6 +22,8 @@ button { cursor: pointer; }
 .login label { display: block; margin: 0 0 12px; font-weight: 600; }
 .login input { display: block; width: 100%; margin-top: 4px; padding: 8px 10px; border: 1px solid #b8c4c0; border-radius: 6px; font-weight: 400; }
 .login button { width: 100%; padding: 9px; border: 0; border-radius: 6px; background: #2f6f5e; color: #fff; font-weight: 600; }
+.login label.check { display: flex; gap: 8px; align-items: center; font-weight: 400; }
+.login label.check input { display: inline; width: auto; margin: 0; }
 .login .error { color: #a3261b; min-height: 1.4em; margin: 0 0 10px; }
 
 /* top bar */
@@ -46,6 +48,9 @@ button { cursor: pointer; }
 .tab { border: 1px solid #c5d0cc; background: #f8faf9; border-radius: 8px 8px 0 0; padding: 5px 10px; white-space: nowrap; color: #1f2a2a; }
 .tab[aria-selected="true"] { background: #fff; border-bottom-color: #fff; font-weight: 600; }
 .tab.fresh { border-color: #d97706; background: #fff7e6; }
+.tab-name { display: inline-block; max-width: 16em; overflow: hidden; text-overflow: ellipsis; vertical-align: bottom; }
+.tab-wait { margin-left: 6px; font-size: 12px; color: #8c2a1f; font-variant-numeric: tabular-nums; }
+.tab-wait::before { content: "⏱ " / ""; }
 .tab .count { display: inline-block; min-width: 18px; margin-left: 6px; padding: 0 5px; border-radius: 9px; background: #c2410c; color: #fff; font-size: 12px; text-align: center; }
 .chats { flex: 1; min-height: 0; display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); grid-auto-rows: minmax(0, 1fr); gap: 10px; padding: 10px; }
 .empty { margin: 40px auto; color: #5a6b66; max-width: 420px; text-align: center; }
@@ -53,18 +58,37 @@ button { cursor: pointer; }
 .chat.active { border-color: #2f6f5e; box-shadow: 0 0 0 1px #2f6f5e; }
 .chat.fresh { border-color: #d97706; box-shadow: 0 0 0 2px #f59e0b; }
 .chat header { padding: 8px 10px; border-bottom: 1px solid #e3e9e7; background: #f6f8f7; }
-.chat h2 { font-size: 15px; margin: 0; display: flex; gap: 6px; align-items: baseline; }
+/* One row for who and the tools, one line of visitor details: at 1366x768 the transcript gets the height. */
+.head-row { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; }
+.chat h2 { font-size: 15px; margin: 0; display: flex; gap: 6px; align-items: baseline; flex: 1 1 0; min-width: 6em; }
+.chat h2 .who { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.visitor-details { font-size: 12px; color: #4a5a55; margin-top: 2px; }
+/* A block, not a list-item: the native marker with an ellipsis breaks the one line. */
+.visitor-details summary { display: block; cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.visitor-details summary::-webkit-details-marker { display: none; }
+.visitor-details summary::before { content: "▸ " / ""; }
+.visitor-details[open] summary::before { content: "▾ " / ""; }
+.visitor-details summary .label { font-weight: 600; }
 .chat h2 .count { font-size: 12px; color: #fff; background: #c2410c; border-radius: 9px; padding: 0 6px; }
 .context { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; margin: 4px 0 0; font-size: 12px; color: #4a5a55; }
 .context dt { font-weight: 600; }
 .context dd { margin: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.earlier { font-size: 12px; color: #4a5a55; margin-top: 4px; }
+.earlier { font-size: 12px; color: #4a5a55; margin-top: 2px; display: flex; flex-wrap: wrap; gap: 0 10px; }
+.earlier details[open] { flex-basis: 100%; }
 .earlier-title { font-weight: 600; }
 .earlier summary { cursor: pointer; color: #1d5a8a; text-decoration: underline; }
 .earlier-log { max-height: 160px; overflow-y: auto; background: #fafbfb; border: 1px solid #e3e9e7; border-radius: 6px; padding: 4px 6px; margin: 2px 0 4px; }
 .earlier-msg { margin: 2px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .earlier-msg .msg-bubble { padding: 0; background: none; }
-.actions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
+.actions { display: flex; flex-wrap: wrap; gap: 6px; }
+.close-dialog { border: 1px solid #cfd8d5; border-radius: 10px; padding: 16px 18px; max-width: 400px; color: #1f2a2a; box-shadow: 0 8px 30px rgba(0,0,0,.2); }
+.close-dialog::backdrop { background: rgba(20, 35, 30, .35); }
+.close-dialog .question { font-weight: 700; margin: 0 0 6px; }
+.close-dialog .detail { margin: 0 0 8px; font-size: 13px; color: #4a5a55; }
+.close-dialog select { padding: 3px 6px; border: 1px solid #b8c4c0; border-radius: 6px; }
+.close-dialog .buttons { display: flex; gap: 8px; justify-content: flex-end; margin-top: 12px; }
+.close-dialog button { border: 1px solid #b8c4c0; background: #fff; border-radius: 6px; padding: 4px 12px; }
+.close-dialog .danger { background: #a3261b; border-color: #a3261b; color: #fff; font-weight: 600; }
 .actions button, .actions select { border: 1px solid #b8c4c0; background: #fff; border-radius: 6px; padding: 2px 8px; font-size: 12px; }
 .actions .danger { border-color: #d9a39c; color: #8c2a1f; }
 .actions form { display: flex; gap: 4px; align-items: center; }
@@ -72,7 +96,8 @@ button { cursor: pointer; }
 .msg { max-width: 88%; }
 .msg-author { font-size: 11px; color: #5a6b66; margin-bottom: 1px; }
 .msg-bubble { padding: 6px 9px; border-radius: 10px; white-space: pre-wrap; overflow-wrap: anywhere; }
-.msg-meta { font-size: 11px; color: #7d8c87; margin-top: 1px; display: flex; gap: 6px; align-items: center; }
+/* #5a6b66: 5.6:1 on white and 5.3:1 on a note's amber (WCAG AA at 11 px; #7d8c87 was 3.5:1). */
+.msg-meta { font-size: 11px; color: #5a6b66; margin-top: 1px; display: flex; gap: 6px; align-items: center; }
 .msg-visitor { align-self: flex-start; }
 .msg-visitor .msg-bubble { background: #eef2f1; }
 .msg-bot { align-self: flex-start; }
@@ -104,7 +129,7 @@ button { cursor: pointer; }
 .suggest li { padding: 4px 8px; border-radius: 6px; cursor: pointer; }
 .suggest li[aria-selected="true"] { background: #e3efe9; }
 .suggest .sc { font-weight: 700; color: #24443b; margin-right: 6px; }
-.suggest .lc { font-size: 11px; color: #7d8c87; margin-right: 6px; }
+.suggest .lc { font-size: 11px; color: #5a6b66; margin-right: 6px; }
 .suggest .tx { display: block; font-size: 12px; color: #4a5a55; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .shortcuts { flex: none; padding: 4px 12px 8px; font-size: 12px; color: #5a6b66; }
 

@@ -6,7 +6,7 @@
 
 import { h } from "../shared/dom";
 import { api } from "./api";
-import type { ConsoleStrings } from "./i18n";
+import { type ConsoleStrings, errorText } from "./i18n";
 import type { Overview } from "./types";
 
 // Pushes carry the changes; this only covers a push lost while reconnecting.
@@ -87,7 +87,7 @@ export class SupervisorPanel {
         this.fetchedAt = Date.now();
         this.render(r);
       }
-      else this.error.textContent = this.t.refused + r.message;
+      else this.error.textContent = this.t.refused + errorText(this.t, r);
     }
     if (this.running) this.timer = setTimeout(() => void this.poll(), POLL_MS);
   }
@@ -121,7 +121,7 @@ export class SupervisorPanel {
         [t.agents, t.status, t.load],
         o.agents.map((a) => ({
           attrs: { "data-agent": a.id },
-          cells: [a.name, a.connected ? (a.status === "online" ? t.online : a.status === "away" ? t.away : a.status) : "offline", `${a.load} / ${a.capacity}`],
+          cells: [a.name, a.connected ? (a.status === "online" ? t.online : a.status === "away" ? t.away : a.status) : t.offline, `${a.load} / ${a.capacity}`],
         })),
       ),
     );

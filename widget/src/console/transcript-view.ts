@@ -11,7 +11,7 @@ import { h } from "../shared/dom";
 import { formatTime, renderText } from "../shared/render";
 import type { Entry } from "../shared/transcript";
 import type { Chat } from "./chat";
-import type { ConsoleStrings } from "./i18n";
+import { type ConsoleStrings, errorText } from "./i18n";
 import type { AgentMessage, Note } from "./types";
 import { flagMessage } from "./admin/api";
 
@@ -80,7 +80,8 @@ export class TranscriptView {
         out.push({ key: e.key, sig: `s|${m.seq}|${m.text}|${m.intent ?? ""}`, build: () => this.message(m) });
       } else {
         pushNotesUpTo(Number.POSITIVE_INFINITY);
-        out.push({ key: e.key, sig: `p|${e.failed ?? ""}`, build: () => this.pending(e) });
+        const code = chat.failed.get(e.pending.client_id)?.code;
+        out.push({ key: e.key, sig: `p|${e.failed ?? ""}`, build: () => this.pending(e, code) });
       }
     }
     pushNotesUpTo(Number.POSITIVE_INFINITY);
@@ -137,7 +138,7 @@ export class TranscriptView {
       void flagMessage(id).then((r) => {
         sending = false;
         if (r.ok) this.flagged.add(id);
-        b.textContent = r.ok ? t.flagged : t.refused + r.message;
+        b.textContent = r.ok ? t.flagged : t.refused + errorText(t, r);
         b.dataset.flagged = r.ok ? "true" : "error";
         b.setAttribute("aria-pressed", String(r.ok));
       });
@@ -145,10 +146,10 @@ export class TranscriptView {
     return b;
   }
 
-  private pending(e: Extract<Entry, { kind: "pending" }>): HTMLElement {
+  private pending(e: Extract<Entry, { kind: "pending" }>, code: string | undefined): HTMLElement {
     const bubble = h("div", { class: "msg-bubble" });
     bubble.append(renderText(document, e.pending.text));
-    const status = e.failed !== undefined ? this.t.notSent + e.failed : this.t.sending;
+    const status = e.failed !== undefined ? this.t.notSent + errorText(this.t, { error: code, message: e.failed }) : this.t.sending;
     return h(
       "div",
       { class: `msg msg-agent pending${e.failed !== undefined ? " failed" : ""}`, "data-sender": "agent" },

@@ -75,6 +75,8 @@ export interface Assigned {
   conversation: AgentConversation;
   visitor: VisitorInfo | null;
   messages: AgentMessage[];
+  /** The notes written on it so far (before a transfer); absent from older gateways. */
+  notes?: Note[];
 }
 
 export interface AgentTyping {
