@@ -37,6 +37,9 @@ class Decision:
     empty for a silent escalation). ``intent`` and ``confidence`` describe the
     visitor message that was classified, and are stored on it. ``priority``
     orders the escalation queue (higher first, complaints use 1).
+    ``ranking`` is the engine's top three ``(intent, calibrated confidence)``,
+    best first (empty for a clicked quick reply that names its intent), so the
+    policy and the console can tell a sure answer from a guess.
     ``resolved`` is true when the visitor confirmed that the bot's answer
     helped. ``state`` is the dialogue state to store and pass back on the next
     message; the gateway treats it as an opaque JSON object.
@@ -49,4 +52,5 @@ class Decision:
     confidence: float | None = None
     priority: int = 0
     resolved: bool = False
+    ranking: tuple[tuple[str, float], ...] = ()
     state: dict[str, Any] = field(default_factory=dict)

@@ -42,6 +42,9 @@ ESCALATING = frozenset({"request_human", "complaint"})
 #: Suggested in a fallback when the ranking has nothing better to offer.
 DEFAULT_TOPICS = ("order_status", "return_exchange", "login_problem")
 
+#: Intents of the engine's ranking carried on a decision (``Decision.ranking``).
+RANKING_SIZE = 3
+
 _STATE_VERSION = 1
 
 
@@ -292,6 +295,7 @@ def _decision(
         quick_replies=response.quick_replies,
         intent=prediction.intent,
         confidence=round(prediction.confidence, 4),
+        ranking=tuple((name, round(conf, 4)) for name, conf in prediction.ranking[:RANKING_SIZE]),
         priority=priority,
         resolved=resolved,
         state=state.to_dict(),

@@ -144,3 +144,12 @@ def test_respond_async_gives_the_same_decision(bot: Bot) -> None:
 
     decision = asyncio.run(bot.respond_async("クーポンが使えません"))
     assert decision == bot.respond("クーポンが使えません")
+
+
+def test_decision_carries_the_top_three_of_the_ranking() -> None:
+    ranked = (("order_status", 0.6), ("coupon", 0.2), ("refund_status", 0.1), ("greet", 0.05))
+    decision = scripted_bot(Prediction("order_status", 0.6, ranked)).respond("where is it")
+    assert decision.confidence == 0.6
+    assert decision.ranking == ranked[:3]
+    clicked = scripted_bot().respond("Coupons", payload="/intent:coupon")
+    assert clicked.ranking == (("coupon", 1.0),)
