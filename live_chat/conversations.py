@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot import Bot
+from bot.language import confident_language
 from live_chat.errors import Conflict, NotFound, Unavailable
 from live_chat.lifecycle import apply_move
 from live_chat.presence import LocalPresence, RedisPresence
@@ -84,10 +85,15 @@ class _Turn:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """The stored message and whether this call stored it (False: a retry)."""
+    """The stored message and whether this call stored it (False: a retry).
+
+    ``locale``: the language of the visitor's conversation after this message
+    (None for a retry).
+    """
 
     message: dict[str, Any]
     created: bool
+    locale: str | None = None
 
 
 class ConversationService:
@@ -152,8 +158,10 @@ class ConversationService:
         conversation = stored.conversation
         if conversation is None:
             return Sent(out, created=False)
-        if stored.new_conversation and not stored.moved:  # a move is announced by _announce
-            await self.notifier.status(conversation, conversation_out(conversation))
+        if (stored.new_conversation or stored.relocaled) and not stored.moved:
+            # A move is announced by _announce. A new language goes to the
+            # visitor (the widget relabels) and to the agent holding the chat.
+            await self.notifier.status(conversation, await self.routing.queue_status(conversation))
         # The sending tab has the message in its ack; the other tabs, if any, get it
         # now (an emit costs a Redis publish that every process reads).
         others = sid is None or await self.presence.open_tabs(turn.visitor_id) > 1
@@ -164,7 +172,7 @@ class ConversationService:
         elif conversation.state == "bot":
             self._spawn(self._bot_turn(conversation.id, _Turn(
                 stored.message, stored.bot_state or {}, stored.locale)))
-        return Sent(out, created=True)
+        return Sent(out, created=True, locale=conversation.locale)
 
     async def sync(self, visitor_id: str, since_seq: int) -> dict[str, Any]:
         """The visitor's current (or latest) conversation and its messages after ``since_seq``."""
@@ -237,7 +245,9 @@ class ConversationService:
                 async with self.store.begin() as tx:
                     conversation = await tx.open_conversation(visitor_id, lock=True)
                     if conversation is None:
-                        conversation = await tx.add_conversation(visitor_id, locale=locale)
+                        visitor = await tx.visitor(visitor_id)
+                        conversation = await tx.add_conversation(
+                            visitor_id, locale=(visitor and visitor.locale) or locale)
                     moved = conversation.state == "bot"
                     if moved:
                         await apply_move(tx, conversation, "escalate", actor="visitor",
@@ -261,9 +271,15 @@ class ConversationService:
         await self._after_move(conversation)
         return conversation_out(conversation)
 
-    async def leave_message(self, visitor_id: str, data: LeaveMessageIn) -> dict[str, Any]:
-        """Nobody can answer now: store the visitor's message and contact, and end the wait."""
+    async def leave_message(self, visitor_id: str, data: LeaveMessageIn, *,
+                            locale: str | None = None) -> dict[str, Any]:
+        """Nobody can answer now: store the visitor's message and contact, and end the wait.
+
+        ``locale``: the connection's language, for a conversation this opens
+        when neither the text nor the visitor's record says one.
+        """
         text = checked_text(data.text, self.max_text, self.redact)
+        written = confident_language(text)
         contact = {"name": data.name, "email": data.email}
         for attempt in range(_WRITE_ATTEMPTS):
             try:
@@ -274,8 +290,14 @@ class ConversationService:
                         assert conversation is not None
                         return conversation_out(conversation)
                     conversation = await tx.open_conversation(visitor_id, lock=True)
+                    visitor = await tx.visitor(visitor_id)
+                    if written is not None and visitor is not None:
+                        visitor.locale = written
                     if conversation is None:
-                        conversation = await tx.add_conversation(visitor_id, locale=None)
+                        conversation = await tx.add_conversation(
+                            visitor_id, locale=written or (visitor and visitor.locale) or locale)
+                    elif written is not None:
+                        conversation.locale = written
                     message = await tx.add_message(
                         conversation.id, sender="visitor", text=text,
                         client_id=data.client_id,

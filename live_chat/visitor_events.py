@@ -114,6 +114,11 @@ class VisitorNamespace(ServiceNamespace):
         visitor_id, locale = await self._sender(sid)
         sent = await self.ctx.conversations.visitor_message(visitor_id, data, locale=locale,
                                                             sid=sid)
+        if sent.locale is not None and sent.locale != locale:
+            # What they wrote said their language: the next conversation of this
+            # connection starts in it (the record has it already).
+            session = await self.get_session(sid)
+            session["locale"] = sent.locale
         return {"message": sent.message}
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -137,8 +142,9 @@ class VisitorNamespace(ServiceNamespace):
     @acked
     async def on_leave_message(self, sid: str, *args: Any) -> dict[str, Any]:
         data = parse(LeaveMessageIn, first_arg(args))
-        visitor_id, _ = await self._sender(sid)
-        return {"conversation": await self.ctx.conversations.leave_message(visitor_id, data)}
+        visitor_id, locale = await self._sender(sid)
+        return {"conversation": await self.ctx.conversations.leave_message(visitor_id, data,
+                                                                           locale=locale)}
 
     @acked
     async def on_sync(self, sid: str, *args: Any) -> dict[str, Any]:

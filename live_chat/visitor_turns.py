@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import Action, Bot, Decision
+from bot.language import confident_language
 from live_chat.lifecycle import Mover, apply_move, is_open
 from live_chat.store.models import Conversation, Message
 from live_chat.store.turns import TurnWrites, open_conversations, stored_by_client_id
@@ -47,7 +48,11 @@ class VisitorTurn:
 
 @dataclass(frozen=True, slots=True)
 class StoredTurn:
-    """What a turn stored; ``created`` is False for a retry (``message`` is the first copy)."""
+    """What a turn stored; ``created`` is False for a retry (``message`` is the first copy).
+
+    ``relocaled``: the visitor's words changed the language of an open
+    conversation (and of the visitor), stored with the message.
+    """
 
     conversation: Conversation | None
     message: Message
@@ -58,6 +63,7 @@ class StoredTurn:
     moved: bool = False
     bot_state: dict[str, Any] | None = None
     locale: str = "en"
+    relocaled: bool = False
 
 
 class VisitorTurns:
@@ -97,6 +103,10 @@ class VisitorTurns:
                     turn: VisitorTurn) -> StoredTurn:
         conversation = by_visitor.get(turn.visitor_id)
         new_conversation = conversation is None
+        # What the visitor clearly writes is their language, whatever the widget
+        # said at connect (a site's setting, a browser's); a clicked quick
+        # reply is in the bot's words, not theirs.
+        written = confident_language(turn.text) if turn.payload is None else None
         # A new conversation starts with the bot, in the connection's language.
         locale = (conversation and conversation.locale) or turn.locale or "en"
         bot_state = dict(conversation.bot_state or {}) if conversation else {}
@@ -105,9 +115,16 @@ class VisitorTurns:
             # Before any write: a decision that raises leaves nothing half stored.
             decision = bot.respond(turn.text, payload=turn.payload, locale=locale,
                                    state=bot_state)
+        relocaled = False
         if conversation is None:
-            conversation = await writes.add_conversation(turn.visitor_id, locale=turn.locale)
+            conversation = await writes.add_conversation(turn.visitor_id,
+                                                         locale=written or turn.locale)
             by_visitor[turn.visitor_id] = conversation
+            if written is not None and written != turn.locale:
+                writes.set_locale(conversation, written)  # the visitor's row too
+        elif written is not None and written != conversation.locale:
+            writes.set_locale(conversation, written)
+            relocaled = True
         message = await writes.add_message(
             conversation.id, sender="visitor", text=turn.text, client_id=turn.client_id,
             payload=turn.payload, intent=decision.intent if decision else None,
@@ -119,7 +136,7 @@ class VisitorTurns:
             del by_visitor[turn.visitor_id]  # closed: the visitor's next message opens one
         return StoredTurn(conversation, message, created=True, new_conversation=new_conversation,
                           decided=decision is not None, reply=reply, moved=moved,
-                          bot_state=bot_state, locale=locale)
+                          bot_state=bot_state, locale=locale, relocaled=relocaled)
 
 
 async def record_decision(writes: Writes, conversation: Conversation,

@@ -219,6 +219,8 @@ def conversation_out(
         "assigned_at": _iso(conversation.assigned_at),
         "wait_s": round(waited, 1) if waited is not None else None,
         "resolution": conversation.resolution,
+        # The visitor's language as it stands (it follows what they write).
+        "locale": conversation.locale,
         "version": version if version is not None else snapshot_version(),
     }
 

@@ -32,6 +32,7 @@ from live_chat.store.models import (
     Conversation,
     ConversationEvent,
     Message,
+    Visitor,
     new_id,
     utcnow,
 )
@@ -39,6 +40,7 @@ from live_chat.store.models import (
 _conversations = Conversation.__table__
 _messages = Message.__table__
 _events = ConversationEvent.__table__
+_visitors = Visitor.__table__
 
 # What a turn may change on a conversation it does not move, and what a move changes too.
 _BUMPED = ("last_seq", "bot_state", "updated_at")
@@ -56,6 +58,10 @@ def _update(columns: tuple[str, ...]) -> Any:
 
 _UPDATE_BUMPED = _update(_BUMPED)
 _UPDATE_MOVED = _update(_MOVED)
+# Apart from the bumps: a language change is rare, and the report facts follow it.
+_UPDATE_LOCALE = _update(("locale",))
+_UPDATE_VISITOR_LOCALE = (update(_visitors).where(_visitors.c.id == bindparam("_id"))
+                          .values(locale=bindparam("locale")))
 
 
 async def stored_by_client_id(
@@ -130,6 +136,8 @@ class TurnWrites:
         self._events: list[dict[str, Any]] = []
         self._bumped: set[str] = set()
         self._moved: set[str] = set()
+        self._relocaled: set[str] = set()
+        self._visitor_locales: dict[str, str] = {}
 
     async def add_conversation(self, visitor_id: str, *, locale: str | None) -> Conversation:
         now = utcnow()
@@ -171,6 +179,12 @@ class TurnWrites:
                              "from_state": from_state, "to_state": to_state, "actor": actor,
                              "data": data or {}, "created_at": at or utcnow()})
 
+    def set_locale(self, conversation: Conversation, locale: str) -> None:
+        """The visitor's language changed: ``locale`` for the conversation and its visitor."""
+        conversation.locale = locale
+        self._relocaled.add(conversation.id)
+        self._visitor_locales[conversation.visitor_id] = locale
+
     async def set_state(self, conversation: Conversation, to_state: str, *, event: str,
                         actor: str | None = None, data: dict[str, Any] | None = None) -> None:
         now = utcnow()
@@ -196,6 +210,13 @@ class TurnWrites:
             await conn.execute(_messages.insert(), self._messages)
         if self._events:
             await conn.execute(_events.insert(), self._events)
+        relocaled = [self._open[i] for i in self._relocaled if i not in new]
+        if relocaled:
+            await conn.execute(_UPDATE_LOCALE, [_columns(c, ("locale",)) for c in relocaled])
+        if self._visitor_locales:
+            await conn.execute(_UPDATE_VISITOR_LOCALE, [
+                {"_id": visitor_id, "locale": locale}
+                for visitor_id, locale in self._visitor_locales.items()])
 
 
 def _columns(conversation: Conversation, names: tuple[str, ...] | None = None) -> dict[str, Any]:
