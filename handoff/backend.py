@@ -189,6 +189,7 @@ class HandoffBackend(abc.ABC):
         conversation_id: str,
         to_agent_id: str | None = None,
         to_team: str | None = None,
+        take_over: bool = False,
     ) -> Changes:
         """Move a held conversation to another agent or team.
 
@@ -196,7 +197,9 @@ class HandoffBackend(abc.ABC):
         connected, below capacity and not already holding it, else
         :class:`AgentUnavailable` (:class:`UnknownAgent` if unknown) and
         nothing changes. A ``to_team`` given with it becomes the
-        conversation's team.
+        conversation's team. ``take_over`` (with ``to_agent_id``): a
+        supervisor taking the chat over; they need only be connected and not
+        already holding it, whatever their status or load.
 
         Otherwise the conversation's team becomes ``to_team`` (``None``: anyone)
         and the best other agent with room takes it now; if none has room it

@@ -320,6 +320,7 @@ class MemoryBackend(HandoffBackend):
         conversation_id: str,
         to_agent_id: str | None = None,
         to_team: str | None = None,
+        take_over: bool = False,
     ) -> Changes:
         check_team(to_team)
         if to_agent_id is not None:
@@ -332,7 +333,8 @@ class MemoryBackend(HandoffBackend):
             op = self._begin()
             if to_agent_id is not None:
                 target = self._get_agent(to_agent_id)
-                if to_agent_id == old or not router.can_take(target):
+                allowed = target.connected if take_over else router.can_take(target)
+                if to_agent_id == old or not allowed:
                     raise AgentUnavailable(to_agent_id)
                 team = to_team if to_team is not None else entry.team
             else:

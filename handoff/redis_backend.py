@@ -310,9 +310,10 @@ redis.call('HSET', K_HOLDER, cid, id)
 redis.call('SADD', ckey(id), cid)
 return finish()
 """,
-    # ARGV[3] conversation id, [4] target agent ('' for none), [5] team ('' for none)
+    # ARGV[3] conversation id, [4] target agent ('' for none), [5] team ('' for none),
+    # [6] '1' for a take-over (the target need only be connected)
     "transfer": r"""
-local cid, to_agent, to_team = ARGV[3], ARGV[4], ARGV[5]
+local cid, to_agent, to_team, take_over = ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1'
 local old = redis.call('HGET', K_HOLDER, cid)
 if not old then return fail('not_assigned', cid) end
 local e = get_entry(cid)
@@ -321,7 +322,9 @@ local team = to_team
 if to_agent ~= '' then
   target = agent_view(to_agent)
   if not target then return fail('unknown_agent', to_agent) end
-  if to_agent == old or not can_take(target, '', '') then
+  local allowed = can_take(target, '', '')
+  if take_over then allowed = target.connected end
+  if to_agent == old or not allowed then
     return fail('agent_unavailable', to_agent)
   end
   if to_team == '' then team = e.team end
@@ -506,11 +509,13 @@ class RedisBackend(HandoffBackend):
         conversation_id: str,
         to_agent_id: str | None = None,
         to_team: str | None = None,
+        take_over: bool = False,
     ) -> Changes:
         check_team(to_team)
         if to_agent_id is not None:
             check_id(to_agent_id, "to_agent_id")
-        return await self._run("transfer", conversation_id, to_agent_id or "", to_team or "")
+        return await self._run("transfer", conversation_id, to_agent_id or "", to_team or "",
+                               "1" if take_over else "0")
 
     async def restore(
         self, conversation_id: str, agent_id: str, priority: int = 0, team: str | None = None

@@ -2,7 +2,8 @@
 
 Every call first checks that the agent may touch the conversation: the agent
 who holds it may do everything; supervisors and admins may also read, note
-and transfer any conversation. Anyone else gets ``forbidden``.
+and transfer any conversation, watch any (read-only, live) and take a held
+one over. Anyone else gets ``forbidden``.
 """
 
 from __future__ import annotations
@@ -93,11 +94,50 @@ class AgentDesk:
                                                   supervisor_ok=True)
             note = await tx.add_note(conversation.id, agent.id, text)
         out = note_out(note, agent.name)
-        if conversation.agent_id:
-            await self.notifier.to_agent(conversation.agent_id, "note", out)
-        if conversation.agent_id != agent.id:
-            await self.notifier.to_agent(agent.id, "note", out)
+        # The holder, the supervisors watching and the author's other tabs; never the visitor.
+        await self.notifier.to_agents(conversation, "note", out, also=(agent.id,))
         return out
+
+    async def watch(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        """A supervisor's read-only view of any conversation: what ``assigned`` carries
+        (conversation, visitor, messages, notes) and its tags. The caller has put the
+        socket in the conversation's watch room first, so nothing falls between."""
+        self.check_supervising(agent)
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id)
+            if conversation is None:
+                raise NotFound("no such conversation")
+            chat = await chat_for_agent(tx, conversation)
+        return {"conversation": conversation_out(conversation), **chat}
+
+    async def take_over(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        """A supervisor becomes the holder of a chat an agent holds, whatever their own
+        status or load (they need a console open). The agent and the visitor are told
+        as for a transfer; the supervisor gets ``assigned``."""
+        self.check_supervising(agent)
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id)
+            if conversation is None:
+                raise NotFound("no such conversation")
+            if conversation.state != "assigned":
+                raise Conflict("only a chat an agent holds can be taken over")
+            if conversation.agent_id == agent.id:
+                raise Conflict("you already hold this chat")
+        await self.routing.transfer(conversation.id, to_agent_id=agent.id, to_team=None,
+                                    take_over=True)
+        async with self.store.begin() as tx:
+            await tx.add_event(conversation.id, "transfer_requested", actor=agent.id, data={
+                "to_agent_id": agent.id, "to_team": None, "take_over": True,
+            })
+            conversation = await tx.conversation(conversation.id)
+            assert conversation is not None
+        return conversation_out(conversation)
+
+    @staticmethod
+    def check_supervising(agent: Agent) -> None:
+        """``forbidden`` unless ``agent`` is a supervisor or an admin."""
+        if agent.role not in SUPERVISING_ROLES:
+            raise Forbidden("only supervisors and admins may do this")
 
     async def transfer(self, agent: Agent, data: TransferIn) -> dict[str, Any]:
         if data.to_agent_id is None and data.to_team is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from live_chat.agents import SESSION_COOKIE, SignedIn
 from live_chat.boundary import acked, first_arg, refused
-from live_chat.broadcast import AGENT_NS, agent_room
+from live_chat.broadcast import AGENT_NS, agent_room, watch_room
 from live_chat.context import ContextGetter, ServiceNamespace
 from live_chat.errors import Forbidden, NotFound, RateLimited
 from live_chat.origins import same_origin
@@ -156,6 +156,33 @@ class AgentNamespace(ServiceNamespace):
         data = parse(AgentCloseIn, first_arg(args))
         me = await self._agent(sid)
         return {"conversation": await self.ctx.desk.close(me.agent, data)}
+
+    @acked
+    async def on_watch(self, sid: str, *args: Any) -> dict[str, Any]:
+        """Supervisors: follow a conversation read-only (its messages, notes, state)."""
+        data = parse(ConversationRef, first_arg(args))
+        me = await self._agent(sid)
+        self.ctx.desk.check_supervising(me.agent)
+        # Join first: a message stored meanwhile is then in the snapshot or the stream.
+        await self.enter_room(sid, watch_room(data.conversation_id))
+        try:
+            return await self.ctx.desk.watch(me.agent, data.conversation_id)
+        except Exception:
+            await self.leave_room(sid, watch_room(data.conversation_id))
+            raise
+
+    @acked
+    async def on_unwatch(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(ConversationRef, first_arg(args))
+        await self._agent(sid)
+        await self.leave_room(sid, watch_room(data.conversation_id))
+        return {}
+
+    @acked
+    async def on_takeover(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(ConversationRef, first_arg(args))
+        me = await self._agent(sid)
+        return {"conversation": await self.ctx.desk.take_over(me.agent, data.conversation_id)}
 
     @acked
     async def on_presence(self, sid: str, *args: Any) -> dict[str, Any]:

@@ -28,8 +28,20 @@ def agent_room(agent_id: str) -> str:
     return f"agent:{agent_id}"
 
 
+def watch_room(conversation_id: str) -> str:
+    """Supervisors' sockets watching one conversation read-only (``watch``).
+
+    A conversation room works here where the comment above says it would not:
+    a socket joins it itself, on its own process, with ``watch``; emits to it
+    reach it from any process like any room's.
+    """
+    return f"watch:{conversation_id}"
+
+
 class SocketNotifier:
-    """Sends conversation news to the visitor's tabs and to the agent who holds it."""
+    """Sends conversation news to the visitor's tabs, the agent who holds it and the
+    supervisors watching it (one emit to the union of the rooms: a supervisor who
+    both holds and watches a chat gets each event once)."""
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
@@ -54,11 +66,19 @@ class SocketNotifier:
         await self.sio.emit(
             "status", payload, room=visitor_room(conversation.visitor_id), namespace=VISITOR_NS
         )
-        await self._to_holder(conversation, "conversation", payload)
+        await self._to_holder(conversation, "conversation", payload, watchers=True)
 
     async def to_agent(self, agent_id: str, event: str, payload: dict[str, Any]) -> None:
         self.on_change()
         await self.sio.emit(event, payload, room=agent_room(agent_id), namespace=AGENT_NS)
+
+    async def to_agents(self, conversation: Conversation, event: str, payload: dict[str, Any],
+                        *, also: tuple[str, ...] = ()) -> None:
+        """``event`` to the holder, the watchers and the agents ``also`` (e.g. a note's
+        author), each socket once."""
+        rooms = {agent_room(agent_id) for agent_id in also}
+        rooms.update(self._agent_rooms(conversation, watchers=True))
+        await self.sio.emit(event, payload, room=sorted(rooms), namespace=AGENT_NS)
 
     async def typing(self, conversation: Conversation, sender: str, typing: bool,
                      *, skip_sid: str | None = None) -> None:
@@ -74,7 +94,24 @@ class SocketNotifier:
             )
 
     async def _to_holder(self, conversation: Conversation, event: str, payload: dict[str, Any],
-                         *, skip_sid: str | None = None) -> None:
+                         *, skip_sid: str | None = None, watchers: bool = False) -> None:
+        rooms = self._agent_rooms(conversation, watchers=watchers)
+        if rooms:
+            await self.sio.emit(event, payload, room=rooms, namespace=AGENT_NS,
+                                skip_sid=skip_sid)
+
+    @staticmethod
+    def _agent_rooms(conversation: Conversation, *, watchers: bool = False) -> list[str]:
+        """The holder's room, and the watchers' when ``watchers`` or a person is involved.
+
+        Messages and typing of a chat with the bot go to no watcher: they are
+        most of the traffic, and with several processes every emit is a Redis
+        publish whether anyone watches or not; supervisors watch the chats that
+        wait or are with an agent (``overview.live``).
+        """
+        rooms = []
+        if watchers or conversation.state in ("queued", "assigned"):
+            rooms.append(watch_room(conversation.id))
         if conversation.state == "assigned" and conversation.agent_id:
-            await self.sio.emit(event, payload, room=agent_room(conversation.agent_id),
-                                namespace=AGENT_NS, skip_sid=skip_sid)
+            rooms.append(agent_room(conversation.agent_id))
+        return rooms

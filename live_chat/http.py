@@ -13,6 +13,7 @@ from live_chat.admin.routes import setup_admin_api
 from live_chat.admin_http import setup_admin_routes
 from live_chat.auth_http import setup_auth_routes
 from live_chat.context import CONTEXT, REDIS, SETTINGS
+from live_chat.inbox_http import setup_inbox_routes
 from live_chat.reports.routes import setup_report_routes
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def setup_routes(app: web.Application) -> None:
     setup_admin_routes(app)
     setup_admin_api(app)
     setup_report_routes(app)
+    setup_inbox_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/widget.js", bundle("widget.js"))

@@ -33,6 +33,10 @@ class Summary:
     human_frt_p90_s: float | None
     human_frt_samples: int
     abandoned: int
+    # Ratings (1-5) of these conversations: the mean, how many, the share of 4 and 5.
+    csat_mean: float | None = None
+    csat_responses: int = 0
+    csat_share_4_5: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -52,4 +56,6 @@ async def summary(store: Store, since: datetime, until: datetime) -> Summary:
         deflection=figures["deflection"], human_frt_p50_s=figures["human_frt_p50_s"],
         human_frt_p90_s=figures["human_frt_p90_s"],
         human_frt_samples=figures["human_frt_samples"], abandoned=figures["abandoned"],
+        csat_mean=figures["csat_mean"], csat_responses=figures["csat_responses"],
+        csat_share_4_5=figures["csat_share_4_5"],
     )

@@ -31,6 +31,7 @@ from live_chat.errors import Conflict, InvalidPayload, NotFound
 from live_chat.hosts import Hosts
 from live_chat.lifecycle import Move, apply_move
 from live_chat.reports.utilisation import record_status
+from live_chat.store.conversation_search import tags_of
 from live_chat.store.models import Agent, Conversation
 from live_chat.store.repository import Store, Transaction
 from live_chat.wire import (
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 async def chat_for_agent(tx: Transaction, conversation: Conversation) -> dict[str, Any]:
     """What an agent needs to take a chat over: the visitor (with earlier
     conversations), the whole transcript with the bot's intents, and the notes
-    (a transferred chat keeps those its colleagues wrote)."""
+    (a transferred chat keeps those its colleagues wrote), and its tags."""
     messages = await tx.messages_since(conversation.id, 0, limit=10_000)
     visitor = await tx.visitor(conversation.visitor_id)
     earlier = await tx.visitor_conversations(conversation.visitor_id, exclude=conversation.id)
@@ -57,6 +58,7 @@ async def chat_for_agent(tx: Transaction, conversation: Conversation) -> dict[st
         "visitor": visitor_out(visitor, earlier) if visitor else None,
         "messages": [message_out(m, for_agent=True) for m in messages],
         "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
+        "tags": (await tags_of(tx.session, [conversation.id])).get(conversation.id, []),
     }
 
 
@@ -108,10 +110,12 @@ class Routing:
         await self.apply(await self.backend.dequeue(conversation_id))
 
     async def transfer(self, conversation_id: str, *, to_agent_id: str | None,
-                       to_team: str | None) -> None:
+                       to_team: str | None, take_over: bool = False) -> None:
+        """``take_over``: a supervisor taking the chat (see HandoffBackend.transfer)."""
         with _as_chat_errors():
             changes = await self.backend.transfer(
-                conversation_id, to_agent_id=to_agent_id, to_team=to_team
+                conversation_id, to_agent_id=to_agent_id, to_team=to_team,
+                take_over=take_over,
             )
         await self.apply(changes)
 
@@ -257,6 +261,7 @@ class Routing:
                     "agent_id": agent.id, "from_agent_id": assignment.previous_agent_id,
                 })
                 conversation.agent_id, conversation.agent_name = agent.id, agent.name
+                await tx.record_handler(conversation.id, agent.id)
                 history = await chat_for_agent(tx, conversation)
         if stale:
             # The visitor left (or closed) while the backend assigned it: give the slot back.

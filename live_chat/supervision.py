@@ -1,4 +1,5 @@
-"""What a supervisor watches: the waiting queue, each agent's load, and today's figures.
+"""What a supervisor watches: the waiting queue, the live chats, each agent's load, and
+today's figures (CSAT among them).
 
 :class:`SupervisorFeed` pushes it to every signed-in supervisor and admin
 (the ``overview`` event of ``/agent``) when something changed, instead of
@@ -15,17 +16,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import socketio
+from sqlalchemy import select
 
 from live_chat.metrics import summary
 from live_chat.routing import Routing
-from live_chat.store.models import utcnow
+from live_chat.store.conversation_search import summaries
+from live_chat.store.models import Conversation, utcnow
 from live_chat.store.repository import Store
 
 
 async def overview(store: Store, routing: Routing, timezone: str) -> dict[str, Any]:
-    """The queue with wait times, agents with status and load, and today's counts."""
+    """The queue with wait times, the live chats, agents with status and load, and
+    today's counts."""
     return {
         "queue": await queue_view(store, routing),
+        "live": await live_view(store),
         "agents": await agent_view(store, routing),
         "today": await today_view(store, timezone),
     }
@@ -50,6 +55,34 @@ async def queue_view(store: Store, routing: Routing) -> list[dict[str, Any]]:
             "wait_s": round((now - queued_at).total_seconds(), 1),
         })
     return rows
+
+
+#: The most chats ``live`` lists (the oldest first): beyond, the queue table has them.
+LIVE_MAX = 200
+
+
+async def live_view(store: Store) -> list[dict[str, Any]]:
+    """Chats waiting or with an agent, oldest first: the inbox summary of each (state,
+    visitor, agent, intents, first words, tags) with ``queued_at``, ``assigned_at``
+    and ``wait_s`` (waiting: so far; with an agent: before the agent joined)."""
+    now = utcnow()
+    async with store.begin() as tx:
+        rows = await tx.session.scalars(
+            select(Conversation).where(Conversation.state.in_(("queued", "assigned")))
+            .order_by(Conversation.created_at).limit(LIVE_MAX))
+        conversations = list(rows.all())
+        described = await summaries(tx.session, conversations)
+    out = []
+    for conversation, row in zip(conversations, described, strict=True):
+        queued = conversation.queued_at or conversation.created_at
+        until = conversation.assigned_at if conversation.state == "assigned" else now
+        out.append({
+            **row, "queued_at": queued.isoformat(),
+            "assigned_at": (conversation.assigned_at.isoformat()
+                            if conversation.assigned_at else None),
+            "wait_s": round(max(0.0, ((until or now) - queued).total_seconds()), 1),
+        })
+    return out
 
 
 async def agent_view(store: Store, routing: Routing) -> list[dict[str, Any]]:
@@ -83,6 +116,9 @@ async def today_view(store: Store, timezone: str) -> dict[str, Any]:
         "bot_frt_p50_s": today.bot_frt_p50_s,
         "human_frt_p50_s": today.human_frt_p50_s,
         "abandoned": today.abandoned,
+        "csat_mean": today.csat_mean,
+        "csat_count": today.csat_responses,
+        "csat_positive_share": today.csat_share_4_5,
     }
 
 

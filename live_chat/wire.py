@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from live_chat.errors import InvalidPayload, TooLong
@@ -105,6 +112,18 @@ class TransferIn(ConversationRef):
 
 class AgentCloseIn(ConversationRef):
     resolution: str | None = Field(default=None, max_length=64)
+
+
+class TagIn(Payload):
+    """A conversation tag: trimmed and lower-cased, then 1-32 letters (any script),
+    digits, ``-`` or ``_``."""
+
+    tag: str = Field(min_length=1, max_length=32, pattern=r"^[\w-]+$")
+
+    @field_validator("tag", mode="before")
+    @classmethod
+    def _normal(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class PresenceIn(Payload):

@@ -200,6 +200,45 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ConversationTag(Base):
+    """A label an agent put on a conversation (``refund``, ``vip``…), for the inbox."""
+
+    __tablename__ = "conversation_tags"
+    __table_args__ = (
+        # The inbox's tag filter: the conversations with a tag.
+        Index("ix_conversation_tags_tag", "tag", "conversation_id"),
+    )
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id"), primary_key=True
+    )
+    # Lower case, 1-32 of letters, digits, ``-`` and ``_`` (live_chat.wire.TagIn).
+    tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationAgent(Base):
+    """An agent who was given a conversation (assigned, transferred, taken over).
+
+    ``conversations.agent_id`` names only the current holder and is cleared at
+    close; this keeps everyone who handled it, for the inbox's agent filter
+    and for what a plain agent may read back.
+    """
+
+    __tablename__ = "conversation_agents"
+    __table_args__ = (
+        Index("ix_conversation_agents_agent", "agent_id", "conversation_id"),
+    )
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id"), primary_key=True
+    )
+    agent_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # When they were last given it: the newest row names the last agent.
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CannedResponse(Base):
     """A ready answer agents insert with ``/`` + its shortcut, per language."""
 

@@ -23,6 +23,7 @@ from live_chat.store.models import (
     AgentSession,
     CannedResponse,
     Conversation,
+    ConversationAgent,
     ConversationEvent,
     Csat,
     Message,
@@ -30,6 +31,7 @@ from live_chat.store.models import (
     Visitor,
     utcnow,
 )
+from live_chat.store.portable import insert_for
 
 __all__ = ["IntegrityError", "Store", "Transaction"]
 
@@ -311,6 +313,14 @@ class Transaction:
             .order_by(Conversation.queued_at)
         )
         return result.all()
+
+    async def record_handler(self, conversation_id: str, agent_id: str) -> None:
+        """Remember that ``agent_id`` was given the conversation (now: the newest row)."""
+        now = utcnow()
+        statement = insert_for(self.session, ConversationAgent).values(
+            conversation_id=conversation_id, agent_id=agent_id, assigned_at=now)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["conversation_id", "agent_id"], set_={"assigned_at": now}))
 
     async def add_note(self, conversation_id: str, agent_id: str, text: str) -> Note:
         note = Note(conversation_id=conversation_id, agent_id=agent_id, text=text)

@@ -704,3 +704,28 @@ async def test_restore_to_an_offline_agent_who_comes_back(backend, clock) -> Non
     clock.advance(120)
     assert not await backend.expire_grace()
     assert await backend.holder("c1") == "a1"
+
+
+async def test_take_over_needs_only_a_connection(backend: HandoffBackend) -> None:
+    """A supervisor takes a chat over while away or full; offline or holding it: refused."""
+    await online(backend, "a1")
+    await online(backend, "sup", capacity=2)
+    await online(backend, "gone")
+    await backend.set_status("gone", "away")
+    await backend.agent_disconnected("gone")  # its console closed (grace period)
+    await backend.enqueue("c1")  # a1 (sup is later in idle order or full below)
+    await backend.enqueue("c2")
+    holders = {await backend.holder("c1"), await backend.holder("c2")}
+    assert holders == {"a1", "sup"}
+    mine = "c1" if await backend.holder("c1") == "a1" else "c2"
+    await backend.set_status("sup", "away")
+    with pytest.raises(AgentUnavailable):
+        await backend.transfer(mine, to_agent_id="sup")  # away
+    changes = await backend.transfer(mine, to_agent_id="sup", take_over=True)
+    assert changes.assigned == (Assignment(mine, "sup", previous_agent_id="a1"),)
+    assert await backend.holder(mine) == "sup" and (await backend.agent("sup")).load == 2
+    with pytest.raises(AgentUnavailable):
+        await backend.transfer(mine, to_agent_id="sup", take_over=True)  # already theirs
+    with pytest.raises(AgentUnavailable):
+        await backend.transfer(mine, to_agent_id="gone", take_over=True)
+    await check_invariants(backend)

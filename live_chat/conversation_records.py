@@ -1,0 +1,112 @@
+"""The console inbox: every conversation, searched, read back and tagged.
+
+Supervisors and admins see every conversation; a plain agent sees those they
+were given and every conversation of a visitor whose chat they hold now (the
+rule of :class:`~live_chat.store.conversation_search.Viewer`). What is out of
+sight is ``not_found``, never a hint that it exists. Tag changes are written
+to the audit log and pushed (``tags``) to the agent holding the chat and to the
+supervisors watching it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from live_chat.admin.audit import record
+from live_chat.agent_desk import SUPERVISING_ROLES
+from live_chat.broadcast import SocketNotifier
+from live_chat.errors import InvalidPayload, NotFound
+from live_chat.routing import chat_for_agent
+from live_chat.store.conversation_search import (
+    MAX_TAGS,
+    Cursor,
+    Filters,
+    Viewer,
+    add_tag,
+    may_read,
+    remove_tag,
+    search,
+    summaries,
+    tags_of,
+)
+from live_chat.store.models import Agent, Conversation, Csat, Visitor
+from live_chat.store.repository import Store
+from live_chat.wire import conversation_out, visitor_out
+
+#: Conversations a visitor profile lists (newest first).
+PROFILE_CONVERSATIONS = 50
+
+
+def viewer_of(agent: Agent) -> Viewer:
+    return Viewer(agent.id, agent.role in SUPERVISING_ROLES)
+
+
+class ConversationRecords:
+    """``store`` holds the record; ``notifier`` reaches the consoles."""
+
+    def __init__(self, store: Store, notifier: SocketNotifier) -> None:
+        self.store = store
+        self.notifier = notifier
+
+    async def search(self, agent: Agent, filters: Filters, *, cursor: Cursor | None,
+                     limit: int) -> tuple[list[dict[str, Any]], Cursor | None]:
+        """A page of summaries (newest first) and the cursor of the next page, if any."""
+        async with self.store.begin() as tx:
+            return await search(tx.session, viewer_of(agent), filters, cursor=cursor,
+                                limit=limit)
+
+    async def read(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        """A whole conversation, read-only: ``{conversation, summary, visitor, messages,
+        notes, tags, csat}``."""
+        async with self.store.begin() as tx:
+            conversation = await self._readable(tx.session, agent, conversation_id)
+            chat = await chat_for_agent(tx, conversation)
+            rating = await tx.session.get(Csat, conversation.id)
+            (summary,) = await summaries(tx.session, [conversation])
+        return {
+            "conversation": conversation_out(conversation), "summary": summary, **chat,
+            "csat": {"score": rating.score, "comment": rating.comment} if rating else None,
+        }
+
+    async def visitor(self, agent: Agent, visitor_id: str) -> dict[str, Any]:
+        """A visitor's details and the conversations of theirs the agent may read."""
+        async with self.store.begin() as tx:
+            visitor = await tx.session.get(Visitor, visitor_id)
+            if visitor is None:
+                raise NotFound("no such visitor")
+            page, _ = await search(tx.session, viewer_of(agent), Filters(visitor=visitor.id),
+                                   cursor=None, limit=PROFILE_CONVERSATIONS)
+        if not page:
+            raise NotFound("no such visitor")
+        return {"visitor": visitor_out(visitor), "conversations": page}
+
+    async def tag(self, agent: Agent, conversation_id: str, tag: str, *,
+                  on: bool) -> list[str]:
+        """Add (``on``) or remove a tag; returns the conversation's tags after."""
+        async with self.store.begin() as tx:
+            conversation = await self._readable(tx.session, agent, conversation_id)
+            if on:
+                have = (await tags_of(tx.session, [conversation.id])).get(conversation.id, [])
+                if tag not in have and len(have) >= MAX_TAGS:
+                    raise InvalidPayload(f"a conversation carries at most {MAX_TAGS} tags")
+                changed = await add_tag(tx.session, conversation.id, tag, agent.id)
+            else:
+                changed = await remove_tag(tx.session, conversation.id, tag)
+            if changed:
+                await record(tx.session, agent, "tag.add" if on else "tag.remove",
+                             conversation.id, after={"tag": tag} if on else None,
+                             before=None if on else {"tag": tag})
+            tags = (await tags_of(tx.session, [conversation.id])).get(conversation.id, [])
+        if changed:
+            await self.notifier.to_agents(conversation, "tags", {
+                "conversation_id": conversation.id, "tags": tags,
+            }, also=(agent.id,))
+        return tags
+
+    @staticmethod
+    async def _readable(session: Any, agent: Agent, conversation_id: str) -> Conversation:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None or not await may_read(session, viewer_of(agent),
+                                                      conversation_id):
+            raise NotFound("no such conversation")
+        return conversation
