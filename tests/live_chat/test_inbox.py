@@ -141,7 +141,7 @@ async def test_a_plain_agent_reads_only_what_they_handled(gateway: Gateway) -> N
     assert await ids(gateway, hanako_token, q="printer") == [first]
     status, body = await api(gateway, "GET", f"/api/conversations/{first}", hanako_token)
     assert status == 200
-    assert [m["text"] for m in body["messages"]][0] == "printer jammed"
+    assert body["messages"][0]["text"] == "printer jammed"
     assert "Try turning it off." in [m["text"] for m in body["messages"]]
     assert body["conversation"]["state"] == "closed" and body["summary"]["id"] == first
     assert body["visitor"]["id"] == visitor_id and body["tags"] == []
@@ -193,7 +193,7 @@ async def test_tags_are_validated_audited_pushed_and_filterable(any_db_gateway: 
     assert await ids(gateway, hanako.token, tag="billing") == []
     assert (await hanako.next_where("tags", lambda t: t["tags"] == ["返金"]))
     # The console's cookie session needs the CSRF header for a change.
-    _, login_body, cookies = await login(gateway.url, "hanako@example.com", PASSWORD)
+    _, _, cookies = await login(gateway.url, "hanako@example.com", PASSWORD)
     async with aiohttp.ClientSession(cookies=cookies) as http, http.post(
         f"{gateway.url}{path}", json={"tag": "nocsrf"}
     ) as response:
@@ -296,7 +296,7 @@ async def test_overview_lists_live_chats_and_todays_csat(gateway: Gateway) -> No
     await hanako.call("close", {"conversation_id": held})
     await visitor.next_where("status", lambda s: s["state"] == "closed")
     assert (await visitor.call("csat", {"score": 5}))["ok"]
-    other, second = await handled_chat(gateway, hanako, "app crashes", "Update it.")
+    other, _ = await handled_chat(gateway, hanako, "app crashes", "Update it.")
     await other.next_where("status", lambda s: s["state"] == "closed")
     assert (await other.call("csat", {"score": 2}))["ok"]
     for _ in range(50):  # the report facts catch up with the ratings
