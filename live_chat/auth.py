@@ -67,9 +67,21 @@ class AgentTokens(SignedIds):
         return hmac.new(self._secret, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def identity_matches(secret: str, user_id: str, given_hmac: str) -> bool:
-    """True when ``given_hmac`` is HMAC-SHA256(secret, user_id) in hex (constant-time)."""
-    expected = hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+def identity_text(user_id: str, name: str | None = None, email: str | None = None) -> str:
+    """What a site signs to vouch for a logged-in user: ``user_id`` alone, or,
+    when it also passes a name or an e-mail, ``user_id + "\n" + name + "\n" +
+    email`` (a missing one as empty text), so neither can be changed in the page."""
+    if name is None and email is None:
+        return user_id
+    return f"{user_id}\n{name or ''}\n{email or ''}"
+
+
+def identity_matches(secret: str, user_id: str, given_hmac: str, *,
+                     name: str | None = None, email: str | None = None) -> bool:
+    """True when ``given_hmac`` is HMAC-SHA256(secret, :func:`identity_text`) in hex
+    (constant-time)."""
+    signed = identity_text(user_id, name, email).encode()
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     # Bytes: compare_digest refuses str with non-ASCII characters by raising.
     return hmac.compare_digest(expected.encode(), given_hmac.lower().encode())
 

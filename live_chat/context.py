@@ -25,6 +25,7 @@ from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.routing import Routing
 from live_chat.settings import Settings
+from live_chat.site_status import SiteStatus
 from live_chat.store.repository import Store
 from live_chat.supervision import SupervisorFeed
 from live_chat.throttle import Throttles
@@ -61,6 +62,7 @@ class ChatContext:
     presence: LocalPresence | RedisPresence
     supervisor_feed: SupervisorFeed
     throttles: Throttles
+    site: SiteStatus
 
 
 ContextGetter = Callable[[], ChatContext]

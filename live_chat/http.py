@@ -39,6 +39,7 @@ def setup_routes(app: web.Application) -> None:
     setup_inbox_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/api/widget/site", widget_site)
     app.router.add_get("/widget.js", bundle("widget.js"))
     app.router.add_get("/console.js", bundle("console.js"))
     app.router.add_get("/", page("demo/index.html"))
@@ -66,6 +67,17 @@ async def readyz(request: web.Request) -> web.Response:
     if problems:
         return web.json_response({"ok": False, "unavailable": problems}, status=503)
     return web.json_response({"ok": True})
+
+
+async def widget_site(request: web.Request) -> web.Response:
+    """The widget header's snapshot (live_chat/site_status.py): public, the same for
+    every visitor, so any page or CDN may cache it for a short while."""
+    site = await request.app[CONTEXT].site.current()
+    return web.json_response({"ok": True, "site": site}, headers={
+        "Cache-Control": "public, max-age=30",
+        "Access-Control-Allow-Origin": "*",
+        "X-Content-Type-Options": "nosniff",
+    })
 
 
 def bundle(name: str) -> Handler:

@@ -39,6 +39,7 @@ from live_chat.redaction import Redactor
 from live_chat.redis_clients import redis_client
 from live_chat.routing import Routing
 from live_chat.settings import Settings
+from live_chat.site_status import SiteStatus
 from live_chat.store.database import create_engine, migrate, startup_lock
 from live_chat.store.report_facts import REFRESH_S as FACTS_REFRESH_S
 from live_chat.store.report_facts import refresh_facts
@@ -123,6 +124,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         presence=presence,
         supervisor_feed=feed,
         throttles=throttles,
+        site=SiteStatus(settings, store, routing.backend),
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     app[ADMIN] = AdminServices(catalog=catalog, inbox=Inbox(store, holder), registry=registry,

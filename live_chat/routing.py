@@ -52,10 +52,13 @@ async def chat_for_agent(tx: Transaction, conversation: Conversation) -> dict[st
     messages = await tx.messages_since(conversation.id, 0, limit=10_000)
     visitor = await tx.visitor(conversation.visitor_id)
     earlier = await tx.visitor_conversations(conversation.visitor_id, exclude=conversation.id)
+    # Only counted when the ten listed may not be all of them.
+    past = (await tx.visitor_conversation_count(conversation.visitor_id, exclude=conversation.id)
+            if len(earlier) >= 10 else len(earlier))
     notes = await tx.notes(conversation.id)
     names = {a.id: a.name for a in await tx.agents()} if notes else {}
     return {
-        "visitor": visitor_out(visitor, earlier) if visitor else None,
+        "visitor": visitor_out(visitor, earlier, past) if visitor else None,
         "messages": [message_out(m, for_agent=True) for m in messages],
         "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
         "tags": (await tags_of(tx.session, [conversation.id])).get(conversation.id, []),

@@ -73,6 +73,16 @@ class Settings:
     abandon_after_s: float = 120.0
     business_hours: str = ""
     timezone: str = "UTC"
+    # The widget header (live_chat/site_status.py): the team's name, how agents
+    # are named under their avatars ("full", "first" word, or "none": initials
+    # only), and the hours of human replies the expected reply time is taken from.
+    team_name: str | None = None
+    widget_agent_names: str = "first"
+    reply_time_hours: int = 6
+    # The pre-chat form: fields asked for before the first message ("name",
+    # "email"), those that must be filled in; () asks nothing.
+    prechat_fields: tuple[str, ...] = ()
+    prechat_required: tuple[str, ...] = ()
     handoff_prefix: str = "tsunagu:handoff:"
     training_data_dir: Path = PACKAGE_ROOT / "training_data"
     nlu_engine: str = "builtin"
@@ -142,8 +152,15 @@ class Settings:
             "timezone": env.get("TSUNAGU_TIMEZONE", "UTC").strip() or "UTC",
             "handoff_prefix": env.get("TSUNAGU_HANDOFF_PREFIX", "tsunagu:handoff:"),
             "nlu_engine": (env.get("TSUNAGU_NLU") or "builtin").strip().lower(),
+            "team_name": (env.get("TSUNAGU_TEAM_NAME") or "").strip()[:80] or None,
+            "widget_agent_names": (env.get("TSUNAGU_WIDGET_AGENT_NAMES") or "first")
+            .strip().lower(),
+            "reply_time_hours": _int(env, "TSUNAGU_REPLY_TIME_HOURS", 6, minimum=1,
+                                     maximum=24 * 30),
             "gate_folds": _int(env, "TSUNAGU_GATE_FOLDS", 5, minimum=2, maximum=10),
         }
+        fields, required = prechat_spec(env.get("TSUNAGU_PRECHAT", ""))
+        values.update(prechat_fields=fields, prechat_required=required)
         if env.get("TSUNAGU_TRAINING_DATA"):
             values["training_data_dir"] = Path(env["TSUNAGU_TRAINING_DATA"])
         values.update(overrides)
@@ -163,6 +180,9 @@ class Settings:
             raise ConfigError("TSUNAGU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         if self.nlu_engine not in ("builtin", "rasa"):
             raise ConfigError(f"TSUNAGU_NLU must be builtin or rasa, not {self.nlu_engine!r}")
+        if self.widget_agent_names not in ("full", "first", "none"):
+            raise ConfigError("TSUNAGU_WIDGET_AGENT_NAMES must be full, first or none, "
+                              f"not {self.widget_agent_names!r}")
         self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
         try:
             for proxy in self.trusted_proxies:
@@ -173,6 +193,31 @@ class Settings:
         if len(secret) < 16:
             raise ConfigError("TSUNAGU_SECRET_KEY must be at least 16 characters")
         return replace(self, database_url=database_url, secret_key=secret)
+
+
+PRECHAT_FIELDS = ("name", "email")
+
+
+def prechat_spec(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``TSUNAGU_PRECHAT`` (or a widget's ``data-prechat``): the fields of the
+    pre-chat form, comma-separated, a ``*`` after a field making it required;
+    ``"name,email*"`` → ``(("name", "email"), ("email",))``. Empty or ``off``
+    asks nothing."""
+    text = raw.strip().lower()
+    if text in ("", "off", "none"):
+        return (), ()
+    fields: list[str] = []
+    required: list[str] = []
+    for part in text.split(","):
+        name = part.strip().rstrip("*").strip()
+        if name not in PRECHAT_FIELDS:
+            raise ConfigError(f"TSUNAGU_PRECHAT: unknown field {part.strip()!r} "
+                              "(use name and email, e.g. 'name,email*')")
+        if name not in fields:
+            fields.append(name)
+        if part.strip().endswith("*") and name not in required:
+            required.append(name)
+    return tuple(fields), tuple(required)
 
 
 def _patterns(raw: str) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ async def queue_view(store: Store, routing: Routing) -> list[dict[str, Any]]:
     entries = await routing.backend.queue()
     async with store.begin() as tx:
         waiting = {c.id: c for c in await tx.conversations_in(("queued",))}
+        names = await tx.visitor_names([c.visitor_id for c in waiting.values()])
     rows = []
     for position, entry in enumerate(entries, start=1):
         conversation = waiting.get(entry.conversation_id)
@@ -51,6 +52,7 @@ async def queue_view(store: Store, routing: Routing) -> list[dict[str, Any]]:
         rows.append({
             "conversation_id": conversation.id, "position": position,
             "priority": entry.priority, "team": entry.team, "locale": conversation.locale,
+            "visitor_name": names.get(conversation.visitor_id),
             "queued_at": queued_at.isoformat(),
             "wait_s": round((now - queued_at).total_seconds(), 1),
         })

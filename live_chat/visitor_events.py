@@ -14,17 +14,20 @@ from live_chat.auth import identity_matches
 from live_chat.boundary import acked, first_arg, refused
 from live_chat.broadcast import VISITOR_NS, visitor_room
 from live_chat.context import ChatContext, ContextGetter, ServiceNamespace
-from live_chat.errors import RateLimited
+from live_chat.errors import Forbidden, InvalidPayload, RateLimited
 from live_chat.presence import RedisPresence
 from live_chat.store.models import Visitor
 from live_chat.wire import (
     CsatIn,
     Empty,
+    IdentityIn,
     LeaveMessageIn,
+    ProfileIn,
     SyncIn,
     TypingIn,
     VisitorMessageIn,
     parse,
+    profile_out,
     storable,
 )
 
@@ -50,6 +53,7 @@ class VisitorNamespace(ServiceNamespace):
         await self.save_session(sid, {
             "visitor_id": visitor_id, "stored": stored is not None, "page_url": page_url,
             "locale": locale or (stored.locale if stored else None),
+            "identified": stored is not None and stored.user_id is not None,
         })
         await self.enter_room(sid, visitor_room(visitor_id))
         await ctx.presence.opened(visitor_id, sid)
@@ -63,8 +67,10 @@ class VisitorNamespace(ServiceNamespace):
         """The visitor's id, and their row if it is stored yet."""
         identity = auth.get("identity")
         if identity is not None:
-            user_id = _identity_user(ctx, identity)
-            visitor = await ctx.visitors.for_user(user_id, locale=locale, page_url=page_url)
+            verified = _verified_identity(ctx, identity)
+            visitor = await ctx.visitors.for_user(verified.user_id, locale=locale,
+                                                  page_url=page_url, name=verified.name,
+                                                  email=verified.email)
             return visitor.id, visitor
         visitor_id = ctx.tokens.visitor_id(auth.get("token"))
         if visitor_id is not None:
@@ -81,10 +87,13 @@ class VisitorNamespace(ServiceNamespace):
     async def _send_session(self, sid: str, visitor_id: str) -> None:
         ctx = self.ctx
         conversation = await ctx.conversations.current(visitor_id)
+        session = await self.get_session(sid)
+        stored = await ctx.visitors.profile(visitor_id) if session.get("stored") else None
         await self.emit(
             "session",
             {"visitor_token": ctx.tokens.issue(visitor_id), "visitor_id": visitor_id,
-             "conversation": conversation},
+             "conversation": conversation, "site": await ctx.site.current(),
+             "profile": profile_out(stored, identified=bool(session.get("identified")))},
             to=sid,
         )
 
@@ -140,6 +149,25 @@ class VisitorNamespace(ServiceNamespace):
                 await presence.rejoined(visitor_id, sid)
 
     @acked
+    async def on_site(self, sid: str, *args: Any) -> dict[str, Any]:
+        """The header snapshot again (the widget asks when its panel opens)."""
+        parse(Empty, first_arg(args))
+        await self._visitor_session(sid)
+        return {"site": await self.ctx.site.current()}
+
+    @acked
+    async def on_profile(self, sid: str, *args: Any) -> dict[str, Any]:
+        """The pre-chat form: keep the visitor's name and e-mail."""
+        data = parse(ProfileIn, first_arg(args))
+        session = await self.get_session(sid)
+        if session.get("identified"):
+            raise Forbidden("the site vouches for this visitor's name and e-mail")
+        visitor_id, _ = await self._sender(sid)  # counts as a message toward the rate limit
+        visitor = await self.ctx.visitors.set_profile(visitor_id, name=data.name,
+                                                      email=data.email)
+        return {"profile": profile_out(visitor)}
+
+    @acked
     async def on_leave_message(self, sid: str, *args: Any) -> dict[str, Any]:
         data = parse(LeaveMessageIn, first_arg(args))
         visitor_id, locale = await self._sender(sid)
@@ -183,16 +211,28 @@ class VisitorNamespace(ServiceNamespace):
         return {}
 
 
-def _identity_user(ctx: ChatContext, identity: Any) -> str:
+def _verified_identity(ctx: ChatContext, identity: Any) -> IdentityIn:
+    """``auth.identity`` once its HMAC is checked (docs/widget.md, "Identity")."""
     if not isinstance(identity, dict):
-        raise refused("invalid", "identity must be {user_id, hmac}")
-    user_id, given = identity.get("user_id"), identity.get("hmac")
-    if not isinstance(user_id, str) or not isinstance(given, str) or not 0 < len(user_id) <= 200:
-        raise refused("invalid", "identity must be {user_id, hmac} with text values")
+        raise refused("invalid", "identity must be {user_id, hmac, name?, email?}")
+    try:
+        verified = parse(IdentityIn, identity)
+    except InvalidPayload as exc:
+        raise refused("invalid", f"identity must be {{user_id, hmac, name?, email?}} "
+                                 f"with text values ({exc})") from None
+    signs_more = "name" in identity or "email" in identity
+    if signs_more and "\n" in verified.user_id:
+        raise refused("invalid", "identity.user_id must be one line when name or email is given")
     secret = ctx.settings.identity_secret
-    if secret is None or not identity_matches(secret, user_id, given):
+    # The name and e-mail are checked as sent (not as trimmed): that is what was signed.
+    name = email = None
+    if signs_more:
+        name = identity.get("name") or ""
+        email = identity.get("email") or ""
+    if secret is None or not identity_matches(secret, verified.user_id, verified.hmac,
+                                              name=name, email=email):
         raise refused("forbidden", "the identity could not be verified")
-    return user_id
+    return verified
 
 
 def _short_text(value: Any, limit: int) -> str | None:

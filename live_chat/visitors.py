@@ -34,6 +34,25 @@ class VisitorDirectory:
                         created_at=now, last_seen_at=now)
                 .on_conflict_do_nothing(index_elements=["id"]))
 
+    async def profile(self, visitor_id: str) -> Visitor | None:
+        """The visitor's row (for their name and e-mail), None if not stored yet."""
+        async with self.store.begin() as tx:
+            return await tx.visitor(visitor_id)
+
+    async def set_profile(self, visitor_id: str, *, name: str | None,
+                          email: str | None) -> Visitor:
+        """Keep what the visitor wrote in the pre-chat form; a blank field keeps
+        what was there. The caller has stored the visitor (:meth:`keep`)."""
+        async with self.store.begin() as tx:
+            visitor = await tx.visitor(visitor_id)
+            if visitor is None:
+                raise LookupError(f"visitor {visitor_id} is not stored")
+            if name is not None:
+                visitor.name = name
+            if email is not None:
+                visitor.email = email
+            return visitor
+
     async def touch(self, visitor_id: str, *, locale: str | None,
                     page_url: str | None) -> Visitor | None:
         """The visitor with ``visitor_id``, marked as seen now; None if not stored."""
@@ -43,17 +62,23 @@ class VisitorDirectory:
                 await tx.touch_visitor(visitor, locale=locale, page_url=page_url)
             return visitor
 
-    async def for_user(self, user_id: str, *, locale: str | None,
-                       page_url: str | None) -> Visitor:
-        """The one visitor of a site-verified ``user_id``, made on first sight."""
+    async def for_user(self, user_id: str, *, locale: str | None, page_url: str | None,
+                       name: str | None = None, email: str | None = None) -> Visitor:
+        """The one visitor of a site-verified ``user_id``, made on first sight.
+
+        ``name`` and ``email``, when the site signed them too, replace what was
+        kept (the site knows its user better than any form)."""
         for _ in range(2):
             try:
                 async with self.store.begin() as tx:
                     visitor = await tx.visitor_by_user(user_id)
                     if visitor is None:
-                        return await tx.add_visitor(locale=locale, page_url=page_url,
-                                                    user_id=user_id)
-                    await tx.touch_visitor(visitor, locale=locale, page_url=page_url)
+                        visitor = await tx.add_visitor(locale=locale, page_url=page_url,
+                                                       user_id=user_id)
+                    else:
+                        await tx.touch_visitor(visitor, locale=locale, page_url=page_url)
+                    if name is not None or email is not None:
+                        visitor.name, visitor.email = name, email
                     return visitor
             except IntegrityError:
                 continue  # another connection made it first; read theirs

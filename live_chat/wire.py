@@ -8,6 +8,7 @@ what a client sees of a row.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -65,6 +66,69 @@ class LeaveMessageIn(Payload):
     text: str = Field(min_length=1, pattern=r"\S")
     name: str | None = Field(default=None, max_length=200)
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$")
+
+
+def person_name(value: str | None) -> str | None:
+    """A visitor's name as given: trimmed, one line, 1-100 characters (None when blank)."""
+    if value is None:
+        return None
+    name = " ".join(value.split())
+    if len(name) > 100:
+        raise PydanticCustomError("name", "name: at most 100 characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise PydanticCustomError("name", "name: must not contain control characters")
+    return name or None
+
+
+def email_address(value: str | None) -> str | None:
+    """An e-mail address as given, trimmed (None when blank); refused unless it looks
+    like ``someone@example.com``."""
+    if value is None or not value.strip():
+        return None
+    email = value.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise PydanticCustomError(
+            "email", "email: not an e-mail address (write it like name@example.com)")
+    return email
+
+
+class ProfileIn(Payload):
+    """The pre-chat form: who the visitor says they are. Blank fields are left out."""
+
+    name: str | None = None
+    email: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def checked_name(cls, value: str | None) -> str | None:
+        return person_name(value)
+
+    @field_validator("email")
+    @classmethod
+    def checked_email(cls, value: str | None) -> str | None:
+        return email_address(value)
+
+
+class IdentityIn(Payload):
+    """``auth.identity`` from a site that vouches for a logged-in user (docs/widget.md)."""
+
+    user_id: str = Field(min_length=1, max_length=200)
+    hmac: str = Field(min_length=1, max_length=200)
+    name: str | None = None
+    email: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def checked_name(cls, value: str | None) -> str | None:
+        return person_name(value)
+
+    @field_validator("email")
+    @classmethod
+    def checked_email(cls, value: str | None) -> str | None:
+        return email_address(value)
 
 
 class SyncIn(Payload):
@@ -143,7 +207,7 @@ def parse(model: type[P], data: Any) -> P:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        if first["type"] == "unstorable":  # names its field itself
+        if first["type"] in ("unstorable", "name", "email"):  # name their field themselves
             raise InvalidPayload(first["msg"]) from None
         where = ".".join(str(part) for part in first["loc"]) or "payload"
         raise InvalidPayload(f"{where}: {first['msg']}") from None
@@ -248,11 +312,20 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def visitor_out(visitor: Visitor, earlier: Sequence[Conversation] = ()) -> dict[str, Any]:
-    """What an agent sees of a visitor, with their ``earlier`` conversations (newest first)."""
+def visitor_out(visitor: Visitor, earlier: Sequence[Conversation] = (),
+                past_conversations: int | None = None) -> dict[str, Any]:
+    """What an agent sees of a visitor, with their ``earlier`` conversations (newest
+    first, a few) and how many ``past_conversations`` they had in all (default: as
+    many as ``earlier``); more than none makes them a returning visitor."""
+    past = len(earlier) if past_conversations is None else past_conversations
     return {
         "id": visitor.id,
         "user_id": visitor.user_id,
+        "name": visitor.name,
+        "email": visitor.email,
+        "identified": visitor.user_id is not None,
+        "past_conversations": past,
+        "returning": past > 0,
         "locale": visitor.locale,
         "page_url": visitor.page_url,
         "first_seen": visitor.created_at.isoformat(),
@@ -263,6 +336,14 @@ def visitor_out(visitor: Visitor, earlier: Sequence[Conversation] = ()) -> dict[
             for c in earlier
         ],
     }
+
+
+def profile_out(visitor: Visitor | None, *, identified: bool = False) -> dict[str, Any]:
+    """What a visitor's widget is told of them: the name and e-mail the gateway
+    keeps, and whether the site vouched for them (no pre-chat form then)."""
+    return {"name": visitor.name if visitor else None,
+            "email": visitor.email if visitor else None,
+            "identified": identified or bool(visitor and visitor.user_id)}
 
 
 def agent_out(agent: Agent, status: str | None = None) -> dict[str, Any]:

@@ -65,6 +65,9 @@ class Visitor(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     # Set when the site vouched for the visitor with an identity HMAC.
     user_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # From the pre-chat form, or from the site's signed identity (which wins).
+    name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str | None] = mapped_column(String(35))
     page_url: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

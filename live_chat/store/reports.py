@@ -47,7 +47,7 @@ from sqlalchemy.sql.sqltypes import NullType
 from live_chat.store.database import JSON_CODEC
 from live_chat.store.models import Agent, ConversationEvent, ReportFact, utcnow
 from live_chat.store.portable import at, seconds, unindexed, us
-from live_chat.store.report_facts import ASSIGNING, MILESTONES, OUT_OF_SCOPE
+from live_chat.store.report_facts import ASSIGNING, MILESTONES, OUT_OF_SCOPE, refresh_facts
 from live_chat.store.repository import Store
 
 if TYPE_CHECKING:
@@ -365,3 +365,19 @@ __all__ = [
     "conversation_facts", "fact_rows", "percentiles",
     "read_connection", "stacked", "typed_null",
 ]
+
+
+# -- the widget's expected reply time --------------------------------------------------
+
+
+async def recent_human_frt(store: Store, since: datetime) -> list[float]:
+    """Human first response times (docs/metrics.md: the first ``escalated`` event →
+    the ``first_agent_reply`` event), in seconds, of the conversations created
+    since ``since`` that an agent answered; the facts are refreshed first."""
+    await refresh_facts(store)
+    c = ReportFact.__table__.c
+    statement = select(seconds(c.escalated_us, c.first_agent_reply_us)).where(
+        c.created_at >= since, c.escalated_us.is_not(None),
+        c.first_agent_reply_us.is_not(None))
+    async with read_connection(store) as conn:
+        return [float(v) for v in (await conn.execute(statement)).scalars() if v is not None]

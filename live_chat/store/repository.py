@@ -299,6 +299,24 @@ class Transaction:
             statement = statement.where(Conversation.id != exclude)
         return (await self.session.scalars(statement)).all()
 
+    async def visitor_conversation_count(self, visitor_id: str, *,
+                                         exclude: str | None = None) -> int:
+        """How many conversations the visitor has had (``exclude``: not counting this one)."""
+        statement = select(func.count()).select_from(Conversation).where(
+            Conversation.visitor_id == visitor_id)
+        if exclude is not None:
+            statement = statement.where(Conversation.id != exclude)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def visitor_names(self, visitor_ids: Sequence[str]) -> dict[str, str]:
+        """The names kept for these visitors (those without one are left out)."""
+        if not visitor_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Visitor.id, Visitor.name)
+            .where(Visitor.id.in_(list(visitor_ids)), Visitor.name.is_not(None)))
+        return {visitor_id: name for visitor_id, name in rows.all()}
+
     async def conversations_held_by(self, agent_id: str) -> Sequence[Conversation]:
         result = await self.session.scalars(
             select(Conversation)
