@@ -12,7 +12,9 @@ visitor or an agent typed ever becomes a URL the widget loads.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import statistics
 import time
 from collections.abc import Callable
@@ -23,6 +25,8 @@ from handoff import AgentStatus, HandoffBackend
 from live_chat.settings import Settings
 from live_chat.store.reports import recent_human_frt
 from live_chat.store.repository import Store
+
+log = logging.getLogger(__name__)
 
 #: Avatars shown at most.
 MAX_AVATARS = 3
@@ -76,13 +80,20 @@ class SiteStatus:
         self.clock = clock
         self._hours = settings.hours()
         self._reply: tuple[float, int | None] | None = None
+        self._reply_task: asyncio.Task[None] | None = None
         self._snapshot: tuple[float, dict[str, Any]] | None = None
+        # Visitors connecting together wait for one snapshot, not one each.
+        self._lock = asyncio.Lock()
 
     async def current(self) -> dict[str, Any]:
         """The snapshot (see docs/protocol.md, "The widget's header")."""
-        now = self.clock()
-        if self._snapshot is not None and now - self._snapshot[0] < SNAPSHOT_TTL_S:
+        async with self._lock:
+            now = self.clock()
+            if self._snapshot is None or now - self._snapshot[0] >= SNAPSHOT_TTL_S:
+                self._snapshot = (now, await self._build(now))
             return self._snapshot[1]
+
+    async def _build(self, now: float) -> dict[str, Any]:
         at = datetime.now(UTC)
         is_open = self._hours is None or self._hours.is_open(at)
         opens_at = None if is_open or self._hours is None else self._hours.next_opening(at)
@@ -96,7 +107,6 @@ class SiteStatus:
             "prechat": {"fields": list(self.settings.prechat_fields),
                         "required": list(self.settings.prechat_required)},
         }
-        self._snapshot = (now, snapshot)
         return snapshot
 
     async def _avatars(self) -> list[dict[str, Any]]:
@@ -109,12 +119,26 @@ class SiteStatus:
                 for a in online[:MAX_AVATARS]]
 
     async def _reply_time(self, now: float) -> int | None:
-        """Median human FRT of the last ``reply_time_hours``; None on too little data."""
-        if self._reply is not None and now - self._reply[0] < REPLY_TIME_TTL_S:
-            return self._reply[1]
+        """Median human FRT of the last ``reply_time_hours``; None on too little data.
+
+        Read from the record the first time; afterwards a figure older than
+        :data:`REPLY_TIME_TTL_S` is served while a background task reads the
+        next one, so no visitor's ``session`` waits for that query."""
+        if self._reply is None:
+            await self._read_reply_time()
+        elif now - self._reply[0] >= REPLY_TIME_TTL_S and (
+                self._reply_task is None or self._reply_task.done()):
+            self._reply_task = asyncio.create_task(self._read_reply_time())
+        return self._reply[1] if self._reply is not None else None
+
+    async def _read_reply_time(self) -> None:
         since = datetime.now(UTC) - timedelta(hours=self.settings.reply_time_hours)
-        samples = await recent_human_frt(self.store, since)
+        try:
+            samples = await recent_human_frt(self.store, since)
+        except Exception:
+            # A header without a reply time beats a visitor without a session.
+            log.exception("could not read the recent human first response times")
+            samples = []
         median = (round(statistics.median(samples)) if len(samples) >= MIN_REPLY_SAMPLES
                   else None)
-        self._reply = (now, median)
-        return median
+        self._reply = (self.clock(), median)
