@@ -76,9 +76,10 @@ class ConversationRecords:
                 raise NotFound("no such visitor")
             page, _ = await search(tx.session, viewer_of(agent), Filters(visitor=visitor.id),
                                    cursor=None, limit=PROFILE_CONVERSATIONS)
+            total = await tx.visitor_conversation_count(visitor.id)
         if not page:
             raise NotFound("no such visitor")
-        return {"visitor": visitor_out(visitor), "conversations": page}
+        return {"visitor": visitor_out(visitor, past_conversations=total), "conversations": page}
 
     async def tag(self, agent: Agent, conversation_id: str, tag: str, *,
                   on: bool) -> list[str]:
