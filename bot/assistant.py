@@ -35,6 +35,7 @@ from bot.model_store import ModelStore, ModelVersion, read_version
 from bot.nlu import OUT_OF_SCOPE, IntentClassifier, Prediction
 from bot.policy import DialogueState, Policy, PolicyConfig
 from bot.responses import ResponseCatalog
+from bot.site_facts import load_defaults
 from bot.training import load_model, train_model
 from bot.training_data import load_training_data
 
@@ -51,16 +52,42 @@ class Bot:
         *,
         version: str,
         policy_config: PolicyConfig | None = None,
+        facts: Mapping[str, str] | None = None,
     ) -> None:
         """Assemble a bot; prefer the ``load_*`` constructors.
 
         ``classifier`` is an NLU engine, ``responses`` the answers to use,
         ``version`` the model version name reported to the gateway (stored
-        on messages and shown in the admin pages).
+        on messages and shown in the admin pages). ``facts``: the site facts
+        the answers name (``{shipping_fee}``, see :mod:`bot.site_facts`).
+        ``policy_config``: the policy's tunables; its answer threshold is by
+        default the classifier's own ``answer_threshold`` when it has one.
         """
         self.classifier = classifier
         self.version = version
-        self.policy = Policy(responses, policy_config)
+        if policy_config is None:
+            suggested = getattr(classifier, "answer_threshold", None)
+            policy_config = (
+                PolicyConfig(answer_threshold=float(suggested))
+                if isinstance(suggested, int | float)
+                else PolicyConfig()
+            )
+        self.policy = Policy(responses, policy_config, facts)
+
+    @property
+    def facts(self) -> Mapping[str, str]:
+        """The site facts the answers are filled in with."""
+        return self.policy.facts
+
+    def with_facts(self, facts: Mapping[str, str]) -> Bot:
+        """The same bot (same classifier, responses, version) answering with ``facts``."""
+        return Bot(
+            self.classifier,
+            self.policy.responses,
+            version=self.version,
+            policy_config=self.policy.config,
+            facts=facts,
+        )
 
     # -- construction ---------------------------------------------------------------
 
@@ -84,11 +111,12 @@ class Bot:
             return cls.with_rasa(training_dir)
         if engine != "builtin":
             raise ValueError(f"TSUNAGU_NLU must be 'builtin' or 'rasa', not {engine!r}")
+        facts = load_defaults(training_dir)
         try:
-            return cls.load_active(models_dir)
+            return cls.load_active(models_dir).with_facts(facts)
         except ModelNotFoundError:
             train_model(training_dir, models_dir)
-            return cls.load_active(models_dir)
+            return cls.load_active(models_dir).with_facts(facts)
 
     @classmethod
     def load_active(cls, models_dir: Path) -> Bot:
@@ -122,7 +150,12 @@ class Bot:
         data = load_training_data(training_dir)
         classifier = RasaClassifier(url, threshold=threshold, timeout=timeout)
         responses = ResponseCatalog(data.responses, data.labels)
-        return cls(classifier, responses, version=f"rasa:{data.data_hash[:8]}")
+        return cls(
+            classifier,
+            responses,
+            version=f"rasa:{data.data_hash[:8]}",
+            facts=load_defaults(training_dir),
+        )
 
     def reload(self, models_dir: Path) -> Bot:
         """Hot swap: the bot of the now-active version, or ``self`` if it is unchanged.
@@ -135,7 +168,7 @@ class Bot:
         store = ModelStore(models_dir)
         if store.active_name() == self.version:
             return self
-        return Bot.from_version(store.active())
+        return Bot.from_version(store.active()).with_facts(self.facts)
 
     # -- answering --------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The bot's commands: ``tsunagu train``, ``tsunagu parse``, ``tsunagu evaluate``.
+"""The bot's commands: ``tsunagu train``, ``parse``, ``respond``, ``evaluate``.
 
 The gateway's ``live_chat/cli.py`` adds them to the ``tsunagu`` command with
 :func:`register`; ``python -m bot`` runs them on their own. Exit codes: 0
@@ -10,13 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot import paths
 from bot.assistant import Bot
+from bot.decision import Decision
 from bot.errors import BotError, ModelNotFoundError, TrainingDataError
 from bot.evaluation import cross_validate
 from bot.model_store import ModelVersion
+from bot.site_facts import load_defaults
 from bot.training import train_model
 from bot.training_data import load_training_data
 
@@ -26,7 +31,8 @@ EXIT_BAD_DATA = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train``, ``parse`` and ``evaluate`` to a ``tsunagu`` command's subparsers.
+    """Add ``train``, ``parse``, ``respond`` and ``evaluate`` to a ``tsunagu`` command's
+    subparsers.
 
     Each sets ``func`` to a handler taking the parsed namespace and returning
     an exit code.
@@ -57,6 +63,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parse.add_argument("--models", type=Path, help="models folder (default: <data>/models)")
     parse.set_defaults(func=run_parse)
+
+    respond = subparsers.add_parser(
+        "respond",
+        help="the bot's decision on each stdin line (a fresh conversation each), one JSON line out",
+        description='Read visitor messages from stdin, print {"text", "intent", "confidence", '
+        '"action", "reply", "quick_replies"} per line, each as the first message of a new '
+        'conversation; action is "answer", "clarify", "fallback" or "escalate".',
+    )
+    respond.add_argument(
+        "--model",
+        type=Path,
+        help="a model version folder (default: the active model, trained if none)",
+    )
+    respond.add_argument("--models", type=Path, help="models folder (default: <data>/models)")
+    respond.add_argument(
+        "--locale",
+        default="en",
+        help="the widget's locale, used when a line does not show its language (default: en)",
+    )
+    respond.add_argument(
+        "--answer-threshold",
+        type=float,
+        help="the least confidence the bot answers with; below it, it asks "
+        "(default: the model's own, else 0.7)",
+    )
+    respond.set_defaults(func=run_respond)
 
     evaluate = subparsers.add_parser(
         "evaluate",
@@ -100,19 +132,28 @@ def print_trained(version: ModelVersion, *, activated: bool) -> None:
     print("active" if activated else "not activated (--no-activate)")
 
 
-def run_parse(args: argparse.Namespace) -> int:
-    """``tsunagu parse``: one JSON line per stdin line."""
+def load_bot(args: argparse.Namespace, facts: Mapping[str, str] | None = None) -> Bot | int:
+    """The bot ``--model``/``--models`` name (answering with ``facts`` when given, else
+    the training data's default facts), or the exit code after printing why not."""
     try:
         if args.model is not None:
-            bot = Bot.load(args.model)
+            bot = Bot.load(args.model).with_facts(load_defaults(paths.training_dir()))
         else:
             bot = Bot.load_or_train(args.models or paths.models_dir(), paths.training_dir())
     except TrainingDataError as exc:
         print_problems(exc)
         return EXIT_BAD_DATA
-    except (ModelNotFoundError, BotError) as exc:
+    except (ModelNotFoundError, BotError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    return bot if facts is None else bot.with_facts({**bot.facts, **facts})
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    """``tsunagu parse``: one JSON line per stdin line."""
+    bot = load_bot(args)
+    if isinstance(bot, int):
+        return bot
     for line in sys.stdin:
         text = line.rstrip("\r\n")
         if not text.strip():
@@ -124,6 +165,42 @@ def run_parse(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         print(json.dumps(prediction.to_dict(text), ensure_ascii=False), flush=True)
     return EXIT_OK
+
+
+def run_respond(args: argparse.Namespace, facts: Mapping[str, str] | None = None) -> int:
+    """``tsunagu respond``: the decision on each stdin line, one JSON line each.
+
+    ``facts``: site facts overriding the training data's defaults (the
+    gateway's command passes those an admin set).
+    """
+    bot = load_bot(args, facts)
+    if isinstance(bot, int):
+        return bot
+    if args.answer_threshold is not None:
+        config = replace(bot.policy.config, answer_threshold=args.answer_threshold)
+        bot = Bot(bot.classifier, bot.policy.responses, version=bot.version,
+                  policy_config=config, facts=bot.facts)
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        # A fresh conversation per line: no state carried over.
+        decision = bot.respond(text, locale=args.locale)
+        print(json.dumps(decision_out(text, decision), ensure_ascii=False), flush=True)
+    return EXIT_OK
+
+
+def decision_out(text: str, decision: Decision) -> dict[str, Any]:
+    """The JSON line ``tsunagu respond`` prints for one message."""
+    return {
+        "text": text,
+        "intent": decision.intent,
+        "confidence": decision.confidence,
+        "action": decision.action.value,
+        "reply": decision.text,
+        "quick_replies": [{"title": q.title, "payload": q.payload} for q in decision.quick_replies],
+        "priority": decision.priority,
+    }
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

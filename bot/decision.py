@@ -15,8 +15,9 @@ from typing import Any
 class Action(StrEnum):
     """What the bot wants the conversation to do next."""
 
-    REPLY = "reply"  # answer with the intent's response
-    CLARIFY = "clarify"  # two intents are close: ask which one
+    ANSWER = "answer"  # answer with the intent's response (small talk included)
+    REPLY = "answer"  # the older name of ANSWER
+    CLARIFY = "clarify"  # not sure enough: ask which topic it is
     FALLBACK = "fallback"  # not understood: suggest topics and a person
     ESCALATE = "escalate"  # hand the conversation to a human agent
 

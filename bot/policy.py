@@ -1,19 +1,36 @@
 """The dialogue policy: given what the visitor said and the stored state, decide.
 
+Confidence bands (the confidence is the engine's calibrated probability):
+
+* at or above ``answer_threshold``: sure enough to answer;
+* between the engine's out-of-scope threshold and ``answer_threshold``: the
+  bot asks instead of guessing (clarify: the likeliest topics as buttons,
+  plus "something else");
+* below the out-of-scope threshold (the engine says ``out_of_scope``): a
+  fallback.
+
 Rules, in order:
 
 1. A clicked quick reply is taken at its word: ``/request_human`` escalates,
    ``/feedback:yes|no`` answers "did it help?", ``/intent:NAME`` is the intent
-   NAME with confidence 1.
+   NAME with confidence 1, ``/something_else`` (none of the offered topics)
+   is a fallback that offers a person.
 2. While the bot waits for "did it help?", an ``affirm`` (or ``thanks``)
    marks the conversation resolved and a ``deny`` offers a person.
 3. ``request_human`` escalates (priority 0); ``complaint`` escalates with
-   priority 1 and an apology.
+   priority 1 and an apology, but only at or above ``answer_threshold``: a
+   doubtful complaint is clarified like any other doubtful question.
 4. Out of scope: a fallback with suggested topics and a "talk to a person"
    button; the second fallback in a row escalates instead.
-5. When the two best intents are close, ask which one (clarify).
-6. Otherwise answer with the intent's response and, for a support question,
+5. Below ``answer_threshold`` (small talk aside): clarify with the two or
+   three likeliest answerable topics and "something else"; a fallback when
+   the ranking has no answerable topic.
+6. When the two best intents are close, ask which one (clarify).
+7. Otherwise answer with the intent's response and, for a support question,
    ask whether it helped.
+
+Response texts may name site facts (``{shipping_fee}``): they are filled in
+from :attr:`Policy.facts` (see :mod:`bot.site_facts`).
 
 Everything the policy needs to remember lives in :class:`DialogueState`, which
 travels to the gateway and back as a plain JSON dict (``Decision.state``).
@@ -28,11 +45,22 @@ from typing import Any
 from bot.decision import Action, Decision, QuickReply
 from bot.nlu import OUT_OF_SCOPE, Prediction
 from bot.responses import Response, ResponseCatalog
+from bot.site_facts import render
 
 REQUEST_HUMAN_PAYLOAD = "/request_human"
 FEEDBACK_YES_PAYLOAD = "/feedback:yes"
 FEEDBACK_NO_PAYLOAD = "/feedback:no"
 INTENT_PAYLOAD_PREFIX = "/intent:"
+#: "None of these topics" under a clarification: a fallback offering a person.
+SOMETHING_ELSE_PAYLOAD = "/something_else"
+#: Button titles and text used when the training data has none of its own
+#: (data written before these existed).
+_SOMETHING_ELSE_TITLES = {"ja": "その他", "en": "Something else"}
+_SOMETHING_ELSE_TEXTS = {
+    "ja": "お探しの内容が見つからず申し訳ありません。"
+    "別の言い方で教えていただくか、担当者にお尋ねください。",
+    "en": "Sorry I couldn't find it. Could you put it in other words, or talk to a person?",
+}
 
 #: Small talk: answered, but never followed by "did it help?", never offered
 #: as a topic, never a reason to clarify.
@@ -52,6 +80,10 @@ _STATE_VERSION = 1
 class PolicyConfig:
     """Tunable behaviour of the policy.
 
+    ``answer_threshold``: the least confidence the bot answers with (or
+    escalates a complaint with); below it, and above the engine's
+    out-of-scope threshold, it asks which topic it is. ``clarify_topics``:
+    topics offered in such a clarification (at most).
     ``clarify_margin``: clarify when the second intent's confidence is within
     this distance of the first. ``clarify_min``: ...and the second has at least
     this confidence (so a 0.55/0.45 split clarifies, 0.55/0.05 does not).
@@ -60,6 +92,8 @@ class PolicyConfig:
     least confidence for a ranked intent to be suggested.
     """
 
+    answer_threshold: float = 0.7
+    clarify_topics: int = 3
     clarify_margin: float = 0.2
     clarify_min: float = 0.2
     fallbacks_before_escalation: int = 2
@@ -107,9 +141,17 @@ class DialogueState:
 class Policy:
     """Turns a prediction (or a clicked payload) and the state into a :class:`Decision`."""
 
-    def __init__(self, responses: ResponseCatalog, config: PolicyConfig | None = None) -> None:
+    def __init__(
+        self,
+        responses: ResponseCatalog,
+        config: PolicyConfig | None = None,
+        facts: Mapping[str, str] | None = None,
+    ) -> None:
+        """``responses``: the answers; ``config``: the tunables; ``facts``: the site
+        facts response texts may name (``{shipping_fee}``), plain text by name."""
         self.responses = responses
         self.config = config or PolicyConfig()
+        self.facts: Mapping[str, str] = dict(facts or {})
 
     @staticmethod
     def prediction_from_payload(payload: str | None) -> Prediction | None:
@@ -122,6 +164,8 @@ class Policy:
             return Prediction("affirm", 1.0, (("affirm", 1.0),))
         if payload == FEEDBACK_NO_PAYLOAD:
             return Prediction("deny", 1.0, (("deny", 1.0),))
+        if payload == SOMETHING_ELSE_PAYLOAD:
+            return Prediction(OUT_OF_SCOPE, 1.0, ())
         if payload.startswith(INTENT_PAYLOAD_PREFIX):
             intent = payload[len(INTENT_PAYLOAD_PREFIX) :].strip()
             if intent:
@@ -156,16 +200,26 @@ class Policy:
         # 3. A person is wanted.
         if intent == "request_human":
             return self._escalate("utter_request_human", prediction, language, base, priority=0)
-        if intent == "complaint":
+        sure = prediction.confidence >= self.config.answer_threshold
+        if intent == "complaint" and sure:
             return self._escalate("utter_complaint", prediction, language, base, priority=1)
+        # 1. None of the offered topics.
+        if payload == SOMETHING_ELSE_PAYLOAD:
+            return self._something_else(prediction, language, state, base)
         # 4. Not understood.
         if intent == OUT_OF_SCOPE:
             return self._fallback(prediction, language, state, base)
-        # 5. Two close candidates.
+        # 5. Not sure enough to answer: ask rather than guess.
+        if not sure and intent not in CHITCHAT:
+            topics = self._likely_topics(prediction)
+            if not topics:
+                return self._fallback(prediction, language, state, base)
+            return self._clarify(prediction, topics, language, state)
+        # 6. Two close candidates.
         runner_up = self._close_runner_up(prediction)
         if runner_up is not None:
-            return self._clarify(prediction, runner_up, language, state, base)
-        # 6. Answer.
+            return self._clarify(prediction, [intent, runner_up], language, state)
+        # 7. Answer.
         return self._answer(prediction, language, base)
 
     # -- the actions --------------------------------------------------------------
@@ -177,15 +231,16 @@ class Policy:
             # An intent without a written answer (a new intent whose responses
             # are missing): better a person than silence.
             return self._escalate("utter_request_human", prediction, language, base, priority=0)
+        response = self._filled(response)
         if intent in CHITCHAT:
-            return _decision(Action.REPLY, response, prediction, base)
+            return _decision(Action.ANSWER, response, prediction, base)
         ask = self.responses.get("utter_ask_helped", language)
         if ask is not None:
             response = Response(
                 f"{response.text}\n\n{ask.text}", response.quick_replies + ask.quick_replies
             )
         state = DialogueState(language, 0, intent, intent)
-        return _decision(Action.REPLY, response, prediction, state)
+        return _decision(Action.ANSWER, response, prediction, state)
 
     def _reply(
         self,
@@ -196,8 +251,8 @@ class Policy:
         *,
         resolved: bool = False,
     ) -> Decision:
-        response = self.responses.get(name, language) or Response("")
-        return _decision(Action.REPLY, response, prediction, base, resolved=resolved)
+        response = self._filled(self.responses.get(name, language) or Response(""))
+        return _decision(Action.ANSWER, response, prediction, base, resolved=resolved)
 
     def _escalate(
         self,
@@ -208,7 +263,7 @@ class Policy:
         *,
         priority: int,
     ) -> Decision:
-        response = self.responses.get(name, language) or Response("")
+        response = self._filled(self.responses.get(name, language) or Response(""))
         return _decision(
             Action.ESCALATE, Response(response.text), prediction, base, priority=priority
         )
@@ -227,21 +282,37 @@ class Policy:
         for name in DEFAULT_TOPICS:
             if name not in topics:
                 topics.append(name)
-        buttons = self._topic_buttons(topics[: self.config.suggestions], language)
-        text = (self.responses.get("utter_fallback", language) or Response("")).text
+        buttons = (
+            *self._intent_buttons(topics[: self.config.suggestions], language),
+            self._person_button(language),
+        )
+        text = self._text("utter_fallback", language)
         new_state = DialogueState(language, fallbacks, None, OUT_OF_SCOPE)
         return _decision(Action.FALLBACK, Response(text, buttons), prediction, new_state)
 
-    def _clarify(
-        self,
-        prediction: Prediction,
-        runner_up: str,
-        language: str,
-        state: DialogueState,
-        base: DialogueState,
+    def _something_else(
+        self, prediction: Prediction, language: str, state: DialogueState, base: DialogueState
     ) -> Decision:
-        buttons = self._topic_buttons([prediction.intent, runner_up], language)
-        text = (self.responses.get("utter_clarify", language) or Response("")).text
+        """None of the offered topics: say so and offer a person (counts as a fallback)."""
+        fallbacks = state.fallbacks + 1
+        if fallbacks >= self.config.fallbacks_before_escalation:
+            return self._escalate("utter_fallback_escalate", prediction, language, base, priority=0)
+        text = self._text("utter_something_else", language) or _SOMETHING_ELSE_TEXTS.get(
+            language, _SOMETHING_ELSE_TEXTS["en"]
+        )
+        new_state = DialogueState(language, fallbacks, None, OUT_OF_SCOPE)
+        response = Response(text, (self._person_button(language),))
+        return _decision(Action.FALLBACK, response, prediction, new_state)
+
+    def _clarify(
+        self, prediction: Prediction, topics: list[str], language: str, state: DialogueState
+    ) -> Decision:
+        """Ask which of ``topics`` it is; the last button is "something else"."""
+        buttons = (
+            *self._intent_buttons(topics, language),
+            QuickReply(self._something_else_title(language), SOMETHING_ELSE_PAYLOAD),
+        )
+        text = self._text("utter_clarify", language)
         # Clarifying is neither an answer nor a failure: the fallback count
         # carries over unchanged.
         new_state = DialogueState(language, state.fallbacks, None, prediction.intent)
@@ -269,15 +340,37 @@ class Policy:
             and self.responses.for_intent(intent, "en") is not None
         )
 
-    def _topic_buttons(self, intents: list[str], language: str) -> tuple[QuickReply, ...]:
-        """One button per intent, then "talk to a person"."""
-        return (
-            *(
-                QuickReply(self.responses.label(name, language), INTENT_PAYLOAD_PREFIX + name)
-                for name in intents
-            ),
-            QuickReply(self.responses.label("request_human", language), REQUEST_HUMAN_PAYLOAD),
+    def _likely_topics(self, prediction: Prediction) -> list[str]:
+        """The ranking's answerable intents worth offering, best first (at most
+        ``clarify_topics``): never small talk, a person or a complaint."""
+        ranking = prediction.ranking or ((prediction.intent, prediction.confidence),)
+        return [
+            name
+            for name, confidence in ranking
+            if confidence >= self.config.suggestion_min and self._suggestable(name)
+        ][: self.config.clarify_topics]
+
+    def _intent_buttons(self, intents: list[str], language: str) -> tuple[QuickReply, ...]:
+        return tuple(
+            QuickReply(self.responses.label(name, language), INTENT_PAYLOAD_PREFIX + name)
+            for name in intents
         )
+
+    def _person_button(self, language: str) -> QuickReply:
+        return QuickReply(self.responses.label("request_human", language), REQUEST_HUMAN_PAYLOAD)
+
+    def _something_else_title(self, language: str) -> str:
+        return self.responses.defined_label("something_else", language) or (
+            _SOMETHING_ELSE_TITLES.get(language, _SOMETHING_ELSE_TITLES["en"])
+        )
+
+    def _text(self, name: str, language: str) -> str:
+        response = self.responses.get(name, language)
+        return render(response.text, self.facts) if response is not None else ""
+
+    def _filled(self, response: Response) -> Response:
+        """``response`` with the site facts its text names filled in."""
+        return Response(render(response.text, self.facts), response.quick_replies)
 
 
 def _decision(

@@ -75,8 +75,12 @@ class ResponseCatalog:
 
     def label(self, intent: str, language: str) -> str:
         """A short, human title for ``intent``; the intent name if none is defined."""
+        return self.defined_label(intent, language) or intent.replace("_", " ")
+
+    def defined_label(self, intent: str, language: str) -> str | None:
+        """The title the data gives ``intent`` in ``language`` (or English), else ``None``."""
         titles = self._labels.get(intent, {})
-        return titles.get(language) or titles.get("en") or intent.replace("_", " ")
+        return titles.get(language) or titles.get("en") or None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe form, stored in the model version (``responses.json``)."""

@@ -6,7 +6,7 @@ plain record of references, not a place for behaviour.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,12 @@ from live_chat.visitors import VisitorDirectory
 
 
 class BotHolder:
-    """The bot currently serving; ``swap`` replaces it without a restart."""
+    """The bot currently serving; ``swap`` replaces it without a restart.
+
+    The site facts its answers name stay with the holder: a swapped-in model
+    answers with the facts the serving one had, and :meth:`set_facts`
+    changes them for the model serving.
+    """
 
     def __init__(self, bot: Bot) -> None:
         self.current = bot
@@ -42,7 +47,12 @@ class BotHolder:
         return self.current
 
     def swap(self, bot: Bot) -> None:
-        self.current = bot
+        self.current = bot.with_facts(self.current.facts)
+
+    def set_facts(self, facts: Mapping[str, str]) -> None:
+        """Answer with ``facts`` from now on (a no-op when they are the same)."""
+        if dict(facts) != dict(self.current.facts):
+            self.current = self.current.with_facts(facts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -42,7 +44,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/widget/site", widget_site)
     app.router.add_get("/widget.js", bundle("widget.js"))
     app.router.add_get("/console.js", bundle("console.js"))
-    app.router.add_get("/", page("demo/index.html"))
+    app.router.add_get("/", page("demo/index.html", with_facts=True))
     app.router.add_get("/login", page("console/login.html"))
     app.router.add_get("/console", page("console/index.html"))
 
@@ -117,14 +119,33 @@ def bundle(name: str) -> Handler:
     return serve
 
 
-def page(relative: str) -> Handler:
-    """Serve an HTML page of ``widget/`` with strict security headers."""
+def page(relative: str, *, with_facts: bool = False) -> Handler:
+    """Serve an HTML page of ``widget/`` with strict security headers.
+
+    ``with_facts``: fill the page's ``{{name}}`` markers with the site facts
+    the bot answers with (HTML-escaped), so the page and the bot say the same.
+    """
 
     async def serve(request: web.Request) -> web.StreamResponse:
         path = request.app[SETTINGS].widget_dir / relative
         if not path.is_file():
             return web.Response(status=404, text="page not built")
-        return web.Response(body=path.read_bytes(), content_type="text/html",
+        body = path.read_bytes()
+        if with_facts:
+            facts = request.app[CONTEXT].bot.current.facts
+            body = fill_facts(body.decode("utf-8"), facts).encode("utf-8")
+        return web.Response(body=body, content_type="text/html",
                             charset="utf-8", headers=_PAGE_SECURITY)
 
     return serve
+
+
+_PAGE_FACT = re.compile(r"\{\{([a-z][a-z0-9_]{0,39})\}\}")
+
+
+def fill_facts(html_text: str, facts: Mapping[str, str]) -> str:
+    """``html_text`` with each ``{{name}}`` replaced by the escaped fact (unknown ones stay)."""
+    return _PAGE_FACT.sub(
+        lambda m: html.escape(facts[m.group(1)]) if m.group(1) in facts else m.group(0),
+        html_text,
+    )

@@ -18,12 +18,15 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot import Bot
+from bot.site_facts import load_defaults
 from handoff import HandoffBackend, MemoryBackend, RedisBackend
 from live_chat.admin.catalog import Catalog
 from live_chat.admin.inbox import Inbox
 from live_chat.admin.jobs import TrainingJobs
 from live_chat.admin.registry import ModelRegistry
 from live_chat.admin.routes import ADMIN, AdminServices
+from live_chat.admin.site_facts import WATCH_S as SITE_FACTS_WATCH_S
+from live_chat.admin.site_facts import SiteFacts
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
 from live_chat.auth import AgentTokens, VisitorTokens
@@ -127,8 +130,10 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         site=SiteStatus(settings, store, routing.backend),
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
+    site_facts = SiteFacts(store, holder, load_defaults(settings.training_data_dir))
+    await site_facts.refresh()
     app[ADMIN] = AdminServices(catalog=catalog, inbox=Inbox(store, holder), registry=registry,
-                               jobs=jobs)
+                               jobs=jobs, site_facts=site_facts)
     try:
         await routing.reconcile()
     except Exception:
@@ -152,6 +157,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(feed.run()),
                   # Reports refresh the facts themselves; this keeps their share small.
                   asyncio.create_task(_every(FACTS_REFRESH_S, partial(refresh_facts, store))),
+                  asyncio.create_task(_every(SITE_FACTS_WATCH_S, site_facts.refresh)),
                   asyncio.create_task(_every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if settings.retention_days:

@@ -28,7 +28,8 @@ class Writes(Mover, Protocol):
     """The write calls a decision needs: a store transaction has them, so has a batch."""
 
     async def add_message(self, conversation_id: str, *, sender: str, text: str,
-                          quick_replies: list[dict[str, str]] | None = None) -> Message: ...
+                          quick_replies: list[dict[str, str]] | None = None,
+                          action: str | None = None) -> Message: ...
 
     async def add_event(self, conversation_id: str, type_: str, *,
                         actor: str | None = None,
@@ -150,6 +151,7 @@ async def record_decision(writes: Writes, conversation: Conversation,
             conversation.id, sender="bot", text=decision.text,
             quick_replies=[{"title": q.title, "payload": q.payload}
                            for q in decision.quick_replies],
+            action=decision.action.value,
         )
     if decision.action is Action.ESCALATE:
         conversation.priority = decision.priority

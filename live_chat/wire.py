@@ -259,6 +259,7 @@ def message_out(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
     if for_agent:
         out["intent"] = message.intent
         out["confidence"] = message.confidence
+        out["action"] = message.action
     return out
 
 

@@ -25,6 +25,7 @@ from live_chat.admin.catalog import (
 from live_chat.admin.inbox import Inbox
 from live_chat.admin.jobs import TrainingJobs
 from live_chat.admin.registry import ModelRegistry
+from live_chat.admin.site_facts import SiteFacts
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
 from live_chat.context import CONTEXT
@@ -43,6 +44,7 @@ class AdminServices:
     inbox: Inbox
     registry: ModelRegistry
     jobs: TrainingJobs
+    site_facts: SiteFacts
 
 
 ADMIN = web.AppKey("tsunagu.admin", AdminServices)
@@ -54,6 +56,11 @@ class MessageIdsIn(Payload):
 
 class FlagIn(Payload):
     intent: str | None = Field(default=None, max_length=64)
+
+
+class SiteFactsIn(Payload):
+    # name -> text, or null to bring back the default; checked by SiteFacts.update.
+    facts: dict[str, str | None] = Field(min_length=1, max_length=100)
 
 
 class ActivateIn(Payload):
@@ -80,6 +87,8 @@ def setup_admin_api(app: web.Application) -> None:
     add.add_get("/api/admin/export", route(export, roles=ADMIN_ONLY))
     add.add_post("/api/admin/import", route(import_files, roles=ADMIN_ONLY))
     add.add_get("/api/admin/audit", route(audit_log, roles=ADMIN_ONLY))
+    add.add_get("/api/admin/site-facts", route(site_facts, roles=ADMIN_ONLY))
+    add.add_put("/api/admin/site-facts", route(update_site_facts, roles=ADMIN_ONLY))
 
 
 def _admin(request: web.Request) -> AdminServices:
@@ -193,6 +202,15 @@ async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
         raise InvalidPayload("send a JSON object {files: [{name, content}]}") from None
     data = parse(ImportIn, body)
     return await _admin(request).catalog.import_files(me.agent, data)
+
+
+async def site_facts(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    return await _admin(request).site_facts.listing()
+
+
+async def update_site_facts(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    data = parse(SiteFactsIn, await json_body(request))
+    return await _admin(request).site_facts.update(me.agent, data.facts)
 
 
 async def audit_log(request: web.Request, me: SignedIn) -> dict[str, Any]:

@@ -132,6 +132,8 @@ class Message(Base):
     # Filled on visitor messages the bot classified.
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
+    # Filled on bot messages: what the bot did (answer, clarify, fallback, escalate).
+    action: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -415,6 +417,21 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiteFact(Base):
+    """A site fact an admin set (``shipping_fee`` = ``¥550``): the bot's answers name it.
+
+    Overrides the default of the same name shipped with the training data
+    (``site_facts.json``); deleting the row brings the default back.
+    """
+
+    __tablename__ = "site_facts"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # -- agent presence over time (agent utilisation reads it) ----------------------------

@@ -157,7 +157,8 @@ class TurnWrites:
                           author_id: str | None = None, author_name: str | None = None,
                           quick_replies: list[dict[str, str]] | None = None,
                           intent: str | None = None,
-                          confidence: float | None = None) -> Message:
+                          confidence: float | None = None,
+                          action: str | None = None) -> Message:
         conversation = self._open[conversation_id]
         now = utcnow()
         conversation.last_seq += 1
@@ -168,7 +169,7 @@ class TurnWrites:
                "text": text,
                "payload": payload, "quick_replies": quick_replies or [],
                "client_id": client_id, "intent": intent, "confidence": confidence,
-               "created_at": now}
+               "action": action, "created_at": now}
         self._messages.append(row)
         return Message(**row)
 

@@ -54,6 +54,70 @@ def test_parse_prints_one_json_line_per_utterance(trained: ModelVersion) -> None
     assert lines[1]["intent"] == "out_of_scope"
 
 
+RESPOND_NLU = SMALL_NLU + """\
+- intent: request_human
+  examples: |
+    - I want to talk to a person
+    - let me speak to a human
+    - connect me to an operator
+    - 担当者と話したい
+    - オペレーターにつないで
+    - 人と話したいです
+- intent: out_of_scope
+  examples: |
+    - what is the weather
+    - tell me a joke
+    - who won the game
+    - what time is it
+    - 天気はどうですか
+    - おすすめの映画は
+"""
+
+RESPOND_RESPONSES = SMALL_RESPONSES + """\
+  utter_request_human:
+  - text: "Connecting you to a person."
+  utter_clarify:
+  - text: "Which one is it?"
+  utter_fallback:
+  - text: "Sorry, I did not get that."
+"""
+
+
+def test_respond_prints_the_four_actions(tmp_path: Path) -> None:
+    data = write_data(
+        tmp_path / "training", {"nlu.yml": RESPOND_NLU, "responses.yml": RESPOND_RESPONSES}
+    )
+    version = train_model(data, tmp_path / "models")
+    bot = Bot.load(version.path)
+    sure, vague = bot.parse("where is my order"), bot.parse("order money back")
+    assert sure.confidence > vague.confidence and vague.in_scope
+    threshold = (sure.confidence + vague.confidence) / 2
+    texts = ["where is my order", "order money back", "qwzx", "I want to talk to a person"]
+    result = run(
+        "respond", "--model", str(version.path), "--answer-threshold", str(threshold),
+        stdin="\n".join(texts) + "\n\n",
+        env={"TSUNAGU_TRAINING_DATA": str(data)},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["text"] for line in lines] == texts
+    keys = {"text", "intent", "confidence", "action", "reply", "quick_replies"}
+    assert all(keys <= set(line) for line in lines)
+    assert [line["action"] for line in lines] == ["answer", "clarify", "fallback", "escalate"]
+    answer, clarify, fallback, escalate = lines
+    assert answer["intent"] == "order_status" and answer["reply"] == "Your order is on its way."
+    assert clarify["reply"] == "Which one is it?"
+    assert clarify["confidence"] == round(vague.confidence, 4)
+    assert clarify["quick_replies"][-1] == {"title": "Something else",
+                                            "payload": "/something_else"}
+    assert {q["payload"] for q in clarify["quick_replies"][:-1]} == {
+        "/intent:order_status", "/intent:refund_status"}
+    assert fallback["intent"] == "out_of_scope"
+    assert fallback["reply"] == "Sorry, I did not get that."
+    assert escalate["intent"] == "request_human"
+    assert escalate["reply"] == "Connecting you to a person." and escalate["quick_replies"] == []
+
+
 def test_train_into_the_data_folder_then_parse_uses_it(tmp_path: Path) -> None:
     data = write_data(
         tmp_path / "training", {"nlu.yml": SMALL_NLU, "responses.yml": SMALL_RESPONSES}
@@ -99,7 +163,7 @@ def test_evaluate_reports_accuracy_recall_and_confusions(tmp_path: Path) -> None
 def test_register_adds_the_three_commands() -> None:
     import argparse
 
-    from bot.cli import register, run_evaluate, run_parse, run_train
+    from bot.cli import register, run_evaluate, run_parse, run_respond, run_train
 
     parser = argparse.ArgumentParser(prog="tsunagu")
     register(parser.add_subparsers(dest="command"))
@@ -107,6 +171,7 @@ def test_register_adds_the_three_commands() -> None:
     assert parser.parse_args(["parse", "--model", "x"]).func is run_parse
     assert parser.parse_args(["evaluate", "--folds", "3"]).folds == 3
     assert parser.parse_args(["evaluate"]).func is run_evaluate
+    assert parser.parse_args(["respond", "--locale", "ja"]).func is run_respond
 
 
 def test_evaluate_prints_a_readable_report(
