@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from live_chat.agent_replies import AgentReply, write_replies
+from live_chat.attachments.links import Party
+from live_chat.attachments.service import Attachments
 from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, Forbidden, InvalidPayload, NotFound, Unavailable
 from live_chat.lifecycle import apply_move, is_open
@@ -38,11 +40,14 @@ _WRITE_ATTEMPTS = 3
 
 
 class AgentDesk:
-    """Agent-side operations. ``max_text`` bounds replies and notes like visitor messages."""
+    """Agent-side operations. ``max_text`` bounds replies and notes like visitor messages;
+    ``attachments`` checks the files a reply sends."""
 
-    def __init__(self, store: Store, routing: Routing, notifier: SocketNotifier, *,
-                 max_text: int, redact: Redactor | None = None) -> None:
+    def __init__(self, store: Store, routing: Routing, notifier: SocketNotifier,
+                 attachments: Attachments, *, max_text: int,
+                 redact: Redactor | None = None) -> None:
         self.store = store
+        self.attachments = attachments
         self.routing = routing
         self.notifier = notifier
         self.max_text = max_text
@@ -62,8 +67,12 @@ class AgentDesk:
         The reply goes through the group commit (``live_chat/agent_replies.py``),
         with the other agents' replies of the moment; the ack follows the commit.
         """
+        files = await self.attachments.for_message(
+            Party("agent", agent.id, agent.role), [a.id for a in data.attachments],
+            data.client_id, conversation_id=data.conversation_id)
         reply = AgentReply(agent.id, agent.name, data.conversation_id, data.client_id,
-                           checked_text(data.text, self.max_text, self.redact))
+                           checked_text(data.text, self.max_text, self.redact,
+                                        may_be_empty=bool(files)), files)
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 stored = await self._writer.submit(reply)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,13 +29,15 @@ from live_chat.store.turns import (
 
 @dataclass(frozen=True, slots=True)
 class AgentReply:
-    """One agent message to store in ``conversation_id``."""
+    """One agent message to store in ``conversation_id`` (``attachments``: the files
+    it carries, as clients see them)."""
 
     agent_id: str
     agent_name: str
     conversation_id: str
     client_id: str
     text: str
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,8 @@ async def write_replies(conn: AsyncConnection,
             continue
         message = await writes.add_message(
             conversation.id, sender="agent", text=reply.text, client_id=reply.client_id,
-            author_id=reply.agent_id, author_name=reply.agent_name)
+            author_id=reply.agent_id, author_name=reply.agent_name,
+            attachments=list(reply.attachments))
         if conversation.id not in answered:
             answered.add(conversation.id)
             await writes.add_event(conversation.id, "first_agent_reply", actor=reply.agent_id)

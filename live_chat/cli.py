@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     visitor_sub = visitor.add_subparsers(dest="visitor_command", required=True)
     forget = visitor_sub.add_parser(
         "forget", help="delete a visitor and everything of theirs (conversations, messages, "
-                       "notes, ratings)")
+                       "notes, ratings, attached files)")
     forget.add_argument("visitor_id")
     forget.set_defaults(func=_visitor_forget)
 
@@ -300,9 +300,11 @@ def _with_store_or_say(work: Callable[[Store], Awaitable[T]]) -> T | None:
 
 
 def _visitor_forget(args: argparse.Namespace) -> int:
+    from live_chat.attachments.blobs import FileBlobStore
     from live_chat.store.retention import forget_visitor
 
-    count = _with_store_or_say(lambda store: forget_visitor(store, args.visitor_id))
+    blobs = FileBlobStore(Settings.from_env().attachments_dir)
+    count = _with_store_or_say(lambda store: forget_visitor(store, args.visitor_id, blobs))
     if count is None:
         return 1
     print(f"forgot visitor {args.visitor_id} and {count} conversation(s)")
@@ -310,13 +312,15 @@ def _visitor_forget(args: argparse.Namespace) -> int:
 
 
 def _transcripts_anonymise(args: argparse.Namespace) -> int:
+    from live_chat.attachments.blobs import FileBlobStore
     from live_chat.store.retention import anonymise_before
 
     if args.older_than_days < 1:
         print("tsunagu: --older-than-days must be at least 1", file=sys.stderr)
         return 2
     cutoff = datetime.now(UTC) - timedelta(days=args.older_than_days)
-    count = _with_store(lambda store: anonymise_before(store, cutoff))
+    blobs = FileBlobStore(Settings.from_env().attachments_dir)
+    count = _with_store(lambda store: anonymise_before(store, cutoff, blobs))
     print(f"anonymised the conversations that ended before {cutoff.isoformat()}: {count}")
     return 0
 

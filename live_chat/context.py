@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from bot import Bot
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
+from live_chat.attachments.service import Attachments
 from live_chat.auth import VisitorTokens
 from live_chat.broadcast import SocketNotifier
 from live_chat.canned import CannedResponses
@@ -73,6 +74,7 @@ class ChatContext:
     supervisor_feed: SupervisorFeed
     throttles: Throttles
     site: SiteStatus
+    attachments: Attachments
 
 
 ContextGetter = Callable[[], ChatContext]

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from bot import Bot
 from bot.language import confident_language
+from live_chat.attachments.links import Party
+from live_chat.attachments.service import Attachments
 from live_chat.errors import Conflict, NotFound, Unavailable
 from live_chat.lifecycle import apply_move
 from live_chat.presence import LocalPresence, RedisPresence
@@ -103,6 +105,7 @@ class ConversationService:
     serving (so a new model can be swapped in while running), ``notifier``
     reaches the clients, ``routing`` hands escalations to people,
     ``presence`` counts each visitor's open tabs across processes,
+    ``attachments`` checks the files a message sends,
     ``max_text`` is the longest accepted message text.
     """
 
@@ -113,11 +116,13 @@ class ConversationService:
         notifier: Notifier,
         routing: Routing,
         presence: Presence,
+        attachments: Attachments,
         *,
         max_text: int,
         redact: Redactor | None = None,
     ) -> None:
         self.store = store
+        self.attachments = attachments
         self.presence = presence
         self._bot = bot
         self.notifier = notifier
@@ -142,8 +147,10 @@ class ConversationService:
         moment. With a remote engine (Rasa: an HTTP call) the answer is a
         second step, after the commit.
         """
-        text = checked_text(data.text, self.max_text, self.redact)
-        turn = VisitorTurn(visitor_id, data.client_id, text, data.payload, locale)
+        files = await self.attachments.for_message(
+            Party("visitor", visitor_id), [a.id for a in data.attachments], data.client_id)
+        text = checked_text(data.text, self.max_text, self.redact, may_be_empty=bool(files))
+        turn = VisitorTurn(visitor_id, data.client_id, text, data.payload, locale, files)
         for _ in range(_WRITE_ATTEMPTS):
             try:
                 stored = await self._writer.submit(turn)
@@ -169,7 +176,7 @@ class ConversationService:
         if stored.decided:
             # After the ack (sent when this returns), as the two-step path does.
             self._spawn(self._announce(conversation, stored.reply, stored.moved))
-        elif conversation.state == "bot":
+        elif conversation.state == "bot" and stored.message.text:  # files only: no words
             self._spawn(self._bot_turn(conversation.id, _Turn(
                 stored.message, stored.bot_state or {}, stored.locale)))
         return Sent(out, created=True, locale=conversation.locale)

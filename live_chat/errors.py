@@ -53,6 +53,24 @@ class Unavailable(ChatError):
     code = "unavailable"
 
 
+class TooLarge(ChatError):
+    """A file over the attachment size limit."""
+
+    code = "too_large"
+
+
+class UnsupportedType(ChatError):
+    """A file whose bytes are none of the accepted types (whatever its name says)."""
+
+    code = "unsupported_type"
+
+
+class LinkExpired(Forbidden):
+    """A signed attachment URL past its time: ask for a new link."""
+
+    code = "expired"
+
+
 class GateRefused(Conflict):
     """The gate refused a model version: activating it needs a reason (see docs/admin.md)."""
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from live_chat.admin.routes import setup_admin_api
 from live_chat.admin_http import setup_admin_routes
+from live_chat.attachments.routes import setup_attachment_routes
 from live_chat.auth_http import setup_auth_routes
 from live_chat.context import CONTEXT, REDIS, SETTINGS
 from live_chat.inbox_http import setup_inbox_routes
@@ -39,6 +40,7 @@ def setup_routes(app: web.Application) -> None:
     setup_admin_api(app)
     setup_report_routes(app)
     setup_inbox_routes(app)
+    setup_attachment_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/widget/site", widget_site)

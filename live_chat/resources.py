@@ -29,6 +29,9 @@ from live_chat.admin.site_facts import WATCH_S as SITE_FACTS_WATCH_S
 from live_chat.admin.site_facts import SiteFacts
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
+from live_chat.attachments.blobs import BlobStore, FileBlobStore
+from live_chat.attachments.links import AttachmentLinks
+from live_chat.attachments.service import Attachments
 from live_chat.auth import AgentTokens, VisitorTokens
 from live_chat.auth_http import THROTTLES
 from live_chat.broadcast import AGENT_NS, VISITOR_NS, SocketNotifier
@@ -43,6 +46,7 @@ from live_chat.redis_clients import redis_client
 from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.site_status import SiteStatus
+from live_chat.store.attachments import AttachmentRecord
 from live_chat.store.database import create_engine, migrate, startup_lock
 from live_chat.store.report_facts import REFRESH_S as FACTS_REFRESH_S
 from live_chat.store.report_facts import refresh_facts
@@ -98,10 +102,15 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     presence = (RedisPresence(redis, settings.handoff_prefix, hosts) if hosts is not None
                 else LocalPresence())
     redact = Redactor(settings.mask_patterns)
-    conversations = ConversationService(store, holder, notifier, routing, presence,
+    blobs = FileBlobStore(settings.attachments_dir)
+    attachments = Attachments(AttachmentRecord(store), blobs,
+                              AttachmentLinks(settings.secret_key, settings.attachment_link_ttl_s),
+                              max_bytes=settings.attachment_max_bytes)
+    conversations = ConversationService(store, holder, notifier, routing, presence, attachments,
                                         max_text=settings.max_text, redact=redact)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
-    desk = AgentDesk(store, routing, notifier, max_text=settings.max_text, redact=redact)
+    desk = AgentDesk(store, routing, notifier, attachments, max_text=settings.max_text,
+                     redact=redact)
     feed = SupervisorFeed(sio, partial(overview, store, routing, settings.timezone),
                           namespace=AGENT_NS, shared=redis is not None)
     notifier.on_change = feed.changed
@@ -128,6 +137,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         supervisor_feed=feed,
         throttles=throttles,
         site=SiteStatus(settings, store, routing.backend),
+        attachments=attachments,
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     site_facts = SiteFacts(store, holder, load_defaults(settings.training_data_dir))
@@ -162,7 +172,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if settings.retention_days:
         background.append(asyncio.create_task(_every(
-            RETENTION_S, partial(_apply_retention, store, settings.retention_days))))
+            RETENTION_S, partial(_apply_retention, store, blobs, settings.retention_days))))
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_every(
             MODEL_WATCH_S, partial(registry.refresh, holder))))
@@ -196,8 +206,8 @@ async def _rejoin(sio: socketio.AsyncServer, routing: Routing) -> None:
         await sio.emit("resync", {}, namespace=namespace, ignore_queue=True)
 
 
-async def _apply_retention(store: Store, days: int) -> None:
-    await anonymise_before(store, datetime.now(UTC) - timedelta(days=days))
+async def _apply_retention(store: Store, blobs: BlobStore, days: int) -> None:
+    await anonymise_before(store, datetime.now(UTC) - timedelta(days=days), blobs)
 
 
 async def _tab_gone(presence: RedisPresence, conversations: ConversationService,

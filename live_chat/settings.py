@@ -67,6 +67,11 @@ class Settings:
     # Events one agent may send a minute, all their consoles together.
     agent_events_per_minute: int = 600
     max_payload_bytes: int = 64 * 1024
+    # The largest file a visitor or agent may attach, and how long a signed link to one lasts.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_link_ttl_s: int = 900
+    # Where attached files are kept; None: ``<data_dir>/attachments``.
+    attachment_dir: Path | None = None
     agent_session_ttl_s: int = 12 * 3600
     agent_grace_s: float = 60.0
     avg_handle_s: float = 300.0
@@ -93,6 +98,11 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where attached files are kept (shared by every process of a deployment)."""
+        return self.attachment_dir or self.data_dir / "attachments"
 
     def hours(self) -> BusinessHours | None:
         """The business hours, or None when the desk is always open."""
@@ -143,6 +153,10 @@ class Settings:
             "max_payload_bytes": _int(
                 env, "TSUNAGU_MAX_PAYLOAD_BYTES", 64 * 1024, minimum=1024
             ),
+            "attachment_max_bytes": _int(env, "TSUNAGU_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024,
+                                         minimum=1024, maximum=1024 * 1024 * 1024),
+            "attachment_link_ttl_s": _int(env, "TSUNAGU_ATTACHMENT_LINK_TTL", 900, minimum=60,
+                                          maximum=7 * 24 * 3600),
             "log_level": env.get("TSUNAGU_LOG_LEVEL", "INFO").upper(),
             "agent_session_ttl_s": _int(env, "TSUNAGU_AGENT_SESSION_TTL", 12 * 3600, minimum=60),
             "agent_grace_s": float(_int(env, "TSUNAGU_AGENT_GRACE", 60, minimum=0)),
@@ -161,6 +175,8 @@ class Settings:
         }
         fields, required = prechat_spec(env.get("TSUNAGU_PRECHAT", ""))
         values.update(prechat_fields=fields, prechat_required=required)
+        if env.get("TSUNAGU_ATTACHMENT_DIR"):
+            values["attachment_dir"] = Path(env["TSUNAGU_ATTACHMENT_DIR"])
         if env.get("TSUNAGU_TRAINING_DATA"):
             values["training_data_dir"] = Path(env["TSUNAGU_TRAINING_DATA"])
         values.update(overrides)

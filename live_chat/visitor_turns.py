@@ -38,13 +38,15 @@ class Writes(Mover, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class VisitorTurn:
-    """One visitor message to store (``locale``: the connection's, for a new conversation)."""
+    """One visitor message to store (``locale``: the connection's, for a new conversation;
+    ``attachments``: the files it carries, as clients see them)."""
 
     visitor_id: str
     client_id: str
     text: str
     payload: str | None
     locale: str | None
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,9 @@ class VisitorTurns:
         locale = (conversation and conversation.locale) or turn.locale or "en"
         bot_state = dict(conversation.bot_state or {}) if conversation else {}
         decision = None
-        if (conversation is None or conversation.state == "bot") and bot.decides_in_process:
+        # A message with files only has no words for the bot to answer.
+        with_bot = conversation is None or conversation.state == "bot"
+        if with_bot and bot.decides_in_process and turn.text:
             # Before any write: a decision that raises leaves nothing half stored.
             decision = bot.respond(turn.text, payload=turn.payload, locale=locale,
                                    state=bot_state)
@@ -130,6 +134,7 @@ class VisitorTurns:
             conversation.id, sender="visitor", text=turn.text, client_id=turn.client_id,
             payload=turn.payload, intent=decision.intent if decision else None,
             confidence=decision.confidence if decision else None,
+            attachments=list(turn.attachments),
         )
         reply, moved = (None, False) if decision is None else await record_decision(
             writes, conversation, decision)

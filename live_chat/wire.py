@@ -52,11 +52,20 @@ class Payload(BaseModel):
         return data
 
 
+class AttachmentRef(Payload):
+    """A file sent with a message: its ``id`` from ``POST /api/attachments`` (the
+    name, type and size a client may repeat are ignored: the record's are shown)."""
+
+    id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
 class VisitorMessageIn(Payload):
     client_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
-    # The length rule (too_long) is the gateway's, checked after parsing.
+    # The length rule (too_long) is the gateway's, checked after parsing;
+    # the text may be empty when the message carries attachments.
     text: str
     payload: str | None = Field(default=None, max_length=200)
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=10)
 
 
 class LeaveMessageIn(Payload):
@@ -155,6 +164,7 @@ class ConversationRef(Payload):
 class AgentMessageIn(ConversationRef):
     client_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
     text: str
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=10)
 
 
 class NoteIn(ConversationRef):
@@ -227,13 +237,15 @@ def storable(text: str) -> bool:
     return True
 
 
-def checked_text(raw: str, max_text: int, redact: Callable[[str], str] | None = None) -> str:
+def checked_text(raw: str, max_text: int, redact: Callable[[str], str] | None = None, *,
+                 may_be_empty: bool = False) -> str:
     """The text to store: at most ``max_text`` characters as sent, not blank once
-    stripped, with what must not be stored masked by ``redact``."""
+    stripped (unless ``may_be_empty``: a message that carries files), with what
+    must not be stored masked by ``redact``."""
     if len(raw) > max_text:
         raise TooLong(f"a message may have at most {max_text} characters")
     text = raw.strip()
-    if not text:
+    if not text and not may_be_empty:
         raise InvalidPayload("text: must not be empty")
     return text if redact is None else redact(text)
 
@@ -254,6 +266,7 @@ def message_out(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
         "text": message.text,
         "quick_replies": list(message.quick_replies or []),
         "client_id": message.client_id,
+        "attachments": list(message.attachments or []),
         "ts": message.created_at.isoformat(),
     }
     if for_agent:

@@ -134,7 +134,38 @@ class Message(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     # Filled on bot messages: what the bot did (answer, clarify, fallback, escalate).
     action: Mapped[str | None] = mapped_column(String(16))
+    # The files sent with it, as clients see them: [{id, name, type, size}]
+    # (the rows of ``attachments`` say where they are kept and who may read them).
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Attachment(Base):
+    """A file a visitor or an agent uploaded: an image or a PDF, kept in a blob store.
+
+    ``visitor_id`` is the visitor whose conversation it belongs to (also for an
+    agent's upload), so forgetting a visitor finds every file of theirs.
+    ``conversation_id`` is set when an agent uploads into a chat, and for a
+    visitor's upload when it is sent; ``message_id`` when it is sent.
+    ``type`` is the content type sniffed from the bytes, never the client's.
+    """
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    visitor_id: Mapped[str] = mapped_column(String(32), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"),
+                                                        index=True)
+    message_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # "visitor" or "agent", and the visitor's or agent's id.
+    uploader: Mapped[str] = mapped_column(String(16))
+    uploader_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ConversationEvent(Base):

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from live_chat.lifecycle import enter_state
 from live_chat.store.models import (
     OPEN_STATES,
+    Attachment,
     Conversation,
     ConversationEvent,
     Message,
@@ -41,6 +42,7 @@ _conversations = Conversation.__table__
 _messages = Message.__table__
 _events = ConversationEvent.__table__
 _visitors = Visitor.__table__
+_attachments = Attachment.__table__
 
 # What a turn may change on a conversation it does not move, and what a move changes too.
 _BUMPED = ("last_seq", "bot_state", "updated_at")
@@ -62,6 +64,12 @@ _UPDATE_MOVED = _update(_MOVED)
 _UPDATE_LOCALE = _update(("locale",))
 _UPDATE_VISITOR_LOCALE = (update(_visitors).where(_visitors.c.id == bindparam("_id"))
                           .values(locale=bindparam("locale")))
+# A file is bound to the first message that sends it, and only to that one.
+_BIND_ATTACHMENT = (update(_attachments)
+                    .where(_attachments.c.id == bindparam("_id"),
+                           _attachments.c.message_id.is_(None))
+                    .values(message_id=bindparam("message_id"),
+                            conversation_id=bindparam("conversation_id")))
 
 
 async def stored_by_client_id(
@@ -134,6 +142,7 @@ class TurnWrites:
         self._new: list[Conversation] = []
         self._messages: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
+        self._bound: list[dict[str, Any]] = []
         self._bumped: set[str] = set()
         self._moved: set[str] = set()
         self._relocaled: set[str] = set()
@@ -158,7 +167,10 @@ class TurnWrites:
                           quick_replies: list[dict[str, str]] | None = None,
                           intent: str | None = None,
                           confidence: float | None = None,
-                          action: str | None = None) -> Message:
+                          action: str | None = None,
+                          attachments: list[dict[str, Any]] | None = None) -> Message:
+        """``attachments``: the files it carries, as clients see them ({id, name, type,
+        size}); each is bound to this message."""
         conversation = self._open[conversation_id]
         now = utcnow()
         conversation.last_seq += 1
@@ -169,8 +181,10 @@ class TurnWrites:
                "text": text,
                "payload": payload, "quick_replies": quick_replies or [],
                "client_id": client_id, "intent": intent, "confidence": confidence,
-               "action": action, "created_at": now}
+               "action": action, "attachments": attachments or [], "created_at": now}
         self._messages.append(row)
+        self._bound += [{"_id": a["id"], "message_id": row["id"],
+                         "conversation_id": conversation_id} for a in attachments or ()]
         return Message(**row)
 
     async def add_event(self, conversation_id: str, type_: str, *, from_state: str | None = None,
@@ -218,6 +232,8 @@ class TurnWrites:
             await conn.execute(_UPDATE_VISITOR_LOCALE, [
                 {"_id": visitor_id, "locale": locale}
                 for visitor_id, locale in self._visitor_locales.items()])
+        if self._bound:
+            await conn.execute(_BIND_ATTACHMENT, self._bound)
 
 
 def _columns(conversation: Conversation, names: tuple[str, ...] | None = None) -> dict[str, Any]:
