@@ -24,6 +24,11 @@ export function useCsrf(value: string): void {
   csrf = value;
 }
 
+/** The CSRF value, for calls made outside :func:`request` (uploads). */
+export function csrfToken(): string {
+  return csrf;
+}
+
 export async function request<T extends object>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";

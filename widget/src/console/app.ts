@@ -9,7 +9,8 @@
 
 import type { Locale } from "../shared/i18n";
 import { h } from "../shared/dom";
-import { api, useCsrf } from "./api";
+import { upload } from "../shared/attachments";
+import { api, csrfToken, useCsrf } from "./api";
 import type { Chat } from "./chat";
 import { ChatView, tabLabel, visitorLabel } from "./chat-view";
 import { Desk, type DeskConnection } from "./desk";
@@ -187,6 +188,8 @@ export class ConsoleApp {
   private onAdded(chat: Chat, announce: boolean): void {
     const view = new ChatView(chat, this.t, this.locale, this.agent.id, {
       reply: (text) => this.desk.send(chat, text),
+      upload: (file, progress) => upload("", { csrf: csrfToken() }, file, progress, { conversation_id: chat.id }),
+      sendFile: (a) => this.desk.send(chat, "", [a]),
       note: (text) => this.desk.note(chat, text),
       typing: (on) => this.desk.setTyping(chat, on),
       canned: () => this.canned,

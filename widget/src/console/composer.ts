@@ -6,6 +6,8 @@
 // Notes are a separate mode with their own colour and button text, so an
 // agent cannot mistake one for a reply.
 
+import { AttachButton } from "../shared/attach-button";
+import type { Attachment, UploadResult } from "../shared/attachments";
 import { h } from "../shared/dom";
 import { fillPlaceholders, type PlaceholderValues, rankCanned, slashQuery } from "./canned";
 import { type ConsoleStrings, errorText } from "./i18n";
@@ -16,6 +18,9 @@ const MAX_SUGGESTIONS = 8;
 
 export interface ComposerHooks {
   reply(text: string): void;
+  /** Uploads a file into this chat; `sendFile` then sends it as a reply. */
+  upload(file: File, onProgress: (fraction: number) => void): Promise<UploadResult>;
+  sendFile(file: Attachment): void;
   note(text: string): Promise<{ ok: boolean; error?: string; message?: string }>;
   typing(on: boolean): void;
   canned(): readonly Canned[];
@@ -55,13 +60,15 @@ export class Composer {
       "aria-controls": `${idPrefix}-canned`,
     });
     this.send = h("button", { type: "submit", class: "send" }, t.send);
+    const attach = new AttachButton(t, document.documentElement.lang || "en", hooks.upload, hooks.sendFile);
     this.error = h("div", { class: "error", role: "alert", hidden: true });
     this.element = h(
       "form",
       { class: "composer" },
       this.suggest,
       h("div", { class: "modes", role: "group" }, this.replyBtn, this.noteBtn, cannedBtn),
-      h("div", { class: "row" }, this.input, this.send),
+      h("div", { class: "row" }, attach.input, attach.button, this.input, this.send),
+      attach.status,
       this.error,
     );
 

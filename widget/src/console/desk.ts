@@ -8,6 +8,7 @@
 // lost ack is stored once and a reload does not lose a reply being sent.
 
 import { io, type Socket } from "socket.io-client";
+import type { Attachment } from "../shared/attachments";
 import {
   type Ack,
   type AckError,
@@ -269,11 +270,11 @@ export class Desk {
 
   // ---- agent actions ------------------------------------------------------
 
-  send(chat: Chat, text: string): void {
+  send(chat: Chat, text: string, attachments?: Attachment[]): void {
     const clean = text.replace(/\s+$/u, "");
-    if (!clean.trim()) return;
+    if (!clean.trim() && !attachments?.length) return;
     this.setTyping(chat, false);
-    chat.outbox.add(clean);
+    chat.outbox.add(clean, undefined, attachments);
     chat.markSeen();
     this.listener.updated(chat);
     void this.pump(chat);
@@ -366,6 +367,7 @@ export class Desk {
           conversation_id: chat.id,
           client_id: next.client_id,
           text: next.text,
+          ...(next.attachments?.length ? { attachments: next.attachments.map((a) => ({ id: a.id })) } : {}),
         });
         if (ack.ok) {
           chat.outbox.remove(next.client_id);

@@ -120,6 +120,15 @@ button { cursor: pointer; }
 .composer .modes button[aria-pressed="true"] { background: #24443b; color: #fff; border-color: #24443b; }
 .composer .modes .note-mode[aria-pressed="true"] { background: #b7791f; border-color: #b7791f; }
 .composer .row { display: flex; gap: 6px; }
+.composer .attach { flex: none; width: 38px; border: 1px solid #c5d0cc; background: #fff; border-radius: 8px; display: flex; align-items: center; justify-content: center; cursor: pointer; color: #3d4f49; }
+.composer .attach svg { width: 18px; height: 18px; fill: currentColor; }
+.composer .attach[aria-busy] { opacity: .5; }
+.composer .upload-status { font-size: 12px; color: #4a5a55; margin-top: 4px; }
+.composer .upload-status.failed { color: #b3261e; }
+.msg-files { display: flex; flex-direction: column; gap: 4px; }
+.file-image img { display: block; max-width: min(260px, 100%); max-height: 260px; border-radius: 8px; border: 1px solid #dfe6e3; }
+.file-image img:not([src]) { width: 120px; height: 90px; background: #f1f4f5; }
+.file-doc { display: inline-block; padding: 6px 10px; border-radius: 8px; border: 1px solid #c5d0cc; background: #fff; overflow-wrap: anywhere; }
 .composer textarea { flex: 1; resize: none; min-height: 38px; max-height: 140px; padding: 7px 9px; border: 1px solid #b8c4c0; border-radius: 8px; }
 .composer.note-mode textarea { background: #fff8db; border: 1px dashed #d4a72c; }
 .composer .send { border: 0; border-radius: 8px; padding: 0 14px; background: #2f6f5e; color: #fff; font-weight: 600; }

@@ -8,12 +8,17 @@
 // message the bot should have answered can be flagged for the admins' inbox.
 
 import { h } from "../shared/dom";
+import { fileLink, renderFiles } from "../shared/attachments";
 import { formatTime, renderText } from "../shared/render";
 import type { Entry } from "../shared/transcript";
 import type { Chat } from "./chat";
 import { type ConsoleStrings, errorText } from "./i18n";
 import type { AgentMessage, Note } from "./types";
 import { flagMessage } from "./admin/api";
+import { csrfToken } from "./api";
+
+/** A signed link to a file, for this console (same origin, the session cookie). */
+const consoleLink = (id: string) => fileLink("", { csrf: csrfToken() }, id);
 
 /** Below this the bot was guessing: the chip says so with a warmer colour. */
 const LOW_CONFIDENCE = 0.5;
@@ -117,7 +122,8 @@ export class TranscriptView {
       "div",
       { class: `msg msg-${m.sender}`, "data-sender": m.sender, "data-seq": String(m.seq) },
       h("div", { class: "msg-author" }, this.author(m)),
-      bubble,
+      m.text || !m.attachments?.length ? bubble : null,
+      m.attachments?.length ? renderFiles(document, m.attachments, consoleLink, this.locale) : null,
       meta,
     );
   }
@@ -149,11 +155,13 @@ export class TranscriptView {
   private pending(e: Extract<Entry, { kind: "pending" }>, code: string | undefined): HTMLElement {
     const bubble = h("div", { class: "msg-bubble" });
     bubble.append(renderText(document, e.pending.text));
+    const files = e.pending.attachments?.length ? renderFiles(document, e.pending.attachments, consoleLink, this.locale) : null;
     const status = e.failed !== undefined ? this.t.notSent + errorText(this.t, { error: code, message: e.failed }) : this.t.sending;
     return h(
       "div",
       { class: `msg msg-agent pending${e.failed !== undefined ? " failed" : ""}`, "data-sender": "agent" },
       bubble,
+      files,
       h("div", { class: "msg-meta" }, status),
     );
   }

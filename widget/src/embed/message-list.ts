@@ -30,6 +30,8 @@ export class MessageList {
     private readonly t: Strings,
     private readonly locale: string,
     private readonly greeting: string | null,
+    /** The signed URL of a file of the conversation (see shared/attachments.ts). */
+    private readonly link?: (id: string) => Promise<string | null>,
   ) {
     element.addEventListener("scroll", () => this.onScroll(), { passive: true });
     const follow = () => {
@@ -112,8 +114,14 @@ export class MessageList {
   private build(e: Entry): HTMLElement {
     const row =
       e.kind === "stored"
-        ? renderMessage(document, e.message, this.t, this.locale)
-        : renderMessage(document, { sender: "visitor", author: null, text: e.pending.text, ts: e.pending.created }, this.t, this.locale);
+        ? renderMessage(document, e.message, this.t, this.locale, this.link)
+        : renderMessage(
+            document,
+            { sender: "visitor", author: null, text: e.pending.text, ts: e.pending.created, attachments: e.pending.attachments },
+            this.t,
+            this.locale,
+            this.link,
+          );
     row.dataset.text = e.kind === "stored" ? e.message.text : e.pending.text;
     if (e.kind === "stored") row.dataset.seq = String(e.message.seq);
     return row;

@@ -70,6 +70,16 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflo
 .composer textarea:focus{border-color:var(--accent);outline:none}
 .send{width:38px;height:38px;border-radius:50%;border:0;background:var(--accent);color:#fff;flex:none;padding:0;display:flex;align-items:center;justify-content:center}
 .send svg{width:18px;height:18px;fill:currentColor}
+.attach{width:38px;height:38px;border-radius:50%;border:0;background:transparent;color:var(--muted);flex:none;padding:0;display:flex;align-items:center;justify-content:center;cursor:pointer}
+.attach svg{width:20px;height:20px;fill:currentColor}
+.attach[aria-busy]{opacity:.5}
+.upload-status{flex-basis:100%;font-size:12px;color:var(--muted)}
+.upload-status.failed{color:#b3261e}
+.msg-files{display:flex;flex-direction:column;gap:4px;max-width:100%}
+.msg-visitor .msg-files{align-items:flex-end}
+.file-image img{display:block;max-width:min(240px,100%);max-height:240px;border-radius:10px;border:1px solid var(--line);background:var(--bot)}
+.file-image img:not([src]){width:120px;height:90px}
+.file-doc{display:inline-block;padding:8px 12px;border-radius:14px;border:1px solid var(--line);background:#fff;color:var(--accent);overflow-wrap:anywhere}
 @media (max-width:480px){
 .root{bottom:12px;right:12px}.root.left{left:12px}
 .root.open .launcher{display:none}

@@ -7,6 +7,7 @@ import { h, icon } from "../shared/dom";
 import { strings, type Strings } from "../shared/i18n";
 import type { Conversation, Message, QuickReply, TypingEvent } from "../shared/protocol";
 import { authorLabel } from "../shared/render";
+import { AttachButton } from "../shared/attach-button";
 import { local, readJson, scopedKeys, session, type StorageKeys } from "../shared/storage";
 import type { WidgetConfig } from "./config";
 import { CsatCard } from "./csat";
@@ -44,6 +45,7 @@ export class Widget {
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly limit: TextLimit;
+  private readonly attach: AttachButton;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private remoteTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private csatFor: string | null = null;
@@ -69,7 +71,7 @@ export class Widget {
     this.alert = h("div", { class: "banner alert", role: "alert", hidden: true });
     this.banner = h("div", { class: "banner info state", role: "status", "aria-live": "polite", hidden: true });
     const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
-    this.list = new MessageList(log, t, config.locale, config.greeting);
+    this.list = new MessageList(log, t, config.locale, config.greeting, (id) => this.client.fileLink(id));
     this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
     this.quick = h("div", { class: "quick", role: "group", "aria-label": t.quickReplies });
     this.csat = new CsatCard(t, (score) => this.sendCsat(score));
@@ -80,7 +82,13 @@ export class Widget {
     this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, enterkeyhint: "send" });
     this.limit = new TextLimit(this.input, config.maxText, config.locale, "tsunagu-limit");
     const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
-    this.composer = h("form", { class: "composer" }, this.limit.element, this.input, send);
+    this.attach = new AttachButton(
+      t,
+      config.locale,
+      (file, progress) => this.client.uploadFile(file, progress),
+      (a) => this.client.send("", undefined, [a]),
+    );
+    this.composer = h("form", { class: "composer" }, this.limit.element, this.attach.status, this.attach.input, this.attach.button, this.input, send);
     this.panel = h(
       "section",
       { class: "panel", id: "tsunagu-panel", role: "dialog", "aria-label": title, hidden: true },

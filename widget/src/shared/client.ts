@@ -11,6 +11,7 @@
 //    missed while away comes from the store, not from best-effort delivery.
 
 import { io, type Socket } from "socket.io-client";
+import { type Attachment, fileLink, upload, type UploadResult } from "./attachments";
 import { newClientId, Outbox, type PendingMessage } from "./outbox";
 import {
   type Ack,
@@ -152,15 +153,33 @@ export class ChatClient {
 
   // ---- visitor actions -------------------------------------------------
 
-  /** Queues a message; it is delivered whenever the connection allows. */
-  send(text: string, payload?: string): PendingMessage | null {
+  /** Queues a message (files already uploaded may go with it); it is delivered whenever the connection allows. */
+  send(text: string, payload?: string, attachments?: Attachment[]): PendingMessage | null {
     const clean = text.replace(/\s+$/u, "");
-    if (!clean.trim()) return null;
+    if (!clean.trim() && !attachments?.length) return null;
     this.setTyping(false);
-    const item = this.outbox.add(clean, payload);
+    const item = this.outbox.add(clean, payload, attachments);
     this.opts.listener.changed();
     void this.pump();
     return item;
+  }
+
+  /** Uploads a file with this visitor's token (it is sent by a message afterwards). */
+  uploadFile(file: File, onProgress: (fraction: number) => void): Promise<UploadResult> {
+    const token = this.opts.store.get(this.opts.keys.token);
+    if (!token) return Promise.resolve({ ok: false, error: "unavailable", message: "not connected yet" });
+    return upload(this.apiBase(), { token }, file, onProgress);
+  }
+
+  /** A signed URL to a file of this visitor's conversation. */
+  fileLink(id: string): Promise<string | null> {
+    const token = this.opts.store.get(this.opts.keys.token);
+    return token ? fileLink(this.apiBase(), { token }, id) : Promise.resolve(null);
+  }
+
+  /** The gateway's HTTP base: its origin and the path prefix Socket.IO sits under. */
+  private apiBase(): string {
+    return this.opts.origin + this.opts.path.replace(/\/?socket\.io\/$/, "");
   }
 
   async requestHuman(): Promise<Ack<{ conversation: Conversation }>> {
@@ -323,6 +342,7 @@ export class ChatClient {
         if (!next) break;
         const body: OutgoingMessage = { client_id: next.client_id, text: next.text };
         if (next.payload !== undefined) body.payload = next.payload;
+        if (next.attachments?.length) body.attachments = next.attachments.map((a) => ({ id: a.id }));
         const ack = await this.call<{ message: Message }>("message", body);
         if (ack.ok) {
           this.outbox.remove(next.client_id);

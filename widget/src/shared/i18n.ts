@@ -43,6 +43,11 @@ const en = {
   offlineSent: "Thank you — we received your message.",
   errorPrefix: "Could not send: ",
   refused: "That did not work: ",
+  attach: "Attach an image or PDF",
+  uploading: (name: string, pct: number) => `Sending ${name}… ${pct}%`,
+  fileTooLarge: (max: string) => `This file is too large (up to ${max}).`,
+  fileWrongType: "Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
+  fileFailed: "The file could not be sent. Please try again.",
 };
 
 export type Strings = typeof en;
@@ -87,6 +92,11 @@ const ja: Strings = {
   offlineSent: "ありがとうございます。メッセージを受け付けました。",
   errorPrefix: "送信できませんでした: ",
   refused: "処理できませんでした: ",
+  attach: "画像または PDF を添付",
+  uploading: (name, pct) => `${name} を送信中… ${pct}%`,
+  fileTooLarge: (max) => `ファイルが大きすぎます（${max} まで）。`,
+  fileWrongType: "送信できるのは画像（PNG・JPEG・GIF・WebP）と PDF だけです。",
+  fileFailed: "ファイルを送信できませんでした。もう一度お試しください。",
 };
 
 const tables: Record<Locale, Strings> = { ja, en };

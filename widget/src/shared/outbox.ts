@@ -4,12 +4,15 @@
 // client_id is fixed at creation, so resending after an unknown outcome is
 // safe (the gateway stores a client_id once and returns the first result).
 
+import type { Attachment } from "./attachments";
 import { type KeyValueStore, readJson } from "./storage";
 
 export interface PendingMessage {
   client_id: string;
   text: string;
   payload?: string;
+  /** Files already uploaded, sent with the text (which may then be empty). */
+  attachments?: Attachment[];
   /** ms since epoch; orders pending messages and shows their time. */
   created: number;
 }
@@ -47,9 +50,10 @@ export class Outbox {
     return Array.isArray(items) ? items.filter(isPending) : [];
   }
 
-  add(text: string, payload?: string): PendingMessage {
+  add(text: string, payload?: string, attachments?: Attachment[]): PendingMessage {
     const item: PendingMessage = { client_id: newClientId(), text, created: Date.now() };
     if (payload !== undefined) item.payload = payload;
+    if (attachments?.length) item.attachments = attachments;
     // Written before any network call: this is the "never lose" guarantee.
     this.save([...this.list(), item]);
     return item;

@@ -2,6 +2,8 @@
 // by the protocol; fields the gateway may add later are optional here so the
 // client keeps working when they appear.
 
+import type { Attachment } from "./attachments";
+
 export type Sender = "visitor" | "bot" | "agent" | "system";
 
 export interface Author {
@@ -23,6 +25,8 @@ export interface Message {
   text: string;
   quick_replies?: QuickReply[] | null;
   client_id: string | null;
+  /** Files sent with it (images, PDFs); absent from older gateways. */
+  attachments?: Attachment[];
   ts: string;
 }
 
@@ -82,6 +86,7 @@ export interface OutgoingMessage {
   client_id: string;
   text: string;
   payload?: string;
+  attachments?: { id: string }[];
 }
 
 /** The leave-a-message form (`leave_message`), when nobody can answer now. */

@@ -3,6 +3,7 @@
 // http(s) URLs, built with DOM calls, so `<script>` or `onerror=` in a
 // message is shown literally and never runs. innerHTML is never used here.
 
+import { type Attachment, renderFiles } from "./attachments";
 import type { Strings } from "./i18n";
 import type { Message } from "./protocol";
 
@@ -81,13 +82,15 @@ export function formatTime(iso: string | number, locale: string): string {
 
 /**
  * One message row. `state` marks visitor messages that are still in the
- * outbox or that the gateway refused.
+ * outbox or that the gateway refused. `link` resolves the signed URL of each
+ * of its files (images inline, PDFs as links).
  */
 export function renderMessage(
   doc: Document,
-  m: Pick<Message, "sender" | "author" | "text"> & { ts: string | number },
+  m: Pick<Message, "sender" | "author" | "text"> & { ts: string | number; attachments?: Attachment[] },
   t: Strings,
   locale: string,
+  link?: (id: string) => Promise<string | null>,
 ): HTMLElement {
   const row = doc.createElement("div");
   row.className = `msg msg-${m.sender}`;
@@ -101,10 +104,13 @@ export function renderMessage(
     who.textContent = m.sender === "visitor" ? `${label}:` : label;
     row.append(who);
   }
-  const bubble = doc.createElement("div");
-  bubble.className = "msg-bubble";
-  bubble.append(renderText(doc, m.text));
-  row.append(bubble);
+  if (m.text || !m.attachments?.length) {
+    const bubble = doc.createElement("div");
+    bubble.className = "msg-bubble";
+    bubble.append(renderText(doc, m.text));
+    row.append(bubble);
+  }
+  if (m.attachments?.length && link) row.append(renderFiles(doc, m.attachments, link, locale));
   const meta = doc.createElement("div");
   meta.className = "msg-meta";
   meta.textContent = formatTime(m.ts, locale);
