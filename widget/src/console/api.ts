@@ -3,7 +3,7 @@
 // gateway gave at login or in GET /api/auth/session, which another site's
 // page cannot read. Errors come back as the gateway's {error, message}.
 
-import type { AgentInfo, AgentRow, Canned, Overview } from "./types";
+import type { AgentInfo, AgentRow, Canned, ConversationRecord, ConversationSummary, InboxQuery, Overview, VisitorProfile } from "./types";
 
 /** `data` is the whole error body: some refusals carry more (a gate report, import problems). */
 export type ApiFailure = { ok: false; status: number; error: string; message: string; data?: Record<string, unknown> | null };
@@ -68,4 +68,15 @@ export const api = {
   cannedUpdate: (id: number, body: CannedDraft) => request<{ canned: Canned }>("PUT", `/api/canned/${id}`, body),
   cannedDelete: (id: number) => request<object>("DELETE", `/api/canned/${id}`),
   overview: () => request<Overview>("GET", "/api/supervisor/overview"),
+  /** The inbox: one page of conversations, newest first. */
+  conversations: (query: InboxQuery, limit = 25) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v) params.set(k, v);
+    params.set("limit", String(limit));
+    return request<{ conversations: ConversationSummary[]; next_cursor: string | null }>("GET", `/api/conversations?${params.toString()}`);
+  },
+  conversation: (id: string) => request<ConversationRecord>("GET", `/api/conversations/${encodeURIComponent(id)}`),
+  addTag: (id: string, tag: string) => request<{ tags: string[] }>("POST", `/api/conversations/${encodeURIComponent(id)}/tags`, { tag }),
+  removeTag: (id: string, tag: string) => request<{ tags: string[] }>("DELETE", `/api/conversations/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`),
+  visitor: (id: string) => request<VisitorProfile>("GET", `/api/visitors/${encodeURIComponent(id)}`),
 };

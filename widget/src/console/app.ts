@@ -1,7 +1,8 @@
 // The console page: top bar (who, load, presence, language, sign out),
 // the chats side by side (tabs with unread counts above them; on a narrow
-// screen only the chosen one shows), the supervisor panel for supervisors
-// and admins, the Reports page (in place of the chats) for supervisors and
+// screen only the chosen one shows), the Inbox (every conversation the agent
+// may read, searched, in place of the chats), the supervisor panel for
+// supervisors and admins (live chats to watch, whisper to, take over), the Reports page (in place of the chats) for supervisors and
 // admins, the Admin section (in place of the chats too) for admins, and the
 // keyboard shortcuts. A new chat is announced (title,
 // chime, screen-reader status) and highlighted, but focus stays wherever
@@ -20,6 +21,7 @@ import { CannedAdmin } from "./canned-admin";
 import { SupervisorPanel } from "./supervisor";
 import { AdminSection } from "./admin/section";
 import { ReportsSection } from "./reports/section";
+import { InboxSection } from "./inbox/section";
 import type { AgentInfo, AgentRow, Canned } from "./types";
 
 const CANNED_REFRESH_MS = 60_000;
@@ -54,6 +56,8 @@ export class ConsoleApp {
   private readonly adminToggle: HTMLButtonElement | null;
   private readonly reports: ReportsSection | null;
   private readonly reportsToggle: HTMLButtonElement | null;
+  private readonly inbox: InboxSection;
+  private readonly inboxToggle: HTMLButtonElement;
 
   constructor(
     root: HTMLElement,
@@ -82,6 +86,7 @@ export class ConsoleApp {
     const cannedToggle = agent.role === "admin" ? h("button", { type: "button", class: "canned-toggle", "aria-pressed": "false" }, t.manageCanned) : null;
     const reportsToggle = supervising ? h("button", { type: "button", class: "reports-toggle", "data-action": "reports", "aria-pressed": "false" }, t.reports.open) : null;
     const adminToggle = agent.role === "admin" ? h("button", { type: "button", class: "admin-toggle", "data-action": "admin", "aria-pressed": "false" }, t.admin.open) : null;
+    const inboxToggle = h("button", { type: "button", class: "inbox-toggle", "data-action": "inbox", "aria-pressed": "false" }, t.inbox.open);
     const signOut = h("button", { type: "button", class: "sign-out" }, t.signOut);
     this.net = h("div", { class: "net", role: "status", hidden: true }, t.connecting);
     this.alert = h("div", { class: "alert", role: "alert", hidden: true });
@@ -90,7 +95,18 @@ export class ConsoleApp {
     this.tabBar = h("div", { class: "tabs", role: "tablist", "aria-label": t.chats });
     this.empty = h("p", { class: "empty" }, t.noChats);
     this.grid = h("div", { class: "chats" }, this.empty);
-    this.supervisor = supervising ? new SupervisorPanel(t) : null;
+    this.supervisor = supervising
+      ? new SupervisorPanel(t, locale, agent.id, {
+          watch: (id) => this.desk.watch(id),
+          unwatch: (id) => this.desk.unwatch(id),
+          takeover: (id) => this.desk.takeover(id),
+          whisper: (chat, text) => this.desk.whisper(chat, text),
+          reassign: (id, agentId) => this.desk.reassign(id, agentId),
+          agents: () => this.transferTargets(),
+        })
+      : null;
+    this.inbox = new InboxSection(t, locale, agent.id, () => this.showInbox(false), () => this.allAgents());
+    this.inboxToggle = inboxToggle;
     this.cannedAdmin = cannedToggle ? new CannedAdmin(t, (list) => (this.canned = list)) : null;
     this.admin = adminToggle ? new AdminSection(t, locale, () => this.showAdmin(false)) : null;
     this.adminToggle = adminToggle;
@@ -104,6 +120,7 @@ export class ConsoleApp {
       h("main", { class: "desk" }, this.tabBar, this.grid, h("p", { class: "shortcuts" }, t.shortcuts)),
       this.admin?.element ?? null,
       this.reports?.element ?? null,
+      this.inbox.element,
       this.supervisor?.element ?? null,
       this.cannedAdmin?.element ?? null,
     );
@@ -111,7 +128,7 @@ export class ConsoleApp {
       h(
         "div",
         { class: "app", lang: locale },
-        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, reportsToggle, adminToggle, supToggle, cannedToggle, signOut),
+        h("div", { class: "topbar" }, h("h1", {}, t.appTitle), this.me, this.load, h("span", { class: "spacer" }), this.presence, lang, inboxToggle, reportsToggle, adminToggle, supToggle, cannedToggle, signOut),
         this.net,
         this.alert,
         this.notice,
@@ -128,6 +145,7 @@ export class ConsoleApp {
       connection: (s) => this.onConnection(s),
       ended: () => this.toLogin(),
       overview: (o) => this.supervisor?.push(o),
+      watched: (chat) => this.supervisor?.watchedChanged(chat),
     });
 
     this.presence.addEventListener("change", () => {
@@ -159,6 +177,7 @@ export class ConsoleApp {
     }
     adminToggle?.addEventListener("click", () => this.showAdmin(!this.admin?.isOpen));
     reportsToggle?.addEventListener("click", () => this.showReports(!this.reports?.isOpen));
+    inboxToggle.addEventListener("click", () => this.showInbox(!this.inbox.isOpen));
     signOut.addEventListener("click", () => void this.signOut());
     document.addEventListener("keydown", (e) => this.onShortcut(e));
     window.addEventListener("focus", () => this.renderTitle());
@@ -200,6 +219,7 @@ export class ConsoleApp {
       close: (resolution) => this.desk.close(chat, resolution),
       seen: () => this.seen(chat),
       history: (id) => this.desk.history(id),
+      profile: (visitorId) => this.openProfile(visitorId),
     });
     view.element.addEventListener("focusin", () => this.activate(chat.id));
     this.views.set(chat.id, view);
@@ -269,6 +289,7 @@ export class ConsoleApp {
   private showAdmin(on: boolean): void {
     if (!this.admin || !this.adminToggle) return;
     if (on && this.reports?.isOpen) this.showReports(false, false);
+    if (on && this.inbox.isOpen) this.showInbox(false, false);
     this.adminToggle.setAttribute("aria-pressed", String(on));
     this.body.classList.toggle("show-admin", on);
     if (on) this.admin.open();
@@ -282,6 +303,7 @@ export class ConsoleApp {
   private showReports(on: boolean, refocus = true): void {
     if (!this.reports || !this.reportsToggle) return;
     if (on && this.admin?.isOpen) this.showAdmin(false);
+    if (on && this.inbox.isOpen) this.showInbox(false, false);
     this.reportsToggle.setAttribute("aria-pressed", String(on));
     this.body.classList.toggle("show-reports", on);
     if (on) this.reports.open();
@@ -289,6 +311,32 @@ export class ConsoleApp {
       this.reports.close();
       if (refocus) this.reportsToggle.focus();
     }
+  }
+
+  /** The Inbox takes the place of the chats (or of Admin, Reports) the same way. */
+  private showInbox(on: boolean, refocus = true, focusTitle = true): void {
+    if (on && this.admin?.isOpen) this.showAdmin(false);
+    if (on && this.reports?.isOpen) this.showReports(false, false);
+    this.inboxToggle.setAttribute("aria-pressed", String(on));
+    this.body.classList.toggle("show-inbox", on);
+    if (on) this.inbox.open(focusTitle);
+    else {
+      this.inbox.close();
+      if (refocus) this.inboxToggle.focus();
+    }
+  }
+
+  /** A visitor's profile (from a chat's details): the Inbox with the profile in its reader. */
+  private openProfile(visitorId: string): void {
+    this.showInbox(true, false, false);
+    void this.inbox.reader.showVisitor(visitorId);
+    this.inbox.reader.element.focus();
+  }
+
+  /** Every agent, for the inbox's agent filter (the transfer list leaves this agent out). */
+  private async allAgents(): Promise<AgentRow[]> {
+    const r = await api.agents();
+    return r.ok ? r.agents : [];
   }
 
   /** From a report's intent to the Admin section's inbox (it has no per-intent filter). */
@@ -379,7 +427,7 @@ export class ConsoleApp {
   private onShortcut(e: KeyboardEvent): void {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
     // The chat shortcuts would move focus into chats hidden behind the Admin section.
-    if (this.admin?.isOpen || this.reports?.isOpen) return;
+    if (this.admin?.isOpen || this.reports?.isOpen || this.inbox.isOpen) return;
     // e.code, not e.key: Alt+N types "˜" on a Mac keyboard and a JIS layout differs.
     const ids = [...this.views.keys()];
     const at = this.active ? ids.indexOf(this.active) : -1;

@@ -11,6 +11,7 @@ import { formatTime, renderText } from "../shared/render";
 import type { Chat } from "./chat";
 import { Composer, type ComposerHooks } from "./composer";
 import { type ConsoleStrings, errorText } from "./i18n";
+import { TagEditor } from "./tags";
 import { TranscriptView } from "./transcript-view";
 import type { AgentRow, EarlierConversation } from "./types";
 
@@ -24,6 +25,8 @@ export interface ChatActions extends Omit<ComposerHooks, "locale" | "placeholder
   seen(): void;
   /** Messages of one of the visitor's earlier conversations. */
   history(conversationId: string): Promise<Ack<{ messages: Message[] }>>;
+  /** Opens the visitor's profile (the inbox's panel). */
+  profile?(visitorId: string): void;
 }
 
 /** An action's ack: on refusal, the code is what the agent is shown (translated). */
@@ -84,6 +87,7 @@ export class ChatView {
   private readonly context: HTMLElement;
   private readonly facts: HTMLElement;
   private readonly earlier: HTMLElement;
+  private readonly tagEditor: TagEditor;
   private readonly typing: HTMLElement;
   private readonly alert: HTMLElement;
   private readonly transferForm: HTMLFormElement;
@@ -108,6 +112,14 @@ export class ChatView {
     this.facts = h("span", { class: "visitor-facts" });
     this.earlier = h("div", { class: "earlier" });
     this.alert = h("div", { class: "error", role: "alert", hidden: true });
+    this.tagEditor = new TagEditor(t, chat.id, (tags) => {
+      chat.tags = tags;
+      this.render();
+    });
+    const profileBtn = actions.profile ? h("button", { type: "button", class: "profile", "data-action": "profile" }, t.inbox.profile) : null;
+    profileBtn?.addEventListener("click", () => {
+      if (chat.visitor) actions.profile?.(chat.visitor.id);
+    });
 
     const transferBtn = h("button", { type: "button", class: "transfer" }, t.transfer);
     this.transferSelect = h("select", { "aria-label": t.transferTo, name: "target" });
@@ -147,7 +159,7 @@ export class ChatView {
         "header",
         {},
         h("div", { class: "head-row" }, h("h2", { id: `${id}-title` }, this.title, this.count), tools),
-        h("details", { class: "visitor-details" }, h("summary", {}, h("span", { class: "label" }, t.visitorDetails), " ", this.facts), this.context),
+        h("details", { class: "visitor-details" }, h("summary", {}, h("span", { class: "label" }, t.visitorDetails), " ", this.facts), this.context, this.tagEditor.element, profileBtn),
         this.earlier,
         this.alert,
       ),
@@ -283,7 +295,9 @@ export class ChatView {
     rows.push([t.started, when(chat.conversation.created_at, locale)]);
     rows.push([t.waited, waitedText]);
     // The collapsed line: what tells this visitor apart at a glance.
-    this.facts.textContent = [v?.locale, shortPage(v?.page_url), waited === null ? null : t.waitedShort(waitedText)].filter(Boolean).join(" · ");
+    const tags = chat.tags.map((x) => `#${x}`).join(" ");
+    this.facts.textContent = [v?.locale, shortPage(v?.page_url), waited === null ? null : t.waitedShort(waitedText), tags].filter(Boolean).join(" · ");
+    this.tagEditor.set(chat.tags);
     const earlier = v?.earlier;
     if (!earlier) rows.push([t.earlier, t.earlierMissing]);
     else if (earlier.length === 0) rows.push([t.earlier, t.earlierNone]);

@@ -31,6 +31,8 @@ export class Chat {
   /** Replies the gateway refused for good, with its sentence and code (the code is what is shown, translated). */
   readonly failed = new Map<string, { item: PendingMessage; reason: string; code?: string }>();
   visitorTyping = false;
+  /** The conversation's tags (hello, assigned, `tags` events, the console's own changes). */
+  tags: string[] = [];
   /** Announced and not yet looked at: highlighted, counted in the page title. */
   fresh = false;
   pumping = false;

@@ -18,7 +18,7 @@ import {
   type Message,
 } from "../shared/protocol";
 import { Chat, heldBy } from "./chat";
-import type { AgentInfo, AgentTyping, Assigned, Hello, Note, Overview, Presence } from "./types";
+import type { AgentInfo, AgentTyping, Assigned, ConversationRecord, Hello, Note, Overview, Presence } from "./types";
 
 export type DeskConnection = "connecting" | "online" | "offline";
 
@@ -38,8 +38,10 @@ export interface DeskListener {
   connection(state: DeskConnection): void;
   /** The session is over (signed out here or elsewhere, or expired). */
   ended(): void;
-  /** Supervisors and admins: the overview the gateway pushed (queue, agents, today). */
+  /** Supervisors and admins: the overview the gateway pushed (queue, live chats, agents, today). */
   overview?(overview: Overview): void;
+  /** Something changed in a chat this console watches read-only (supervisors). */
+  watched?(chat: Chat): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -55,6 +57,8 @@ export class Desk {
   /** The signed-in agent; `hello` refreshes it (status, capacity) on every connect. */
   agent: AgentInfo;
   readonly chats = new Map<string, Chat>();
+  /** Chats a supervisor watches read-only (`watch`), by id; live like held ones. */
+  readonly watched = new Map<string, Chat>();
   private socket: Socket | null = null;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly typingSent = new Map<string, boolean>();
@@ -87,6 +91,7 @@ export class Desk {
     socket.on("conversation", (c: Conversation) => this.onConversation(c));
     socket.on("note", (n: Note) => this.onNote(n));
     socket.on("typing", (ev: AgentTyping) => this.onTyping(ev));
+    socket.on("tags", (ev: { conversation_id: string; tags: string[] }) => this.onTags(ev));
     socket.on("session_ended", () => this.end());
     // The gateway lost emits between its processes (Redis restarted): catch up.
     socket.on("resync", () => {
@@ -163,6 +168,7 @@ export class Desk {
       if (c.visitor) chat.visitor = c.visitor;
       chat.merge(c.messages ?? []);
       chat.addNotes(c.notes ?? []);
+      if (c.tags) chat.tags = c.tags;
       if (isNew) {
         chat.adoptAsSeen();
         this.chats.set(c.id, chat);
@@ -172,6 +178,8 @@ export class Desk {
     }
     for (const id of [...this.chats.keys()]) if (!held.has(id)) this.drop(id, null);
     this.listener.connection("online");
+    // A new socket watches nothing: ask again for what this console was watching.
+    for (const id of this.watched.keys()) void this.watch(id);
   }
 
   private onAssigned(a: Assigned): void {
@@ -185,6 +193,7 @@ export class Desk {
     // A transferred chat brings the notes its colleagues wrote: the new
     // holder must read them before answering, not after a reload.
     chat.addNotes(a.notes ?? []);
+    if (a.tags) chat.tags = a.tags;
     if (existing) {
       this.listener.updated(chat);
       return;
@@ -197,6 +206,11 @@ export class Desk {
   }
 
   private onMessage(m: Message): void {
+    const seen = m && this.watched.get(m.conversation_id);
+    if (seen && typeof m.seq === "number") {
+      seen.merge([m]);
+      this.listener.watched?.(seen);
+    }
     const chat = m && this.chats.get(m.conversation_id);
     if (!chat || typeof m.seq !== "number") return;
     const gap = m.seq > chat.transcript.lastSeq + 1;
@@ -207,6 +221,11 @@ export class Desk {
   }
 
   private onConversation(c: Conversation): void {
+    const seen = c && this.watched.get(c.id);
+    if (seen && !isOutdated(seen.conversation, c)) {
+      seen.conversation = c;
+      this.listener.watched?.(seen);
+    }
     const chat = c && this.chats.get(c.id);
     if (!chat) return;
     if (isOutdated(chat.conversation, c)) return; // overtaken on the way by a newer one
@@ -219,10 +238,29 @@ export class Desk {
   }
 
   private onNote(n: Note): void {
+    const seen = n && this.watched.get(n.conversation_id);
+    if (seen) {
+      seen.addNotes([n]);
+      this.listener.watched?.(seen);
+    }
     const chat = n && this.chats.get(n.conversation_id);
     if (!chat) return;
     chat.addNotes([n]);
     this.listener.updated(chat);
+  }
+
+  private onTags(ev: { conversation_id: string; tags: string[] }): void {
+    if (!ev || !Array.isArray(ev.tags)) return;
+    const seen = this.watched.get(ev.conversation_id);
+    if (seen) {
+      seen.tags = ev.tags;
+      this.listener.watched?.(seen);
+    }
+    const chat = this.chats.get(ev.conversation_id);
+    if (chat) {
+      chat.tags = ev.tags;
+      this.listener.updated(chat);
+    }
   }
 
   private onTyping(ev: AgentTyping): void {
@@ -313,6 +351,52 @@ export class Desk {
     } finally {
       this.lettingGo.delete(chat.id);
     }
+  }
+
+  /**
+   * Supervisors: follow any conversation read-only. The chat is kept in
+   * `watched` and updated live (`listener.watched`) until `unwatch`.
+   */
+  async watch(conversationId: string): Promise<Ack<{ chat: Chat }>> {
+    const ack = await this.call<ConversationRecord>("watch", { conversation_id: conversationId });
+    if (!ack.ok) return ack;
+    const chat = this.watched.get(conversationId) ?? new Chat(`watch:${this.agent.id}`, ack.conversation, ack.visitor);
+    chat.conversation = ack.conversation;
+    if (ack.visitor) chat.visitor = ack.visitor;
+    chat.merge(ack.messages ?? []);
+    chat.addNotes(ack.notes ?? []);
+    chat.tags = ack.tags ?? [];
+    this.watched.set(conversationId, chat);
+    this.listener.watched?.(chat);
+    return { ok: true, chat };
+  }
+
+  unwatch(conversationId: string): void {
+    const chat = this.watched.get(conversationId);
+    if (!chat) return;
+    this.watched.delete(conversationId);
+    chat.forget();
+    if (this.socket?.connected) this.socket.emit("unwatch", { conversation_id: conversationId });
+  }
+
+  /** Supervisors: become the holder of a chat an agent holds (it then arrives as `assigned`). */
+  async takeover(conversationId: string): Promise<Ack<{ conversation: Conversation }>> {
+    return this.call<{ conversation: Conversation }>("takeover", { conversation_id: conversationId });
+  }
+
+  /** A whisper: a note on a chat this console watches (the holder sees it, the visitor never). */
+  async whisper(chat: Chat, text: string): Promise<Ack<{ note: Note }>> {
+    const ack = await this.call<{ note: Note }>("note", { conversation_id: chat.id, text: text.trim() });
+    if (ack.ok && ack.note) {
+      chat.addNotes([ack.note]);
+      this.listener.watched?.(chat);
+    }
+    return ack;
+  }
+
+  /** Reassign a chat to a chosen agent (a supervisor's `transfer`). */
+  async reassign(conversationId: string, agentId: string): Promise<Ack<{ conversation: Conversation }>> {
+    return this.call<{ conversation: Conversation }>("transfer", { conversation_id: conversationId, to_agent_id: agentId });
   }
 
   async presence(status: Exclude<Presence, "offline">): Promise<Ack<{ status: string }>> {

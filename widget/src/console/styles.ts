@@ -247,6 +247,43 @@ button { cursor: pointer; }
 .import-export a { color: #1d5a8a; }
 
 /* narrow screens: one chat at a time, chosen with the tabs */
+/* inbox */
+.body.show-inbox .desk { display: none; }
+.inbox .inbox-filters .field input, .inbox .inbox-filters .field select { min-width: 0; width: 150px; }
+.inbox-grid { display: grid; grid-template-columns: minmax(320px, 2fr) 3fr; gap: 14px; align-items: start; }
+.inbox-results { list-style: none; margin: 0; padding: 0; display: grid; gap: 4px; }
+.inbox-row { display: grid; grid-template-columns: 1fr auto auto; gap: 2px 8px; width: 100%; text-align: left; padding: 6px 8px !important; }
+.inbox-row[aria-current="true"] { border-color: #2f6f5e !important; box-shadow: 0 0 0 1px #2f6f5e; }
+.inbox-row .who { font-weight: 600; }
+.inbox-row .state, .inbox-row .when, .inbox-row .agent { font-size: 12px; color: #3d4f49; }
+.inbox-row .first { grid-column: 1 / -1; font-size: 13px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.inbox-row .chips { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 4px; font-size: 11px; }
+.inbox-row .chips .intent { background: #e7efed; border-radius: 8px; padding: 0 6px; }
+.inbox-row .chips .tag { background: #fdf0d5; border-radius: 8px; padding: 0 6px; color: #5b4300; }
+.inbox-reader { border: 1px solid #cfd8d5; border-radius: 8px; padding: 8px 10px; background: #fff; min-height: 200px; }
+.inbox-reader .log { max-height: 60vh; overflow-y: auto; }
+.inbox-reader .reader-head h3 { margin: 0 0 2px; }
+.inbox-reader .link { border: 0 !important; background: none !important; color: #1d5a4a; text-decoration: underline; padding: 2px 0 !important; text-align: left; }
+.profile-conversations { padding-left: 18px; }
+.tags { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; margin: 4px 0; font-size: 12px; }
+.tag-list { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; margin: 0; padding: 0; }
+.tag-list .tag { background: #fdf0d5; color: #5b4300; border-radius: 10px; padding: 0 2px 0 8px; display: inline-flex; align-items: center; gap: 2px; }
+.tag-list .tag .tag-remove { border: 0; background: none; color: #5b4300; cursor: pointer; font-size: 14px; line-height: 1; padding: 0 4px; }
+.tag-form { display: inline-flex; gap: 4px; }
+.tag-form input { width: 90px; font-size: 12px; }
+.tag-error { color: #8c2a1f; }
+/* supervisor live chats */
+.supervisor:has(.watch) { width: 460px; }
+.supervisor .live td .watch-btn { font-size: 12px; padding: 1px 6px; }
+.supervisor tr[data-state="queued"] td:nth-child(3) { color: #8c2a1f; font-weight: 600; }
+.watch { border: 1px solid #cfd8d5; border-radius: 8px; padding: 6px 8px; margin-top: 8px; }
+.watch-head { display: flex; align-items: center; gap: 8px; }
+.watch-head h3 { flex: 1; margin: 0 !important; }
+.watch .log { max-height: 300px; overflow-y: auto; }
+.watch .whisper { display: flex; gap: 6px; margin-top: 6px; }
+.watch .whisper textarea { flex: 1; resize: vertical; }
+.watch-actions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; align-items: center; }
+.watch .error.ok { color: #1d5a4a; }
 @media (max-width: 899px) {
   .chats { grid-template-columns: 1fr; }
   .chat:not(.active) { display: none; }

@@ -1,13 +1,30 @@
-// The supervisor's panel: who is waiting and for how long, each agent's
-// status and load, and today's figures. The gateway pushes the overview on
+// The supervisor's panel: today's figures (CSAT among them), the live chats
+// (waiting or with an agent: state, wait, agent, intent) each with a Watch
+// button that opens it read-only below (whisper, take over, reassign: see
+// watch-view.ts), who is waiting and for how long, each agent's status and
+// load. The gateway pushes the overview on
 // the /agent socket when something changes (`overview`); the panel reads
 // GET /api/supervisor/overview once when opened and then only as a slow
 // safety net. Between updates the waits tick locally.
 
 import { h } from "../shared/dom";
+import type { Ack } from "../shared/protocol";
 import { api } from "./api";
+import type { Chat } from "./chat";
 import { type ConsoleStrings, errorText } from "./i18n";
-import type { Overview } from "./types";
+import { visitorName } from "./inbox/format";
+import type { AgentRow, LiveChat, Overview } from "./types";
+import { WatchView } from "./watch-view";
+
+/** What the panel asks of the agent socket (the Desk) to watch and act on live chats. */
+export interface Watcher {
+  watch(id: string): Promise<Ack<{ chat: Chat }>>;
+  unwatch(id: string): void;
+  takeover(id: string): Promise<Ack<object>>;
+  whisper(chat: Chat, text: string): Promise<Ack<object>>;
+  reassign(id: string, agentId: string): Promise<Ack<object>>;
+  agents(): Promise<AgentRow[]>;
+}
 
 // Pushes carry the changes; this only covers a push lost while reconnecting.
 const POLL_MS = 30_000;
@@ -15,6 +32,9 @@ const POLL_MS = 30_000;
 export class SupervisorPanel {
   readonly element: HTMLElement;
   private readonly queue: HTMLElement;
+  private readonly live: HTMLElement;
+  private readonly watchSlot: HTMLElement;
+  private watchView: WatchView | null = null;
   private readonly agents: HTMLElement;
   private readonly today: HTMLElement;
   private readonly error: HTMLElement;
@@ -24,8 +44,15 @@ export class SupervisorPanel {
   /** When the shown overview was fetched (ms epoch), for the ticking waits. */
   private fetchedAt = 0;
 
-  constructor(private readonly t: ConsoleStrings) {
+  constructor(
+    private readonly t: ConsoleStrings,
+    private readonly locale: string,
+    private readonly myId: string,
+    private readonly watcher: Watcher,
+  ) {
     this.queue = h("div", { class: "queue" });
+    this.live = h("div", { class: "live" });
+    this.watchSlot = h("div", { class: "watch-slot" });
     this.agents = h("div", { class: "agents" });
     this.today = h("dl", { class: "figures today" });
     this.error = h("p", { class: "error", role: "alert", hidden: true });
@@ -36,6 +63,9 @@ export class SupervisorPanel {
       this.error,
       h("h3", {}, t.today),
       this.today,
+      h("h3", {}, t.live.title),
+      this.live,
+      this.watchSlot,
       h("h3", {}, t.queue),
       this.queue,
       h("h3", {}, t.agents),
@@ -69,10 +99,44 @@ export class SupervisorPanel {
     this.render(o);
   }
 
+  /** A watched chat changed (a message, a note, its state): redraw it if it is the one shown. */
+  watchedChanged(chat: Chat): void {
+    if (this.watchView?.chat.id === chat.id) this.watchView.render();
+  }
+
+  private async openWatch(id: string): Promise<void> {
+    if (this.watchView?.chat.id === id) return;
+    this.closeWatch();
+    const ack = await this.watcher.watch(id);
+    if (!ack.ok) {
+      this.error.hidden = false;
+      this.error.textContent = this.t.refused + errorText(this.t, ack);
+      return;
+    }
+    const chat = ack.chat;
+    const w = this.watcher;
+    this.watchView = new WatchView(chat, this.t, this.locale, this.myId, {
+      whisper: (text) => w.whisper(chat, text),
+      takeover: () => w.takeover(chat.id),
+      reassign: (agentId) => w.reassign(chat.id, agentId),
+      agents: () => w.agents(),
+      stop: () => this.closeWatch(),
+    });
+    this.watchSlot.replaceChildren(this.watchView.element);
+    this.watchView.render();
+  }
+
+  private closeWatch(): void {
+    if (!this.watchView) return;
+    this.watcher.unwatch(this.watchView.chat.id);
+    this.watchView = null;
+    this.watchSlot.replaceChildren();
+  }
+
   /** Waits grow between updates without asking the gateway every second. */
   private tick(): void {
     const extra = (Date.now() - this.fetchedAt) / 1000;
-    for (const cell of this.queue.querySelectorAll<HTMLElement>("td[data-wait]")) {
+    for (const cell of this.element.querySelectorAll<HTMLElement>("td[data-wait][data-ticking]")) {
       cell.textContent = this.t.seconds(Number(cell.dataset.wait) + extra);
     }
   }
@@ -102,6 +166,9 @@ export class SupervisorPanel {
       ["bot_frt_p50_s", t.medianBot, secs(o.today.bot_frt_p50_s)],
       ["human_frt_p50_s", t.medianHuman, secs(o.today.human_frt_p50_s)],
       ["abandoned", t.abandoned, String(o.today.abandoned)],
+      ["csat_mean", t.live.csatMean, o.today.csat_mean === null || o.today.csat_mean === undefined ? "—" : o.today.csat_mean.toFixed(2)],
+      ["csat_count", t.live.csatCount, String(o.today.csat_count ?? 0)],
+      ["csat_positive_share", t.live.csatPositive, pct(o.today.csat_positive_share ?? null)],
     ];
     this.today.replaceChildren(...figures.flatMap(([key, k, v]) => [h("dt", {}, k), h("dd", { "data-figure": key }, v)]));
 
@@ -112,10 +179,11 @@ export class SupervisorPanel {
           [t.position, t.wait, t.priority, t.locale],
           o.queue.map((q) => ({
             attrs: { "data-conversation": q.conversation_id },
-            cells: [String(q.position), { text: t.seconds(q.wait_s), attrs: { "data-wait": String(q.wait_s) } }, String(q.priority), [q.locale, q.team].filter(Boolean).join(" · ") || "—"],
+            cells: [String(q.position), { text: t.seconds(q.wait_s), attrs: { "data-wait": String(q.wait_s), "data-ticking": "" } }, String(q.priority), [q.locale, q.team].filter(Boolean).join(" · ") || "—"],
           })),
         ),
       );
+    this.renderLive(o.live ?? []);
     this.agents.replaceChildren(
       table(
         [t.agents, t.status, t.load],
@@ -126,6 +194,39 @@ export class SupervisorPanel {
       ),
     );
     this.element.dataset.updated = new Date().toISOString();
+  }
+
+  /** The live chats with a Watch button each; a waiting chat's wait keeps ticking. */
+  private renderLive(rows: LiveChat[]): void {
+    const { t } = this;
+    if (rows.length === 0) {
+      this.live.replaceChildren(h("p", {}, t.live.none));
+      return;
+    }
+    const body = rows.map((c) => {
+      const watch = h("button", { type: "button", class: "watch-btn", "data-action": "watch", "aria-pressed": String(this.watchView?.chat.id === c.id) }, t.live.watch);
+      watch.addEventListener("click", () => void this.openWatch(c.id));
+      const waitAttrs: Record<string, string> = { "data-wait": String(c.wait_s) };
+      if (c.state === "queued") waitAttrs["data-ticking"] = "";
+      return h(
+        "tr",
+        { "data-conversation": c.id, "data-state": c.state },
+        h("td", { title: c.first_words }, visitorName(t, c.visitor.user_id, c.visitor.id)),
+        h("td", {}, t.states[c.state] ?? c.state),
+        h("td", waitAttrs, t.seconds(c.wait_s)),
+        h("td", { class: "agent" }, c.agent?.name ?? "—"),
+        h("td", { class: "intent" }, c.intents[c.intents.length - 1] ?? "—"),
+        h("td", {}, watch),
+      );
+    });
+    this.live.replaceChildren(
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ...[t.live.who, t.live.state, t.wait, t.live.agent, t.live.intent, ""].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, ...body),
+      ),
+    );
   }
 }
 

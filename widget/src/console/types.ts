@@ -64,6 +64,7 @@ export interface HeldConversation extends AgentConversation {
   visitor?: VisitorInfo | null;
   messages?: AgentMessage[];
   notes?: Note[];
+  tags?: string[];
 }
 
 export interface Hello {
@@ -77,6 +78,7 @@ export interface Assigned {
   messages: AgentMessage[];
   /** The notes written on it so far (before a transfer); absent from older gateways. */
   notes?: Note[];
+  tags?: string[];
 }
 
 export interface AgentTyping {
@@ -118,6 +120,8 @@ export interface QueueRow {
 
 export interface Overview {
   queue: QueueRow[];
+  /** Chats waiting or with an agent (absent from older gateways). */
+  live?: LiveChat[];
   agents: AgentRow[];
   today: {
     conversations: number;
@@ -125,5 +129,62 @@ export interface Overview {
     bot_frt_p50_s: number | null;
     human_frt_p50_s: number | null;
     abandoned: number;
+    csat_mean?: number | null;
+    csat_count?: number;
+    csat_positive_share?: number | null;
   };
+}
+
+/** One conversation as the inbox lists it (GET /api/conversations, overview.live). */
+export interface ConversationSummary {
+  id: string;
+  state: string;
+  created_at: string;
+  closed_at: string | null;
+  last_message_at: string | null;
+  last_seq: number;
+  locale: string | null;
+  resolution: string | null;
+  visitor: { id: string; user_id: string | null };
+  agent: { id: string; name: string } | null;
+  intents: string[];
+  first_words: string;
+  tags: string[];
+  csat: number | null;
+}
+
+/** A live chat of the supervisor overview: the summary and its wait. */
+export interface LiveChat extends ConversationSummary {
+  queued_at: string;
+  assigned_at: string | null;
+  wait_s: number;
+}
+
+/** GET /api/conversations/{id} and the `watch` ack: a whole conversation, read-only. */
+export interface ConversationRecord {
+  conversation: AgentConversation;
+  summary?: ConversationSummary;
+  visitor: VisitorInfo | null;
+  messages: AgentMessage[];
+  notes: Note[];
+  tags: string[];
+  csat?: { score: number; comment: string | null } | null;
+}
+
+export interface VisitorProfile {
+  visitor: VisitorInfo;
+  conversations: ConversationSummary[];
+}
+
+/** What the inbox searches by (empty strings are left out). */
+export interface InboxQuery {
+  q?: string;
+  state?: string;
+  visitor?: string;
+  intent?: string;
+  agent?: string;
+  from?: string;
+  to?: string;
+  tag?: string;
+  cursor?: string;
 }
