@@ -20,7 +20,7 @@ from bot.language import confident_language
 from live_chat.attachments.links import Party
 from live_chat.attachments.service import Attachments
 from live_chat.errors import Conflict, NotFound, Unavailable
-from live_chat.lifecycle import apply_move
+from live_chat.lifecycle import apply_move, rateable
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.redaction import Redactor
 from live_chat.routing import Routing
@@ -278,6 +278,25 @@ class ConversationService:
         await self._after_move(conversation)
         return conversation_out(conversation)
 
+    async def back_to_bot(self, visitor_id: str) -> dict[str, Any]:
+        """The visitor would rather keep chatting with the bot than wait for a person.
+
+        The waiting conversation goes back to the bot with a fresh dialogue, as an
+        agent's hand-back does (event ``handed_back``, actor ``visitor``), and
+        leaves the queue. :class:`NotFound` without an open conversation,
+        :class:`Conflict` when it is not waiting.
+        """
+        async with self.store.begin() as tx:
+            conversation = await tx.open_conversation(visitor_id, lock=True)
+            if conversation is None:
+                raise NotFound("there is no open conversation to hand back")
+            if conversation.state != "queued":
+                raise Conflict("only a chat waiting for a person can go back to the assistant")
+            conversation.bot_state = {}
+            await apply_move(tx, conversation, "handback", actor="visitor")
+        await self._after_move(conversation)
+        return conversation_out(conversation)
+
     async def leave_message(self, visitor_id: str, data: LeaveMessageIn, *,
                             locale: str | None = None) -> dict[str, Any]:
         """Nobody can answer now: store the visitor's message and contact, and end the wait.
@@ -384,6 +403,8 @@ class ConversationService:
                 conversation = await tx.latest_conversation(visitor_id)
                 if conversation is None:
                     raise NotFound("there is no conversation to rate")
+                if not rateable(conversation):
+                    raise NotFound("only a chat with a person can be rated")
                 if await tx.csat(conversation.id) is not None:
                     raise Conflict("this conversation has already been rated")
                 comment = self.redact(data.comment) if data.comment else None

@@ -60,6 +60,13 @@ def is_open(state: str) -> bool:
     return state in ("bot", "queued", "assigned")
 
 
+def rateable(conversation: Conversation) -> bool:
+    """Whether the visitor may rate the conversation (``csat``): only when a person
+    took part (an agent was assigned at some point) and it was not closed by a
+    left message. Chats the bot alone had, or nobody answered, are not rated."""
+    return conversation.assigned_at is not None and conversation.resolution != "offline_message"
+
+
 def enter_state(conversation: Conversation, to_state: str, now: datetime) -> str:
     """Set ``conversation``'s state and the moments the reports read; the state it left."""
     from_state = conversation.state

@@ -32,8 +32,9 @@ from live_chat.hosts import Hosts
 from live_chat.lifecycle import Move, apply_move
 from live_chat.reports.utilisation import record_status
 from live_chat.store.conversation_search import tags_of
-from live_chat.store.models import Agent, Conversation
+from live_chat.store.models import Agent, Conversation, Message
 from live_chat.store.repository import Store, Transaction
+from live_chat.system_lines import add_line, announce
 from live_chat.wire import (
     conversation_out,
     message_out,
@@ -239,7 +240,7 @@ class Routing:
         then recorded as requeued and assigned, not as a transfer.
         """
         for entry in changes.queued:
-            await self._requeued(entry.conversation_id)
+            await self._requeued(entry.conversation_id, returned=returned)
         for assignment in changes.assigned:
             await self._assigned(assignment, returned=returned)
         for ended in changes.unassigned:
@@ -248,6 +249,7 @@ class Routing:
             self._queue_moved.set()
 
     async def _assigned(self, assignment: Assignment, *, returned: bool = False) -> None:
+        line: Message | None = None
         async with self.store.begin() as tx:
             conversation = await tx.conversation(assignment.conversation_id, lock=True)
             agent = await tx.agent(assignment.agent_id)
@@ -258,6 +260,7 @@ class Routing:
             else:
                 stale = False
                 if returned and conversation.state == "assigned":
+                    line = await self._agent_gone(tx, conversation)
                     await apply_move(tx, conversation, "requeue", actor="handoff")
                 step: Move = "assign" if conversation.state == "queued" else "transfer"
                 await apply_move(tx, conversation, step, actor="handoff", data={
@@ -274,14 +277,30 @@ class Routing:
         await self.notifier.to_agent(agent.id, "assigned", {
             "conversation": conversation_out(conversation), **history,
         })
+        if line is not None:
+            # The new agent has it in the history already; their console keeps
+            # one copy per seq. The visitor and any watcher learn it here.
+            await announce(self.notifier, conversation, line)
         await self.notifier.status(conversation, conversation_out(conversation))
 
-    async def _requeued(self, conversation_id: str) -> None:
+    async def _requeued(self, conversation_id: str, *, returned: bool = False) -> None:
+        line: Message | None = None
         async with self.store.begin() as tx:
             conversation = await tx.conversation(conversation_id, lock=True)
             if conversation is None or conversation.state != "assigned":
                 return  # a fresh escalation: the record already says queued
+            if returned:
+                line = await self._agent_gone(tx, conversation)
             await apply_move(tx, conversation, "requeue", actor="handoff")
+        if line is not None:
+            await announce(self.notifier, conversation, line)
+
+    @staticmethod
+    async def _agent_gone(tx: Transaction, conversation: Conversation) -> Message:
+        """The line telling the visitor their agent left (grace ended, signed off);
+        stored before the move, while the record still names the agent."""
+        return await add_line(tx, conversation, "agent_gone",
+                              name=conversation.agent_name or "")
 
     async def _tell_former_agent(self, ended: Assignment) -> None:
         # The console drops a chat whose snapshot no longer names this agent.

@@ -198,6 +198,12 @@ class VisitorNamespace(ServiceNamespace):
                                                                            locale=locale)}
 
     @acked
+    async def on_back_to_bot(self, sid: str, *args: Any) -> dict[str, Any]:
+        parse(Empty, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        return {"conversation": await self.ctx.conversations.back_to_bot(visitor_id)}
+
+    @acked
     async def on_close(self, sid: str, *args: Any) -> dict[str, Any]:
         parse(Empty, first_arg(args))
         visitor_id, _ = await self._visitor_session(sid)

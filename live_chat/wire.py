@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from live_chat.errors import InvalidPayload, TooLong
+from live_chat.lifecycle import rateable
 from live_chat.store.models import Agent, Conversation, Message, Note, Visitor
 
 _ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
@@ -318,6 +319,7 @@ def conversation_out(
         "resolution": conversation.resolution,
         # The visitor's language as it stands (it follows what they write).
         "locale": conversation.locale,
+        "can_rate": rateable(conversation),
         "version": version if version is not None else snapshot_version(),
     }
 

@@ -22,7 +22,7 @@ from tests.live_chat.test_agent_protocol import PASSWORD, add_agent, waiting_vis
 CODES = {"invalid", "too_long", "rate_limited", "forbidden", "not_found", "conflict",
          "gate_refused"}
 VISITOR_EVENTS = ["message", "leave_message", "sync", "typing", "request_human", "close",
-                  "csat"]
+                  "csat", "back_to_bot"]
 AGENT_EVENTS = ["message", "typing", "note", "transfer", "handback", "close", "presence",
                 "sync"]
 # Fields the handlers read, so that fuzzed payloads get past "not an object" often.

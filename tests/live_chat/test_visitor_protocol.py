@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from live_chat.store.models import Conversation, ConversationEvent, Csat, Message
 from tests.clients import VisitorClient, cid
 from tests.conftest import Gateway
+from tests.live_chat.test_agent_protocol import agent
 
 
 async def stored_messages(gateway: Gateway, conversation_id: str) -> list[Message]:
@@ -254,9 +255,14 @@ async def test_request_human_queues_with_position_and_events(any_db_gateway: Gat
 
 
 async def test_close_then_csat_once(any_db_gateway: Gateway) -> None:
+    # Only a chat a person took part in is rated (tests/live_chat/test_nobody_online.py
+    # has the refusals): an agent takes this one before the visitor closes it.
+    hanako = await agent(any_db_gateway, "Hanako")
     async with any_db_gateway.visitor() as visitor:
         sent = await visitor.send("thanks, bye", cid())
         conversation_id = sent["message"]["conversation_id"]
+        assert (await visitor.call("request_human", {}))["ok"]
+        assert (await hanako.next("assigned"))["conversation"]["id"] == conversation_id
         closed = await visitor.call("close", {})
         assert closed["ok"] and closed["conversation"]["state"] == "closed"
         assert (await visitor.call("close", {}))["error"] == "not_found"
@@ -272,6 +278,7 @@ async def test_close_then_csat_once(any_db_gateway: Gateway) -> None:
         conversation = await tx.session.get(Conversation, conversation_id)
     assert rating is not None and rating.score == 5
     assert conversation is not None and conversation.closed_at is not None
+    await hanako.disconnect()
 
 
 async def test_retry_after_conversation_closed_is_still_stored_once(gateway: Gateway) -> None:

@@ -25,14 +25,16 @@ test("assigned names the agent", () => {
   assert.equal(describe({ ...base, state: "assigned", agent: { id: "a", name: "Aiko" } }, t).banner, "Aiko joined the chat");
 });
 
-test("closed asks for a rating; abandoned does not", () => {
-  assert.equal(describe({ ...base, state: "closed" }, t).panel, "csat");
+test("closed asks for a rating only when a person took part; abandoned does not", () => {
+  assert.equal(describe({ ...base, state: "closed", can_rate: true }, t).panel, "csat");
+  assert.equal(describe({ ...base, state: "closed", can_rate: false }, t).panel, "chat");
+  assert.equal(describe({ ...base, state: "closed" }, t).panel, "chat");
   assert.equal(describe({ ...base, state: "abandoned" }, t).panel, "chat");
 });
 
-test("nobody available, either spelling, shows the leave-a-message form", () => {
-  assert.equal(describe({ ...base, state: "offline" }, t).panel, "offline");
-  assert.equal(describe({ ...base, state: "queued", offline: true }, t).panel, "offline");
+test("nobody available, either spelling, offers the choices", () => {
+  assert.equal(describe({ ...base, state: "offline" }, t).panel, "choices");
+  assert.equal(describe({ ...base, state: "queued", offline: true }, t).panel, "choices");
 });
 
 test("the bot's chat offers a person", () => {

@@ -105,7 +105,8 @@ button { cursor: pointer; }
 .msg-agent { align-self: flex-end; }
 .msg-agent .msg-bubble { background: #2f6f5e; color: #fff; }
 .msg-agent .msg-bubble a { color: #e6fff6; }
-.msg-system { align-self: center; font-size: 12px; color: #5a6b66; }
+.msg-system { align-self: center; font-size: 12px; color: #5a6b66; text-align: center; }
+.msg-system .msg-bubble { font-style: italic; background: none; }
 .msg.pending { opacity: .6; }
 .msg.failed .msg-bubble { background: #fde4e1; color: #7a1d13; }
 .intent { font-size: 11px; border-radius: 8px; padding: 0 6px; background: #e0ecff; color: #1d3f7a; }

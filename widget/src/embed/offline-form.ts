@@ -79,17 +79,29 @@ export class OfflineForm {
 
   /** Outside business hours the gateway says when it opens again. */
   setOpensAt(iso: string | null | undefined): void {
-    const d = iso ? new Date(iso) : null;
-    const valid = !!d && !Number.isNaN(d.getTime());
-    this.opens.hidden = !valid;
-    if (valid && d) {
-      const when = d.toLocaleString(this.locale, { weekday: "short", hour: "2-digit", minute: "2-digit" });
-      this.opens.textContent = this.t.opensAt(when);
-    }
+    const text = opensAtText(iso, this.locale, this.t);
+    this.opens.hidden = text === null;
+    this.opens.textContent = text ?? "";
+  }
+
+  /** The form for another wait: the fields again (name and e-mail kept), no thanks. */
+  reset(): void {
+    if (!this.fields.hidden) return;
+    this.body.value = "";
+    this.limit.update();
+    this.fields.hidden = false;
+    this.done.hidden = true;
   }
 
   focus(): void {
     if (this.fields.hidden) return;
     (this.name.value ? this.body : this.name).focus();
   }
+}
+
+/** "We are back …" for the gateway's `opens_at`, or null when it gives none (or a bad one). */
+export function opensAtText(iso: string | null | undefined, locale: Locale, t: Strings): string | null {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return null;
+  return t.opensAt(d.toLocaleString(locale, { weekday: "short", hour: "2-digit", minute: "2-digit" }));
 }

@@ -4,7 +4,8 @@
 import type { Strings } from "../shared/i18n";
 import { type Conversation, isOffline } from "../shared/protocol";
 
-export type Panel = "chat" | "csat" | "offline";
+/** "choices": nobody can answer now; the visitor picks what to do (offline-choice.ts). */
+export type Panel = "chat" | "csat" | "choices";
 
 export interface StatusView {
   /** Banner text, or null for no banner. */
@@ -18,8 +19,8 @@ export interface StatusView {
 
 export function describe(c: Conversation | null, t: Strings): StatusView {
   if (!c) return { banner: null, panel: "chat", canAskHuman: false, canEnd: false };
-  // The form's own heading says nobody is available; no banner repeating it.
-  if (isOffline(c)) return { banner: null, panel: "offline", canAskHuman: false, canEnd: true };
+  // The choices card's own heading says nobody is available; no banner repeating it.
+  if (isOffline(c)) return { banner: null, panel: "choices", canAskHuman: false, canEnd: true };
   switch (c.state) {
     case "queued": {
       const pos = typeof c.queue_position === "number" ? c.queue_position : null;
@@ -34,7 +35,8 @@ export function describe(c: Conversation | null, t: Strings): StatusView {
         canEnd: true,
       };
     case "closed":
-      return { banner: t.chatClosed, panel: "csat", canAskHuman: false, canEnd: false };
+      // Rated only when a person took part (the gateway says so in can_rate).
+      return { banner: t.chatClosed, panel: c.can_rate === true ? "csat" : "chat", canAskHuman: false, canEnd: false };
     case "abandoned":
       // The visitor left the queue: there was no chat to rate.
       return { banner: t.chatClosed, panel: "chat", canAskHuman: false, canEnd: false };

@@ -58,6 +58,11 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflo
 .scores button{width:40px;height:40px;border-radius:50%;border:1px solid var(--accent);background:#fff;color:var(--accent);font-weight:700;padding:0}
 .scores button:hover,.scores button[aria-pressed=true]{background:var(--accent);color:#fff}
 .scale{display:flex;justify-content:space-between;font-size:11px;color:var(--muted);margin-top:4px;max-width:224px}
+.choices h3{margin-bottom:8px}
+.choice-list{display:flex;flex-wrap:wrap;gap:6px}
+.choice-list button{border:1px solid var(--accent);background:#fff;color:var(--accent);border-radius:16px;padding:5px 12px;font-size:13px}
+.choice-list button:hover{background:var(--accent);color:#fff}
+.choice-list button:disabled{opacity:.6}
 .offline label{display:block;font-size:12px;color:var(--muted);margin-top:6px}
 .offline input,.offline textarea{display:block;width:100%;border:1px solid var(--line);border-radius:8px;padding:6px 8px;background:#fff;margin-top:2px}
 .offline textarea{min-height:70px;resize:vertical}

@@ -12,6 +12,7 @@ import { local, readJson, scopedKeys, session, type StorageKeys } from "../share
 import type { WidgetConfig } from "./config";
 import { CsatCard } from "./csat";
 import { MessageList } from "./message-list";
+import { OfflineChoice, type OfflineChoiceKind } from "./offline-choice";
 import { type LeftMessage, OfflineForm, type SubmitResult } from "./offline-form";
 import { describe } from "./status";
 import { CSS_TEXT } from "./styles";
@@ -42,6 +43,7 @@ export class Widget {
   private readonly tools: HTMLElement;
   private readonly csat: CsatCard;
   private readonly offline: OfflineForm;
+  private readonly choices: OfflineChoice;
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly limit: TextLimit;
@@ -49,8 +51,10 @@ export class Widget {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private remoteTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private csatFor: string | null = null;
-  /** The conversation the visitor closed by leaving a message: no rating asked for it. */
+  /** The conversation the visitor closed by leaving a message: its thanks stay in view. */
   private leftMessageIn: string | null = null;
+  /** What the visitor chose while nobody was available, for which conversation. */
+  private chosen: { id: string; kind: "leave" | "wait" } | null = null;
 
   constructor(
     private readonly host: HTMLElement,
@@ -78,6 +82,8 @@ export class Widget {
     this.csat.element.hidden = true;
     this.offline = new OfflineForm(t, config.locale, config.maxText, (form) => this.leaveMessage(form));
     this.offline.element.hidden = true;
+    this.choices = new OfflineChoice(t, config.locale, (kind) => void this.choose(kind));
+    this.choices.element.hidden = true;
     // No maxlength: it would cut a long paste silently. TextLimit says it instead.
     this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, enterkeyhint: "send" });
     this.limit = new TextLimit(this.input, config.maxText, config.locale, "tsunagu-limit");
@@ -101,6 +107,7 @@ export class Widget {
       this.typingEl,
       this.quick,
       this.csat.element,
+      this.choices.element,
       this.offline.element,
       this.composer,
     );
@@ -200,6 +207,7 @@ export class Widget {
 
   private focusPrimary(): void {
     if (!this.offline.element.hidden) this.offline.focus();
+    else if (!this.choices.element.hidden) this.choices.focus();
     else this.input.focus();
   }
 
@@ -230,6 +238,25 @@ export class Widget {
     this.leftMessageIn = ack.conversation?.id ?? null;
     if (ack.conversation) this.renderStatus(ack.conversation);
     return { ok: true };
+  }
+
+  /** Nobody is available: the visitor's choice of what to do instead. */
+  private async choose(kind: OfflineChoiceKind): Promise<void> {
+    const c = this.client.conversation;
+    if (!c) return;
+    if (kind === "bot") {
+      this.choices.setBusy(true);
+      const ack = await this.client.backToBot();
+      this.choices.setBusy(false);
+      this.report(ack);
+      if (ack.ok) this.input.focus();
+      return;
+    }
+    this.chosen = { id: c.id, kind };
+    if (kind === "leave") this.offline.reset();
+    this.renderStatus(c);
+    if (kind === "leave") this.offline.focus();
+    else this.input.focus();
   }
 
   private async sendCsat(score: number): Promise<boolean> {
@@ -301,8 +328,14 @@ export class Widget {
 
   private renderStatus(c: Conversation | null): void {
     const view = describe(c, this.t);
-    // Leaving a message closes the wait; the thank-you stays instead of a rating.
-    if (c && c.state === "closed" && c.id === this.leftMessageIn) view.panel = "offline";
+    const chosen = c && this.chosen?.id === c.id ? this.chosen.kind : null;
+    // Nobody available: the choices, or what the visitor chose among them.
+    const showChoices = view.panel === "choices" && chosen === null;
+    const formOpen = view.panel === "choices" && chosen === "leave";
+    if (view.panel === "choices" && chosen === "wait") view.banner = this.t.waitingOffline;
+    // Leaving a message closes the wait; its thank-you stays, and the message
+    // box is back at once for whatever the visitor writes next.
+    const thanked = !!c && c.state === "closed" && c.id === this.leftMessageIn;
     this.banner.hidden = view.banner === null;
     if (this.banner.textContent !== (view.banner ?? "")) this.banner.textContent = view.banner ?? "";
     this.askHuman.hidden = !view.canAskHuman;
@@ -315,12 +348,16 @@ export class Widget {
       this.csat.reset(local.get(this.keys.csat) === c.id);
     }
     this.csat.element.hidden = !showCsat;
-    const showOffline = view.panel === "offline";
-    const offlineWasHidden = this.offline.element.hidden;
-    this.offline.element.hidden = !showOffline;
-    if (showOffline) this.offline.setOpensAt(c?.opens_at);
-    this.composer.hidden = showOffline;
-    if (showOffline && offlineWasHidden && this.isOpen()) this.offline.focus();
+    const choicesWereHidden = this.choices.element.hidden;
+    this.choices.element.hidden = !showChoices;
+    if (showChoices) this.choices.setOpensAt(c?.opens_at);
+    // Focus follows the card when it appears, unless the visitor is writing.
+    const writing = this.host.shadowRoot?.activeElement === this.input;
+    if (showChoices && choicesWereHidden && this.isOpen() && !writing) this.choices.focus();
+    this.offline.element.hidden = !formOpen && !thanked;
+    if (formOpen) this.offline.setOpensAt(c?.opens_at);
+    // The form has its own text box: one at a time, and never hidden after sending.
+    this.composer.hidden = formOpen;
   }
 
   private renderConnection(s: ConnectionState): void {

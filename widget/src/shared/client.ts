@@ -188,6 +188,13 @@ export class ChatClient {
     return ack;
   }
 
+  /** Nobody is available: keep chatting with the bot instead of waiting (`back_to_bot`). */
+  async backToBot(): Promise<Ack<{ conversation: Conversation }>> {
+    const ack = await this.call<{ conversation: Conversation }>("back_to_bot", {});
+    if (ack.ok && ack.conversation) this.onStatus(ack.conversation);
+    return ack;
+  }
+
   async closeConversation(): Promise<Ack<{ conversation: Conversation }>> {
     const ack = await this.call<{ conversation: Conversation }>("close", {});
     if (ack.ok && ack.conversation) this.onStatus(ack.conversation);

@@ -46,6 +46,8 @@ export interface Conversation {
   /** With `offline`: why ("closed" outside business hours, "no_agents"), and when it opens. */
   offline_reason?: string;
   opens_at?: string | null;
+  /** The visitor may rate it (`csat`): a person took part and it was not a left message. */
+  can_rate?: boolean;
   /**
    * When the gateway took this snapshot (microseconds since the epoch). With
    * several gateway processes snapshots can arrive out of order: keep the newest.
