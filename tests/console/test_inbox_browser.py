@@ -160,3 +160,27 @@ def test_supervisor_watches_whispers_takes_over_and_sees_csat(
         assert not ren.errors and not aoi.errors, (ren.errors, aoi.errors)
     finally:
         finish(aloop, [visitor], [aoi, ren])
+
+
+def test_inbox_and_live_view_speak_japanese(browser: Any, desk: Desk) -> None:
+    ren = sign_in(browser, desk, desk.ren, "ja-JP", **SIZE)
+    try:
+        page = ren.page
+        page.locator("button.inbox-toggle").click()
+        inbox = page.locator("section.inbox")
+        expect(inbox.locator("h2")).to_have_text("受信箱 — すべての会話")
+        expect(inbox.locator("form.inbox-filters button[type=submit]")).to_have_text("検索")
+        expect(inbox.locator(".inbox-row")).not_to_have_count(0)  # the earlier tests' chats
+        inbox.locator(".inbox-row").first.click()
+        expect(inbox.locator(".inbox-reader .read-only")).to_have_text("閲覧専用の会話記録")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "console-inbox-ja.png"))
+        inbox.locator("button.admin-back").click()
+        page.locator(".sup-toggle").click()
+        panel = page.locator("aside.supervisor")
+        expect(panel.locator("h3").filter(has_text="進行中のチャット")).to_be_visible()
+        csat = "CSAT\uff085点満点の平均\uff09"  # full-width parentheses, as Japanese writes them
+        expect(panel.locator(".figures dt").filter(has_text=csat)).to_be_visible()
+        assert not ren.errors, ren.errors
+    finally:
+        ren.context.close()
