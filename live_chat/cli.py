@@ -300,10 +300,10 @@ def _with_store_or_say(work: Callable[[Store], Awaitable[T]]) -> T | None:
 
 
 def _visitor_forget(args: argparse.Namespace) -> int:
-    from live_chat.attachments.blobs import FileBlobStore
+    from live_chat.attachments.blobs import blob_store
     from live_chat.store.retention import forget_visitor
 
-    blobs = FileBlobStore(Settings.from_env().attachments_dir)
+    blobs = blob_store(Settings.from_env())
     count = _with_store_or_say(lambda store: forget_visitor(store, args.visitor_id, blobs))
     if count is None:
         return 1
@@ -312,14 +312,14 @@ def _visitor_forget(args: argparse.Namespace) -> int:
 
 
 def _transcripts_anonymise(args: argparse.Namespace) -> int:
-    from live_chat.attachments.blobs import FileBlobStore
+    from live_chat.attachments.blobs import blob_store
     from live_chat.store.retention import anonymise_before
 
     if args.older_than_days < 1:
         print("tsunagu: --older-than-days must be at least 1", file=sys.stderr)
         return 2
     cutoff = datetime.now(UTC) - timedelta(days=args.older_than_days)
-    blobs = FileBlobStore(Settings.from_env().attachments_dir)
+    blobs = blob_store(Settings.from_env())
     count = _with_store(lambda store: anonymise_before(store, cutoff, blobs))
     print(f"anonymised the conversations that ended before {cutoff.isoformat()}: {count}")
     return 0

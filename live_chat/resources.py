@@ -29,7 +29,7 @@ from live_chat.admin.site_facts import WATCH_S as SITE_FACTS_WATCH_S
 from live_chat.admin.site_facts import SiteFacts
 from live_chat.agent_desk import AgentDesk
 from live_chat.agents import AgentDirectory
-from live_chat.attachments.blobs import BlobStore, FileBlobStore
+from live_chat.attachments.blobs import BlobStore, blob_store
 from live_chat.attachments.links import AttachmentLinks
 from live_chat.attachments.service import Attachments
 from live_chat.auth import AgentTokens, VisitorTokens
@@ -102,7 +102,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     presence = (RedisPresence(redis, settings.handoff_prefix, hosts) if hosts is not None
                 else LocalPresence())
     redact = Redactor(settings.mask_patterns)
-    blobs = FileBlobStore(settings.attachments_dir)
+    blobs = blob_store(settings)
     attachments = Attachments(AttachmentRecord(store), blobs,
                               AttachmentLinks(settings.secret_key, settings.attachment_link_ttl_s),
                               max_bytes=settings.attachment_max_bytes)

@@ -72,6 +72,10 @@ class Settings:
     attachment_link_ttl_s: int = 900
     # Where attached files are kept; None: ``<data_dir>/attachments``.
     attachment_dir: Path | None = None
+    # Or an S3-compatible bucket (and, for a store that is not AWS, its endpoint URL).
+    attachment_s3_bucket: str | None = None
+    attachment_s3_endpoint: str | None = None
+    attachment_s3_prefix: str = "attachments/"
     agent_session_ttl_s: int = 12 * 3600
     agent_grace_s: float = 60.0
     avg_handle_s: float = 300.0
@@ -177,6 +181,9 @@ class Settings:
         values.update(prechat_fields=fields, prechat_required=required)
         if env.get("TSUNAGU_ATTACHMENT_DIR"):
             values["attachment_dir"] = Path(env["TSUNAGU_ATTACHMENT_DIR"])
+        values["attachment_s3_bucket"] = env.get("TSUNAGU_ATTACHMENT_S3_BUCKET") or None
+        values["attachment_s3_endpoint"] = env.get("TSUNAGU_ATTACHMENT_S3_ENDPOINT") or None
+        values["attachment_s3_prefix"] = env.get("TSUNAGU_ATTACHMENT_S3_PREFIX", "attachments/")
         if env.get("TSUNAGU_TRAINING_DATA"):
             values["training_data_dir"] = Path(env["TSUNAGU_TRAINING_DATA"])
         values.update(overrides)

@@ -3,8 +3,9 @@
 The record (table ``attachments``) says which key holds which file; a
 :class:`BlobStore` only keeps bytes. :class:`FileBlobStore` keeps them in a
 folder (by default ``<data folder>/attachments``), which every gateway process
-of a deployment must share. An S3-compatible bucket is the other natural
-implementation of the same three calls.
+of a deployment must share; :class:`~live_chat.attachments.s3.S3BlobStore`
+keeps them in an S3-compatible bucket. :func:`blob_store` picks one from the
+settings.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from live_chat.settings import Settings
 
 # Keys are made by the gateway (``ab/<32 hex>``), never by clients; this is a second fence.
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}$")
@@ -75,3 +79,14 @@ class FileBlobStore:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The store the settings name: a bucket when ``TSUNAGU_ATTACHMENT_S3_BUCKET`` is set,
+    else the folder ``settings.attachments_dir``."""
+    if settings.attachment_s3_bucket:
+        from live_chat.attachments.s3 import S3BlobStore
+
+        return S3BlobStore(settings.attachment_s3_bucket, prefix=settings.attachment_s3_prefix,
+                           endpoint_url=settings.attachment_s3_endpoint)
+    return FileBlobStore(settings.attachments_dir)

@@ -5,15 +5,18 @@ visitor, an expired link) and exactly one attachment under retries."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from live_chat.attachments.links import Party
 from live_chat.store.models import Attachment, Message
+from live_chat.store.retention import forget_visitor
 from tests.clients import AgentClient, VisitorClient, cid
-from tests.conftest import Gateway, GatewayFactory
+from tests.conftest import Gateway, GatewayFactory, free_port
 from tests.live_chat.test_agent_protocol import agent, waiting_visitor
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -248,3 +251,77 @@ async def test_an_agent_may_only_attach_to_a_chat_they_hold(gateway: Gateway) ->
     assert await stored_attachments(gateway) == []
     for client in (visitor, hanako, taro):
         await client.disconnect()
+
+
+async def test_a_shop_page_on_an_allowed_origin_may_upload_and_others_may_not(
+        start_gateway: GatewayFactory) -> None:
+    gateway = await start_gateway(allowed_origins=("https://shop.example",))
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization"}
+    async with aiohttp.ClientSession() as http:
+        async with http.options(f"{gateway.url}/api/attachments",
+                                headers={"Origin": "https://shop.example", **preflight}) as r:
+            assert r.status == 204
+            assert r.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+            assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+        async with http.options(f"{gateway.url}/api/attachments",
+                                headers={"Origin": "https://evil.example", **preflight}) as r:
+            assert "Access-Control-Allow-Origin" not in r.headers
+    async with gateway.visitor() as visitor:
+        token = visitor.session["visitor_token"]
+        for origin, wanted in (("https://shop.example", 201), ("https://evil.example", 403)):
+            form = aiohttp.FormData()
+            form.add_field("file", PNG, filename="a.png")
+            async with aiohttp.ClientSession() as http, http.post(
+                f"{gateway.url}/api/attachments", data=form,
+                headers={"Authorization": f"Bearer {token}", "Origin": origin},
+            ) as response:
+                assert response.status == wanted, await response.text()
+                if wanted == 201:
+                    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert len(await stored_attachments(gateway)) == 1
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An S3-compatible server on loopback (moto's), with one empty bucket."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    boto3.client("s3", endpoint_url=url).create_bucket(Bucket=BUCKET)
+    yield url
+    server.stop()
+
+
+BUCKET = "tsunagu-attachments"
+
+
+async def test_files_may_live_in_an_s3_compatible_bucket(start_gateway: GatewayFactory,
+                                                         s3_endpoint: str) -> None:
+    import boto3
+
+    gateway = await start_gateway(attachment_s3_bucket=BUCKET,
+                                  attachment_s3_endpoint=s3_endpoint)
+    bucket = boto3.client("s3", endpoint_url=s3_endpoint)
+    async with gateway.visitor() as visitor:
+        token, visitor_id = visitor.session["visitor_token"], visitor.session["visitor_id"]
+        status, body = await upload(gateway, token, PNG, "in-the-bucket.png")
+        assert status == 201, body
+        attachment_id = body["attachment"]["id"]
+        assert (await visitor.send("", cid(), attachments=[{"id": attachment_id}]))["ok"]
+        status, _, data = await fetch(gateway, body["url"])
+        assert status == 200 and data == PNG
+        assert (await visitor.call("close", {}))["ok"]
+    key = f"attachments/{attachment_id[:2]}/{attachment_id}"
+    assert bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read() == PNG
+    assert kept_files(gateway) == []  # nothing in the data folder
+    # Forgetting the visitor empties the bucket of their file.
+    await forget_visitor(gateway.ctx.store, visitor_id, gateway.ctx.attachments.blobs)
+    assert bucket.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
