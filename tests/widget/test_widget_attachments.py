@@ -70,6 +70,7 @@ def widget_page(browser: Any, desk: Desk, locale: str) -> Page:
     page.goto(f"{desk.url}/shop")
     page.locator("tsunagu-chat .launcher").click()
     expect(page.locator("tsunagu-chat .panel")).to_be_visible()
+    expect(page.locator("tsunagu-chat .root")).to_have_attribute("data-connection", "online")
     return page
 
 

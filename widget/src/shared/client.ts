@@ -60,6 +60,9 @@ const SESSION_GRACE_MS = 3_000;
 /** Before connecting again after the gateway dropped us on purpose (it is restarting). */
 const SERVER_DROP_DELAY_MS = 1_000;
 
+/** How long a file waits for a first visit's token (sent with `session`). */
+const TOKEN_WAIT_MS = 5_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function unavailable(message: string): AckError {
@@ -165,16 +168,26 @@ export class ChatClient {
   }
 
   /** Uploads a file with this visitor's token (it is sent by a message afterwards). */
-  uploadFile(file: File, onProgress: (fraction: number) => void): Promise<UploadResult> {
-    const token = this.opts.store.get(this.opts.keys.token);
-    if (!token) return Promise.resolve({ ok: false, error: "unavailable", message: "not connected yet" });
+  async uploadFile(file: File, onProgress: (fraction: number) => void): Promise<UploadResult> {
+    const token = await this.token();
+    if (!token) return { ok: false, error: "unavailable", message: "not connected yet" };
     return upload(this.apiBase(), { token }, file, onProgress);
   }
 
   /** A signed URL to a file of this visitor's conversation. */
-  fileLink(id: string): Promise<string | null> {
-    const token = this.opts.store.get(this.opts.keys.token);
-    return token ? fileLink(this.apiBase(), { token }, id) : Promise.resolve(null);
+  async fileLink(id: string): Promise<string | null> {
+    const token = await this.token();
+    return token ? fileLink(this.apiBase(), { token }, id) : null;
+  }
+
+  /** The visitor's token; a first visit has none until `session`, so wait a little for it. */
+  private async token(): Promise<string | null> {
+    for (let waited = 0; waited < TOKEN_WAIT_MS; waited += 100) {
+      const token = this.opts.store.get(this.opts.keys.token);
+      if (token) return token;
+      await sleep(100);
+    }
+    return this.opts.store.get(this.opts.keys.token);
   }
 
   /** The gateway's HTTP base: its origin and the path prefix Socket.IO sits under. */
