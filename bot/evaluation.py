@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from bot.calibration import ECE_BINS, expected_calibration_error
 from bot.engines.builtin import BuiltinClassifier, BuiltinConfig
 from bot.language import SUPPORTED
 from bot.nlu import OUT_OF_SCOPE
@@ -44,7 +45,12 @@ class EvaluationReport:
     ``accuracy_by_language`` is the same per language; ``oos_recall`` is the
     share of ``out_of_scope`` examples rejected (``None`` without any);
     ``confused`` lists ``(true intent, predicted intent, count)``, most
-    frequent first.
+    frequent first. ``ece`` is the expected calibration error (15 bins) of the
+    confidence of each held-out message's best-ranked intent;
+    ``top_intent_accuracy`` the share of in-scope messages whose best-ranked
+    intent is right, whether or not its confidence cleared the threshold (a
+    message below it gets a question back or topics, not a wrong answer);
+    ``rejected`` the share of in-scope messages below the threshold.
     """
 
     folds: int
@@ -52,6 +58,9 @@ class EvaluationReport:
     in_scope_accuracy: float
     accuracy_by_language: dict[str, float]
     oos_recall: float | None
+    ece: float | None = None
+    top_intent_accuracy: float | None = None
+    rejected: float | None = None
     per_intent: list[IntentScores] = field(default_factory=list)
     confused: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -62,6 +71,9 @@ class EvaluationReport:
             "in_scope_accuracy": round(self.in_scope_accuracy, 4),
             "accuracy_by_language": {k: round(v, 4) for k, v in self.accuracy_by_language.items()},
             "oos_recall": None if self.oos_recall is None else round(self.oos_recall, 4),
+            "ece": _rounded(self.ece),
+            "top_intent_accuracy": _rounded(self.top_intent_accuracy),
+            "rejected": _rounded(self.rejected),
             "per_intent": [
                 {
                     "intent": s.intent,
@@ -116,6 +128,16 @@ class EvaluationReport:
             else f"{self.oos_recall:.3f}"
         )
         lines.append(f"out-of-scope recall: {recall}")
+        if self.ece is not None:
+            lines.append(
+                f"calibration error (ECE, {ECE_BINS} bins): {self.ece:.3f} "
+                "(0 = a confidence of 0.8 is right 80 % of the time)"
+            )
+        if self.top_intent_accuracy is not None and self.rejected is not None:
+            lines.append(
+                f"best-ranked intent right: {self.top_intent_accuracy:.3f}; "
+                f"in-scope below the threshold: {self.rejected:.3f}"
+            )
         lines.append("")
         lines.append(f"{'intent':<26}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>6}")
         for s in self.per_intent:
@@ -151,6 +173,8 @@ def cross_validate(
     _, counts = np.unique(truth, return_counts=True)
     folds = max(2, min(folds, int(counts.min())))
     predicted = np.empty(len(texts), dtype=object)
+    top = np.empty(len(texts), dtype=object)
+    confidence = np.zeros(len(texts))
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     splits = splitter.split(np.zeros(len(truth)), truth)
     for done, (train_idx, test_idx) in enumerate(splits, start=1):
@@ -159,14 +183,25 @@ def cross_validate(
         )
         results = model.parse_batch([texts[i] for i in test_idx])
         predicted[test_idx] = [p.intent for p in results]
+        top[test_idx] = [p.ranking[0][0] if p.ranking else p.intent for p in results]
+        confidence[test_idx] = [p.confidence for p in results]
         if on_fold is not None:
             on_fold(done, folds)
     predicted = predicted.astype(str)
-    return _report(truth, predicted, languages, folds)
+    return _report(truth, predicted, languages, folds, top.astype(str), confidence)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _report(
-    truth: np.ndarray, predicted: np.ndarray, languages: np.ndarray, folds: int
+    truth: np.ndarray,
+    predicted: np.ndarray,
+    languages: np.ndarray,
+    folds: int,
+    top: np.ndarray,
+    confidence: np.ndarray,
 ) -> EvaluationReport:
     in_scope = truth != OUT_OF_SCOPE
     accuracy = float((predicted[in_scope] == truth[in_scope]).mean()) if in_scope.any() else 0.0
@@ -195,6 +230,11 @@ def _report(
         in_scope_accuracy=accuracy,
         accuracy_by_language=by_language,
         oos_recall=recall,
+        ece=expected_calibration_error(confidence, top == truth),
+        top_intent_accuracy=float((top[in_scope] == truth[in_scope]).mean())
+        if in_scope.any()
+        else None,
+        rejected=float((predicted[in_scope] == OUT_OF_SCOPE).mean()) if in_scope.any() else None,
         per_intent=per_intent,
         confused=[(t, p, n) for (t, p), n in confused],
     )

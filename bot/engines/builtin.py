@@ -2,13 +2,18 @@
 
 Why this design:
 
-* Character n-grams (plus word n-grams for languages with spaces) work for
-  Japanese without a word tokenizer and are robust to typos and to
-  hiragana/kanji spelling variants.
+* Character n-grams are robust to typos and to hiragana/kanji spelling
+  variants; word n-grams beside them carry meaning (Japanese words come from
+  a dictionary-based segmenter, see :mod:`bot.engines.segment`).
 * A linear SVM trains in seconds (CLINC150's 15,000 examples in about ten)
   and classifies in well under a millisecond.
 * SVM scores are not probabilities: a softmax with one temperature, fitted on
-  held-out (out-of-fold) scores, turns them into calibrated confidences.
+  held-out (out-of-fold) scores, turns them into probabilities; then an
+  open-set confidence model (:mod:`bot.engines.confidence`: the margin between
+  the two best intents and the similarity to the nearest training example of
+  the best one, beside the softmax) fitted on the same held-out predictions
+  makes the best intent's confidence calibrated: "0.8" is right ~80 % of the
+  time, and a shop question no intent covers gets a low one.
 * The out-of-scope threshold is chosen on the same held-out predictions (and
   ``out_of_scope`` examples, when the data has some, are also a class of
   their own).
@@ -26,7 +31,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +41,21 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from bot.calibration import expected_calibration_error
+from bot.engines.confidence import ConfidenceModel, ExampleIndex, OpenSet, signals
+from bot.engines.segment import tokenizer as named_tokenizer
 from bot.errors import ModelFormatError
 from bot.nlu import OUT_OF_SCOPE, Prediction
 
 ARRAYS_FILE = "classifier.npz"
 CONFIG_FILE = "classifier.json"
-FORMAT_VERSION = 1
-# Word tokens: Latin/digit runs, and for Japanese (no spaces) runs of one
-# script: kanji compounds (注文, 返金) and katakana words (パスワード) carry
-# most of the meaning, hiragana runs are mostly grammar.
-_WORD_TOKENS = r"[a-z0-9]+|[一-龥々〆ヵヶ]+|[ァ-ヴー]+|[ぁ-ん]+|\w+"
+#: 2 adds the tokenizer name, the example index and the confidence model;
+#: models of format 1 (regex words, temperature only) still load.
+FORMAT_VERSION = 2
+_READABLE_FORMATS = (1, 2)
+#: Held-out answers at or above a model's ``answer_threshold`` are right at
+#: least this often (see :func:`_choose_answer_threshold`).
+ANSWER_PRECISION = 0.9
 
 
 def normalize_text(text: str) -> str:
@@ -67,6 +77,13 @@ class BuiltinConfig:
     instead of choosing it on held-out data. ``max_in_scope_loss``: the share
     of correctly classified held-out messages the chosen threshold may reject.
     ``workers``: fits run in parallel (default: the CPUs, at most 4).
+    ``tokenizer``: the word featurizer's tokens, ``"unidic"`` (Japanese
+    segmented by a dictionary) or ``"regex"`` (the first engine's script runs).
+    ``open_set``: fit the open-set confidence model (margin, nearest example);
+    off, the confidence is the temperature softmax alone (the first engine).
+    ``confidence_c``: inverse regularisation of that model.
+    ``balanced``: weigh each class by the inverse of its size in the SVM, so
+    a large ``out_of_scope`` class does not pull in-scope phrasings to it.
     """
 
     char_ngrams: tuple[int, int] | None = (1, 4)
@@ -79,6 +96,14 @@ class BuiltinConfig:
     max_in_scope_loss: float = 0.01
     seed: int = 0
     workers: int | None = None
+    tokenizer: str = "unidic"
+    open_set: bool = True
+    confidence_c: float = 1.0
+    balanced: bool = False
+
+
+#: The first built-in engine (before issue 14), kept selectable for comparison.
+BUILTIN_V1 = BuiltinConfig(tokenizer="regex", open_set=False)
 
 
 @dataclass(frozen=True)
@@ -89,7 +114,10 @@ class HeldOut:
     intent is right *and* it is above the threshold; ``oos_recall`` is the
     share of ``out_of_scope`` examples recognised as such (``None`` without
     any). ``predicted`` is the out-of-fold intent of each training example,
-    in input order (``out_of_scope`` when rejected).
+    in input order (``out_of_scope`` when rejected). ``ece`` is the expected
+    calibration error of the best intents' confidences (15 bins; the
+    confidence model was fitted on these same predictions, so
+    ``tsunagu evaluate`` gives the stricter figure).
     """
 
     in_scope_accuracy: float
@@ -97,6 +125,7 @@ class HeldOut:
     temperature: float
     threshold: float
     folds: int
+    ece: float | None = None
     predicted: tuple[str, ...] = field(default=(), repr=False)
 
     def figures(self) -> dict[str, Any]:
@@ -119,13 +148,20 @@ class BuiltinClassifier:
         temperature: float,
         threshold: float,
         config: BuiltinConfig,
+        open_set: OpenSet | None = None,
+        answer_threshold: float | None = None,
     ) -> None:
         """Wrap fitted parts; use :meth:`train` or :meth:`load` rather than this.
 
         ``coef`` is (n_classes, n_features) over the concatenated features of
         ``vectorizers``, each scaled by its entry in ``weights``;
         ``temperature`` divides the scores before the softmax; ``threshold``
-        is the confidence below which a message is out of scope.
+        is the confidence below which a message is out of scope. ``open_set``
+        calibrates the confidence and adds the out-of-scope detector (see
+        :mod:`bot.engines.confidence`). ``answer_threshold`` is the
+        confidence this model suggests the policy answers from (below it, and
+        above ``threshold``, the bot asks back); ``None`` for a model that was
+        trained without one (the policy's default applies).
         """
         self._vectorizers = tuple(vectorizers)
         self._weights = tuple(float(w) for w in weights)
@@ -143,26 +179,40 @@ class BuiltinClassifier:
         self.temperature = float(temperature)
         self.threshold = float(threshold)
         self.config = config
+        self.open_set = open_set
+        self.answer_threshold = None if answer_threshold is None else float(answer_threshold)
+        self._oos = self.classes.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.classes else -1
 
     # -- inference ------------------------------------------------------------
 
     def parse(self, text: str) -> Prediction:
-        """Classify one message (about 0.1 ms; see :meth:`_scores_one`)."""
-        scores = self._scores_one(text)[np.newaxis, :]
-        return self._predictions(_softmax(scores, self.temperature))[0]
+        """Classify one message (well under a millisecond; see :meth:`_scores_one`)."""
+        columns, values, scores = self._scores_one(text)
+        probabilities = _softmax(scores[np.newaxis, :], self.temperature)
+        if self.open_set is None:
+            return self._predictions(probabilities, None)[0]
+        first, second = np.argsort(-probabilities[0])[:2]
+        nearest, runner_up = self.open_set.index.nearest_one(
+            columns, values, (int(first), int(second))
+        )[:, np.newaxis]
+        return self._predictions(
+            *self.open_set.apply(probabilities, nearest, runner_up, self._oos)
+        )[0]
 
     def parse_batch(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify many messages at once (evaluation); same results as :meth:`parse`."""
-        return self._predictions(self._probabilities(texts))
+        return self._predictions(*self._probabilities(texts))
 
-    def _scores_one(self, text: str) -> np.ndarray:
+    def _scores_one(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The SVM scores of one text, without scikit-learn's per-call overhead.
 
         ``TfidfVectorizer.transform`` plus ``sparse.hstack`` cost milliseconds
         for a single string (validation, matrix construction); ``respond`` runs
         on the event loop, so this computes the same TF-IDF row directly:
         sublinear term frequency times IDF, L2-normalised per featurizer, then
-        only the coefficient rows of the n-grams present.
+        only the coefficient rows of the n-grams present. Returns the row's
+        non-zero columns and values (for the nearest-example check) and the
+        scores.
         """
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
@@ -178,23 +228,37 @@ class BuiltinClassifier:
                 values.append(row)
             offset += len(vocabulary)
         if not indices:
-            return self._intercept.copy()
+            empty = np.zeros(0, dtype=np.intp)
+            return empty, np.zeros(0), self._intercept.copy()
         columns = np.concatenate(indices)
-        return np.concatenate(values) @ self._coef_t[columns] + self._intercept
+        row = np.concatenate(values)
+        return columns, row, row @ self._coef_t[columns] + self._intercept
 
-    def _probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def _probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities of ``texts`` and, with the open-set part, P(out of scope)."""
         features = _features(self._vectorizers, self._weights, texts, fit=False)
         scores = features @ self._coef_t + self._intercept
-        return _softmax(np.asarray(scores), self.temperature)
+        probabilities = _softmax(np.asarray(scores), self.temperature)
+        if self.open_set is None:
+            return probabilities, None
+        order = np.argsort(-probabilities, axis=1)
+        nearest = self.open_set.index.nearest(features, order[:, 0])
+        runner_up = self.open_set.index.nearest(features, order[:, 1])
+        return self.open_set.apply(probabilities, nearest, runner_up, self._oos)
 
-    def _predictions(self, probabilities: np.ndarray) -> list[Prediction]:
+    def _predictions(
+        self, probabilities: np.ndarray, oos_probability: np.ndarray | None
+    ) -> list[Prediction]:
         size = min(self.config.ranking_size, len(self.classes))
+        oos_threshold = self.open_set.oos_threshold if self.open_set is not None else np.inf
         out = []
-        for row in probabilities:
+        for n, row in enumerate(probabilities):
             order = np.argsort(-row)[:size]
             ranking = tuple((self.classes[i], float(row[i])) for i in order)
             best, confidence = ranking[0]
-            if confidence < self.threshold:
+            if confidence < self.threshold or (
+                oos_probability is not None and oos_probability[n] >= oos_threshold
+            ):
                 best = OUT_OF_SCOPE
             out.append(Prediction(best, confidence, ranking))
         return out
@@ -216,38 +280,83 @@ class BuiltinClassifier:
         folds = _usable_folds(labels, config.calibration_folds)
         classes = np.unique(labels)
         scores = np.zeros((len(texts), len(classes)))
+        # Nearest-example similarity of each held-out message to the training
+        # examples of its fold's best and second intent.
+        nearest = np.zeros((len(texts), 2))
         splits = []
         if folds >= 2:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
             splits = list(splitter.split(np.zeros(len(labels)), labels))
 
-        def fold(split: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        def fold(
+            split: tuple[np.ndarray, np.ndarray],
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             train_idx, test_idx = split
             part = _fit([texts[i] for i in train_idx], labels[train_idx], config)
+            test_features = part.features([texts[i] for i in test_idx])
             # A fold may lack a rare class: scatter its columns into the full
             # class order, leaving the missing ones very unlikely.
             fold_scores = np.full((len(test_idx), len(classes)), -10.0)
             columns = np.searchsorted(classes, part.classes)
-            fold_scores[:, columns] = part.scores([texts[i] for i in test_idx])
-            return test_idx, fold_scores
+            fold_scores[:, columns] = part.scores_of(test_features)
+            fold_nearest = np.zeros((len(test_idx), 2))
+            if config.open_set:
+                index = part.index(len(classes), np.searchsorted(classes, labels[train_idx]))
+                order = np.argsort(-fold_scores, axis=1)
+                fold_nearest[:, 0] = index.nearest(test_features, order[:, 0])
+                fold_nearest[:, 1] = index.nearest(test_features, order[:, 1])
+            return test_idx, fold_scores, fold_nearest
 
         # liblinear releases the GIL while it trains, so the folds and the
         # final fit run side by side on the machine's cores (each fit is
         # independent and seeded: the result does not depend on the order).
         with ThreadPoolExecutor(max_workers=_workers(config)) as pool:
             final = pool.submit(_fit, texts, labels, config)
-            for test_idx, fold_scores in pool.map(fold, splits):
+            for test_idx, fold_scores, fold_nearest in pool.map(fold, splits):
                 scores[test_idx] = fold_scores
+                nearest[test_idx] = fold_nearest
             model = final.result()
+        truth = np.searchsorted(classes, labels)
+        open_set: OpenSet | None = None
+        answer_threshold: float | None = None
         if folds >= 2:
-            temperature = _fit_temperature(scores, np.searchsorted(classes, labels))
+            temperature = _fit_temperature(scores, truth)
             probabilities = _softmax(scores, temperature)
+            budget = config.max_in_scope_loss
+            p_oos = None
+            if config.open_set:
+                open_set = _fit_open_set(
+                    model, probabilities, nearest, classes, labels, config, budget
+                )
+            if open_set is not None:
+                probabilities, p_oos = open_set.apply(
+                    probabilities, nearest[:, 0], nearest[:, 1], _oos_column(classes)
+                )
+                if open_set.detector is not None:
+                    # The two tests share the budget of in-scope messages lost.
+                    budget /= 2
             threshold = (
                 config.threshold
                 if config.threshold is not None
-                else _choose_threshold(probabilities, classes, labels, config.max_in_scope_loss)
+                else _choose_threshold(probabilities, classes, labels, budget)
             )
-            held_out = _held_out(probabilities, classes, labels, temperature, threshold, folds)
+            if open_set is not None and open_set.detector is not None and p_oos is not None:
+                accepted = probabilities.max(axis=1) >= threshold
+                open_set = replace(
+                    open_set,
+                    oos_threshold=_choose_oos_threshold(
+                        p_oos, accepted, classes[probabilities.argmax(axis=1)], labels, budget
+                    ),
+                )
+            rejected = probabilities.max(axis=1) < threshold
+            if open_set is not None and p_oos is not None:
+                rejected |= p_oos >= open_set.oos_threshold
+            held_out = _held_out(
+                probabilities, classes, labels, temperature, threshold, folds, rejected
+            )
+            answer_threshold = _choose_answer_threshold(
+                probabilities, classes, labels, rejected, threshold
+            )
         else:
             # Too little data to hold any out: keep every prediction.
             temperature, threshold = 0.2, config.threshold or 0.0
@@ -261,6 +370,8 @@ class BuiltinClassifier:
             temperature=temperature,
             threshold=threshold,
             config=config,
+            open_set=open_set,
+            answer_threshold=answer_threshold,
         )
         return classifier, held_out
 
@@ -285,14 +396,19 @@ class BuiltinClassifier:
                     "analyzer": vectorizer.analyzer,
                     "ngram_range": list(vectorizer.ngram_range),
                     "weight": weight,
+                    "tokenizer": self.config.tokenizer,
                 }
             )
+        if self.open_set is not None:
+            arrays.update(self.open_set.arrays())
         np.savez_compressed(directory / ARRAYS_FILE, allow_pickle=False, **arrays)
         settings = {
             "format": FORMAT_VERSION,
             "engine": "builtin",
             "temperature": self.temperature,
             "threshold": self.threshold,
+            "answer_threshold": self.answer_threshold,
+            "open_set": self.open_set is not None,
             "featurizers": featurizers,
             "config": asdict(self.config),
         }
@@ -307,21 +423,34 @@ class BuiltinClassifier:
                 arrays = {name: data[name] for name in data.files}
         except (OSError, ValueError, KeyError) as exc:
             raise ModelFormatError(f"{directory}: cannot read the built-in model: {exc}") from exc
-        if settings.get("format") != FORMAT_VERSION:
+        if settings.get("format") not in _READABLE_FORMATS:
             raise ModelFormatError(f"{directory}: unknown model format {settings.get('format')!r}")
-        config_fields = dict(settings["config"])
+        # A format-1 model was the first engine: regex words, temperature only.
+        config_fields = {"tokenizer": "regex", "open_set": False, **settings["config"]}
         for key in ("char_ngrams", "word_ngrams"):
             if config_fields.get(key) is not None:
                 config_fields[key] = tuple(config_fields[key])
         vectorizers = []
         for index, spec in enumerate(settings["featurizers"]):
             terms = arrays[f"terms_{index}"].tolist()
-            vectorizer = _vectorizer(spec["analyzer"], tuple(spec["ngram_range"]), terms)
+            vectorizer = _vectorizer(
+                spec["analyzer"],
+                tuple(spec["ngram_range"]),
+                terms,
+                tokenizer=spec.get("tokenizer", "regex"),
+            )
             vectorizer.idf_ = arrays[f"idf_{index}"]
             vectorizers.append(vectorizer)
         coef = arrays["coef"]
-        if coef.shape[1] != sum(len(v.vocabulary_) for v in vectorizers):
+        width = sum(len(v.vocabulary_) for v in vectorizers)
+        if coef.shape[1] != width:
             raise ModelFormatError(f"{directory}: coefficients do not match the vocabulary")
+        open_set = None
+        if settings.get("open_set"):
+            try:
+                open_set = OpenSet.from_arrays(arrays, width)
+            except (KeyError, ValueError, IndexError) as exc:
+                raise ModelFormatError(f"{directory}: bad open-set arrays: {exc}") from exc
         return cls(
             vectorizers,
             [spec["weight"] for spec in settings["featurizers"]],
@@ -331,6 +460,8 @@ class BuiltinClassifier:
             temperature=settings["temperature"],
             threshold=settings["threshold"],
             config=BuiltinConfig(**config_fields),
+            open_set=open_set,
+            answer_threshold=settings.get("answer_threshold"),
         )
 
 
@@ -342,26 +473,39 @@ class _Fitted:
     vectorizers: tuple[TfidfVectorizer, ...]
     weights: tuple[float, ...]
     svm: LinearSVC
+    matrix: sparse.csr_matrix  # the training features, one row per example
 
     @property
     def classes(self) -> np.ndarray:
         return self.svm.classes_
 
-    def scores(self, texts: Sequence[str]) -> np.ndarray:
-        features = _features(self.vectorizers, self.weights, texts, fit=False)
+    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return _features(self.vectorizers, self.weights, texts, fit=False)
+
+    def scores_of(self, features: sparse.csr_matrix) -> np.ndarray:
         scores = self.svm.decision_function(features)
         # decision_function returns one column for two classes.
         return scores if scores.ndim == 2 else np.column_stack([-scores, scores])
 
+    def index(self, classes: int, class_index: np.ndarray) -> ExampleIndex:
+        """The training examples by class (``class_index``: each one's column of ``classes``)."""
+        return ExampleIndex.build(self.matrix, class_index, classes)
+
 
 def _vectorizer(
-    analyzer: str, ngram_range: tuple[int, int], vocabulary: list[str] | None = None
+    analyzer: str,
+    ngram_range: tuple[int, int],
+    vocabulary: list[str] | None = None,
+    *,
+    tokenizer: str = "regex",
 ) -> TfidfVectorizer:
+    """A TF-IDF featurizer; ``tokenizer`` names the word tokens (:mod:`bot.engines.segment`)."""
     return TfidfVectorizer(
         analyzer=analyzer,
         ngram_range=ngram_range,
         preprocessor=normalize_text,
-        token_pattern=_WORD_TOKENS if analyzer == "word" else None,
+        tokenizer=named_tokenizer(tokenizer) if analyzer == "word" else None,
+        token_pattern=None,
         sublinear_tf=True,
         dtype=np.float64,
         vocabulary={term: i for i, term in enumerate(vocabulary)} if vocabulary else None,
@@ -388,13 +532,17 @@ def _fit(texts: Sequence[str], labels: np.ndarray, config: BuiltinConfig) -> _Fi
         vectorizers.append(_vectorizer("char_wb", config.char_ngrams))
         weights.append(1.0)
     if config.word_ngrams:
-        vectorizers.append(_vectorizer("word", config.word_ngrams))
+        vectorizers.append(_vectorizer("word", config.word_ngrams, tokenizer=config.tokenizer))
         weights.append(config.word_weight)
     if not vectorizers:
         raise ValueError("at least one of char_ngrams and word_ngrams must be set")
     matrix = _features(vectorizers, weights, texts, fit=True)
-    svm = LinearSVC(C=config.c, random_state=config.seed).fit(matrix, labels)
-    return _Fitted(tuple(vectorizers), tuple(weights), svm)
+    svm = LinearSVC(
+        C=config.c,
+        class_weight="balanced" if config.balanced else None,
+        random_state=config.seed,
+    ).fit(matrix, labels)
+    return _Fitted(tuple(vectorizers), tuple(weights), svm, matrix)
 
 
 def _workers(config: BuiltinConfig) -> int:
@@ -406,6 +554,65 @@ def _workers(config: BuiltinConfig) -> int:
 def _usable_folds(labels: np.ndarray, wanted: int) -> int:
     _, counts = np.unique(labels, return_counts=True)
     return max(0, min(wanted, int(counts.min()))) if wanted >= 2 else 0
+
+
+def _fit_open_set(
+    model: _Fitted,
+    probabilities: np.ndarray,
+    nearest: np.ndarray,
+    classes: np.ndarray,
+    labels: np.ndarray,
+    config: BuiltinConfig,
+    budget: float,
+) -> OpenSet | None:
+    """Fit the calibrator and the detector on out-of-fold softmax ``probabilities``.
+
+    ``nearest`` holds each held-out message's nearest-example similarity to
+    its best and second intent. ``None`` when there is too little to learn
+    from (see :data:`bot.engines.confidence.MIN_OUTCOMES`); the detector alone
+    is left out without enough ``out_of_scope`` examples. Its threshold is set
+    later (infinite here).
+    """
+    truth = np.searchsorted(classes, labels)
+    rows = signals(probabilities, nearest[:, 0], nearest[:, 1], _oos_column(classes))
+    calibrator = ConfidenceModel.fit(
+        rows[:, :1], probabilities.argmax(axis=1) == truth, config.confidence_c
+    )
+    if calibrator is None:
+        return None
+    detector = ConfidenceModel.fit(rows, labels == OUT_OF_SCOPE, config.confidence_c)
+    return OpenSet(model.index(len(classes), truth), calibrator, detector, float("inf"))
+
+
+def _choose_oos_threshold(
+    p_oos: np.ndarray, accepted: np.ndarray, best: np.ndarray, labels: np.ndarray, budget: float
+) -> float:
+    """The detector's threshold, chosen on held-out predictions like :func:`_choose_threshold`.
+
+    ``p_oos``: the detector's P(out of scope) per message; ``accepted``: the
+    messages the confidence threshold keeps; ``best``: their best intents.
+    Rejecting ``p_oos`` at or above the threshold loses at most ``budget`` of
+    the correctly answered in-scope messages, and within that maximises
+    in-scope accuracy plus out-of-scope recall.
+    """
+    in_scope = labels != OUT_OF_SCOPE
+    correct = in_scope & (best == labels) & accepted
+    if not correct.any() or in_scope.all():
+        return float("inf")
+    ceiling = float(np.quantile(p_oos[correct], 1.0 - budget))
+    best_threshold, best_score = float("inf"), -1.0
+    for threshold in np.unique(np.round(p_oos[p_oos >= ceiling], 4)):
+        kept = accepted & (p_oos < threshold)
+        accuracy = (correct & kept).sum() / in_scope.sum()
+        recall = (~in_scope & (~kept | (best == OUT_OF_SCOPE))).sum() / (~in_scope).sum()
+        if accuracy + recall > best_score:
+            best_threshold, best_score = float(threshold), accuracy + recall
+    return best_threshold
+
+
+def _oos_column(classes: np.ndarray) -> int:
+    found = np.flatnonzero(classes == OUT_OF_SCOPE)
+    return int(found[0]) if len(found) else -1
 
 
 def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -461,6 +668,36 @@ def _choose_threshold(
     return best_threshold
 
 
+def _choose_answer_threshold(
+    probabilities: np.ndarray,
+    classes: np.ndarray,
+    labels: np.ndarray,
+    rejected: np.ndarray,
+    threshold: float,
+) -> float:
+    """The least confidence from which held-out answers are right often enough.
+
+    Over the held-out messages whose best intent is not ``out_of_scope`` and
+    that are not ``rejected`` as out of scope: the lowest
+    confidence ``t`` such that those at ``t`` or above have the right intent
+    at least :data:`ANSWER_PRECISION` of the time. Never below ``threshold``;
+    1.0 when none qualifies.
+    """
+    confidence = probabilities.max(axis=1)
+    best = classes[probabilities.argmax(axis=1)]
+    answered = (best != OUT_OF_SCOPE) & ~rejected
+    if not answered.any():
+        return 1.0
+    order = np.argsort(-confidence[answered], kind="stable")
+    ranked = confidence[answered][order]
+    right = (best[answered] == labels[answered])[order]
+    precision = np.cumsum(right) / np.arange(1, len(right) + 1)
+    good = np.flatnonzero(precision >= ANSWER_PRECISION)
+    if not len(good):
+        return 1.0
+    return max(float(threshold), round(float(ranked[good[-1]]), 3))
+
+
 def _held_out(
     probabilities: np.ndarray,
     classes: np.ndarray,
@@ -468,12 +705,12 @@ def _held_out(
     temperature: float,
     threshold: float,
     folds: int,
+    rejected: np.ndarray,
 ) -> HeldOut:
     confidence = probabilities.max(axis=1)
-    predicted = np.where(
-        confidence < threshold, OUT_OF_SCOPE, classes[probabilities.argmax(axis=1)]
-    )
+    predicted = np.where(rejected, OUT_OF_SCOPE, classes[probabilities.argmax(axis=1)])
     in_scope = labels != OUT_OF_SCOPE
     accuracy = float((predicted[in_scope] == labels[in_scope]).mean()) if in_scope.any() else 0.0
     recall = float((predicted[~in_scope] == OUT_OF_SCOPE).mean()) if (~in_scope).any() else None
-    return HeldOut(accuracy, recall, temperature, threshold, folds, tuple(predicted.tolist()))
+    ece = expected_calibration_error(confidence, classes[probabilities.argmax(axis=1)] == labels)
+    return HeldOut(accuracy, recall, temperature, threshold, folds, ece, tuple(predicted.tolist()))
