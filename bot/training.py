@@ -93,7 +93,6 @@ def fit_model(data: TrainingData, *, config: BuiltinConfig | None = None) -> Tra
         "sklearn_version": sklearn.__version__,
         "config": asdict(classifier.config),
         "evaluation": held_out_figures(data, held_out),
-        "answer_threshold": classifier.answer_threshold,
     }
     return TrainedModel(classifier, ResponseCatalog(data.responses, data.labels), metadata)
 

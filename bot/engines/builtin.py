@@ -53,9 +53,6 @@ CONFIG_FILE = "classifier.json"
 #: models of format 1 (regex words, temperature only) still load.
 FORMAT_VERSION = 2
 _READABLE_FORMATS = (1, 2)
-#: Held-out answers at or above a model's ``answer_threshold`` are right at
-#: least this often (see :func:`_choose_answer_threshold`).
-ANSWER_PRECISION = 0.9
 
 
 def normalize_text(text: str) -> str:
@@ -149,7 +146,6 @@ class BuiltinClassifier:
         threshold: float,
         config: BuiltinConfig,
         open_set: OpenSet | None = None,
-        answer_threshold: float | None = None,
     ) -> None:
         """Wrap fitted parts; use :meth:`train` or :meth:`load` rather than this.
 
@@ -158,10 +154,7 @@ class BuiltinClassifier:
         ``temperature`` divides the scores before the softmax; ``threshold``
         is the confidence below which a message is out of scope. ``open_set``
         calibrates the confidence and adds the out-of-scope detector (see
-        :mod:`bot.engines.confidence`). ``answer_threshold`` is the
-        confidence this model suggests the policy answers from (below it, and
-        above ``threshold``, the bot asks back); ``None`` for a model that was
-        trained without one (the policy's default applies).
+        :mod:`bot.engines.confidence`).
         """
         self._vectorizers = tuple(vectorizers)
         self._weights = tuple(float(w) for w in weights)
@@ -180,7 +173,6 @@ class BuiltinClassifier:
         self.threshold = float(threshold)
         self.config = config
         self.open_set = open_set
-        self.answer_threshold = None if answer_threshold is None else float(answer_threshold)
         self._oos = self.classes.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.classes else -1
 
     # -- inference ------------------------------------------------------------
@@ -318,7 +310,6 @@ class BuiltinClassifier:
             model = final.result()
         truth = np.searchsorted(classes, labels)
         open_set: OpenSet | None = None
-        answer_threshold: float | None = None
         if folds >= 2:
             temperature = _fit_temperature(scores, truth)
             probabilities = _softmax(scores, temperature)
@@ -354,9 +345,6 @@ class BuiltinClassifier:
             held_out = _held_out(
                 probabilities, classes, labels, temperature, threshold, folds, rejected
             )
-            answer_threshold = _choose_answer_threshold(
-                probabilities, classes, labels, rejected, threshold
-            )
         else:
             # Too little data to hold any out: keep every prediction.
             temperature, threshold = 0.2, config.threshold or 0.0
@@ -371,7 +359,6 @@ class BuiltinClassifier:
             threshold=threshold,
             config=config,
             open_set=open_set,
-            answer_threshold=answer_threshold,
         )
         return classifier, held_out
 
@@ -407,7 +394,6 @@ class BuiltinClassifier:
             "engine": "builtin",
             "temperature": self.temperature,
             "threshold": self.threshold,
-            "answer_threshold": self.answer_threshold,
             "open_set": self.open_set is not None,
             "featurizers": featurizers,
             "config": asdict(self.config),
@@ -461,7 +447,6 @@ class BuiltinClassifier:
             threshold=settings["threshold"],
             config=BuiltinConfig(**config_fields),
             open_set=open_set,
-            answer_threshold=settings.get("answer_threshold"),
         )
 
 
@@ -666,36 +651,6 @@ def _choose_threshold(
         if accuracy + recall > best_score:
             best_threshold, best_score = float(threshold), accuracy + recall
     return best_threshold
-
-
-def _choose_answer_threshold(
-    probabilities: np.ndarray,
-    classes: np.ndarray,
-    labels: np.ndarray,
-    rejected: np.ndarray,
-    threshold: float,
-) -> float:
-    """The least confidence from which held-out answers are right often enough.
-
-    Over the held-out messages whose best intent is not ``out_of_scope`` and
-    that are not ``rejected`` as out of scope: the lowest
-    confidence ``t`` such that those at ``t`` or above have the right intent
-    at least :data:`ANSWER_PRECISION` of the time. Never below ``threshold``;
-    1.0 when none qualifies.
-    """
-    confidence = probabilities.max(axis=1)
-    best = classes[probabilities.argmax(axis=1)]
-    answered = (best != OUT_OF_SCOPE) & ~rejected
-    if not answered.any():
-        return 1.0
-    order = np.argsort(-confidence[answered], kind="stable")
-    ranked = confidence[answered][order]
-    right = (best[answered] == labels[answered])[order]
-    precision = np.cumsum(right) / np.arange(1, len(right) + 1)
-    good = np.flatnonzero(precision >= ANSWER_PRECISION)
-    if not len(good):
-        return 1.0
-    return max(float(threshold), round(float(ranked[good[-1]]), 3))
 
 
 def _held_out(

@@ -115,22 +115,6 @@ def test_evaluate_reports_the_calibration_error(
     assert "calibration error (ECE, 15 bins)" in report.format()
 
 
-def test_answer_threshold_is_chosen_on_held_out_predictions(
-    small_split: tuple[list[str], list[str], list[str], list[str]],
-) -> None:
-    train_x, train_y, test_x, test_y = small_split
-    model, _ = BuiltinClassifier.train(train_x, train_y, BuiltinConfig())
-    assert model.answer_threshold is not None
-    assert model.threshold <= model.answer_threshold < 1
-    answered = [
-        (p, y)
-        for p, y in zip(model.parse_batch(test_x), test_y, strict=True)
-        if p.intent != OUT_OF_SCOPE and p.confidence >= model.answer_threshold
-    ]
-    precision = np.mean([p.intent == y for p, y in answered])
-    assert len(answered) >= len(test_x) / 2 and precision >= 0.85
-
-
 def test_japanese_words_are_segmented_by_the_dictionary() -> None:
     # Conjugations and kana spellings meet at their lemma; English keeps regex tokens.
     assert unidic_tokens("とどかない") == unidic_tokens("届かない") == ["届く", "ない"]
@@ -147,15 +131,14 @@ def test_a_model_of_the_first_format_still_loads(
     # Rewrite the settings as the first engine wrote them.
     settings = json.loads((tmp_path / CONFIG_FILE).read_text("utf-8"))
     settings["format"] = 1
-    for key in ("open_set", "answer_threshold"):
-        settings.pop(key)
+    settings.pop("open_set")
     for spec in settings["featurizers"]:
         spec.pop("tokenizer")
     for key in ("tokenizer", "open_set", "confidence_c", "balanced"):
         settings["config"].pop(key)
     (tmp_path / CONFIG_FILE).write_text(json.dumps(settings), "utf-8")
     loaded = BuiltinClassifier.load(tmp_path)
-    assert loaded.config.tokenizer == "regex" and loaded.answer_threshold is None
+    assert loaded.config.tokenizer == "regex" and loaded.open_set is None
     for text in test_x[:30]:
         assert loaded.parse(text) == model.parse(text)
 
@@ -164,8 +147,7 @@ def test_a_model_of_the_first_format_still_loads(
 def test_the_issues_shop_questions_get_no_wrong_answer(bot: Bot, text: str) -> None:
     """The shipped data and engine: out of scope, or too unsure to answer."""
     prediction = bot.classifier.parse(text)
-    answer_threshold = getattr(bot.classifier, "answer_threshold", None)
-    assert answer_threshold is not None
+    answer_threshold = bot.policy.config.answer_threshold
     assert prediction.intent == OUT_OF_SCOPE or prediction.confidence < answer_threshold, prediction
     decision = bot.respond(text)
     assert decision.action is not Action.REPLY and decision.priority == 0, decision

@@ -242,8 +242,18 @@ def test_the_bands_answer_clarify_and_fall_back(small_model: Bot) -> None:
     assert fell_back.action is Action.FALLBACK and fell_back.text == "Sorry, I did not get that."
     assert fell_back.quick_replies[-1].payload == "/request_human"
 
-    # The same vague text above a lower answer threshold is answered.
-    lenient = banded(small_model, vague.confidence - 0.01)
+    # The same vague text above a lower answer threshold is answered (with the
+    # runner-up rule set apart: how close the second intent comes depends on
+    # the engine's features, not on the bands).
+    margin = vague.ranking[0][1] - vague.ranking[1][1]
+    lenient = Bot(
+        small_model.classifier,
+        small_model.policy.responses,
+        version=small_model.version,
+        policy_config=PolicyConfig(
+            answer_threshold=vague.confidence - 0.01, clarify_margin=margin / 2
+        ),
+    )
     assert lenient.respond("order money back").action is Action.ANSWER
 
 
