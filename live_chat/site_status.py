@@ -37,7 +37,7 @@ REPLY_TIME_TTL_S = 60.0
 #: Seconds one snapshot serves every visitor who connects or asks meanwhile.
 SNAPSHOT_TTL_S = 1.0
 #: Avatar backgrounds: white initials read on each at 4.5:1 or more.
-PALETTE = ("#2f6f5e", "#3d5a80", "#7a4b94", "#a0522d", "#2e6b30", "#ad1457",
+PALETTE = ("#1565c0", "#3d5a80", "#7a4b94", "#a0522d", "#2e6b30", "#ad1457",
            "#00695c", "#5d4037")
 
 

@@ -24,3 +24,15 @@ test("queue wording", () => {
   assert.equal(strings("ja").queued(2, 3), "担当者におつなぎしています — あなたは 2 番目です（約 3 分）");
   assert.equal(strings("en").queued(null, null), "Connecting you to a person");
 });
+
+test("reply time wording", () => {
+  const en = strings("en");
+  const ja = strings("ja");
+  assert.equal(en.repliesIn(40), "Usually replies in under a minute");
+  assert.equal(en.repliesIn(150), "Usually replies in a few minutes");
+  assert.equal(en.repliesIn(1000), "Usually replies in about 20 minutes");
+  assert.equal(en.repliesIn(3600), "Usually replies in about 1 hour");
+  assert.equal(en.repliesIn(3 * 3600), "Usually replies in about 3 hours");
+  assert.equal(ja.repliesIn(150), "通常数分で返信します");
+  assert.equal(ja.repliesIn(1000), "通常約 20 分で返信します");
+});

@@ -35,9 +35,10 @@ type Outcome = { ok: boolean; error?: string; message?: string };
 /** The most characters of a first message a tab shows. */
 const TAB_TEXT_MAX = 28;
 
-/** How the console names a visitor: the site's customer id, else a short visitor id. */
+/** How the console names a visitor: their name, the site's customer id, else a short visitor id. */
 export function visitorLabel(chat: Chat, t: ConsoleStrings): string {
   const v = chat.visitor;
+  if (v?.name) return v.name;
   if (v?.user_id) return v.user_id;
   return t.visitorLabel((v?.id ?? chat.id).slice(-6));
 }
@@ -48,6 +49,7 @@ export function visitorLabel(chat: Chat, t: ConsoleStrings): string {
  * tells chats apart better than a random id), else the short visitor id.
  */
 export function tabLabel(chat: Chat, t: ConsoleStrings): string {
+  if (chat.visitor?.name) return chat.visitor.name;
   if (chat.visitor?.user_id) return chat.visitor.user_id;
   const first = chat.messages().find((m) => m.sender === "visitor" && m.text.trim());
   return first ? firstWords(first.text) : visitorLabel(chat, t);
@@ -288,7 +290,12 @@ export class ChatView {
     const waited = chat.waitedSeconds();
     const waitedText = waited === null ? t.waitedUnknown : `${t.seconds(waited.seconds)}${waited.estimated ? ` ${t.estimated}` : ""}`;
     const rows: [string, Node | string][] = [];
+    if (v?.name) rows.push([t.visitorName, v.identified ? `${v.name} ${t.verified}` : v.name]);
+    if (v?.email) rows.push([t.visitorEmail, v.email]);
     if (v?.user_id) rows.push([t.userId, v.user_id]);
+    const past = v?.past_conversations ?? v?.earlier?.length ?? 0;
+    const returning = v?.returning || past > 0 ? t.returning(past) : null;
+    if (returning) rows.push([t.visitorKind, returning]);
     if (v?.page_url) rows.push([t.page, renderText(document, v.page_url)]);
     rows.push([t.locale, v?.locale ?? "—"]);
     rows.push([t.firstSeen, when(v?.first_seen, locale)]);
@@ -296,7 +303,7 @@ export class ChatView {
     rows.push([t.waited, waitedText]);
     // The collapsed line: what tells this visitor apart at a glance.
     const tags = chat.tags.map((x) => `#${x}`).join(" ");
-    this.facts.textContent = [v?.locale, shortPage(v?.page_url), waited === null ? null : t.waitedShort(waitedText), tags].filter(Boolean).join(" · ");
+    this.facts.textContent = [returning, v?.locale, shortPage(v?.page_url), waited === null ? null : t.waitedShort(waitedText), tags].filter(Boolean).join(" · ");
     this.tagEditor.set(chat.tags);
     const earlier = v?.earlier;
     if (!earlier) rows.push([t.earlier, t.earlierMissing]);

@@ -176,10 +176,10 @@ export class SupervisorPanel {
     else
       this.queue.replaceChildren(
         table(
-          [t.position, t.wait, t.priority, t.locale],
+          [t.position, t.wait, t.priority, t.locale, t.visitor],
           o.queue.map((q) => ({
             attrs: { "data-conversation": q.conversation_id },
-            cells: [String(q.position), { text: t.seconds(q.wait_s), attrs: { "data-wait": String(q.wait_s), "data-ticking": "" } }, String(q.priority), [q.locale, q.team].filter(Boolean).join(" · ") || "—"],
+            cells: [String(q.position), { text: t.seconds(q.wait_s), attrs: { "data-wait": String(q.wait_s), "data-ticking": "" } }, String(q.priority), [q.locale, q.team].filter(Boolean).join(" · ") || "—", q.visitor_name || "—"],
           })),
         ),
       );

@@ -35,6 +35,14 @@ export interface EarlierConversation {
 export interface VisitorInfo {
   id: string;
   user_id: string | null;
+  /** From the pre-chat form or the site's signed identity. */
+  name?: string | null;
+  email?: string | null;
+  /** The site vouched for this visitor (HMAC identity). */
+  identified?: boolean;
+  /** They had conversations before (same identity or same browser); how many. */
+  returning?: boolean;
+  past_conversations?: number;
   locale: string | null;
   page_url: string | null;
   first_seen: string;
@@ -114,6 +122,7 @@ export interface QueueRow {
   priority: number | string;
   team: string | null;
   locale: string | null;
+  visitor_name?: string | null;
   queued_at: string;
   wait_s: number;
 }

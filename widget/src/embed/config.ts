@@ -4,6 +4,7 @@
 // owner pastes one line and configures nothing else.
 
 import { type Locale, pickLocale } from "../shared/i18n";
+import type { Identity, Prechat } from "../shared/protocol";
 
 export type Position = "bottom-right" | "bottom-left";
 
@@ -21,6 +22,10 @@ export interface WidgetConfig {
   path: string;
   /** host part used to namespace localStorage keys */
   gatewayHost: string;
+  /** data-prechat: this page's pre-chat form, instead of the gateway's TSUNAGU_PRECHAT. */
+  prechat: Prechat | null;
+  /** data-user-id, -name, -email, -hmac: the logged-in user the site signed for. */
+  identity: Identity | null;
 }
 
 const DEFAULT_COLOR = "#2f6f5e";
@@ -45,6 +50,36 @@ function nonEmpty(value: string | undefined): string | null {
   return v ? v : null;
 }
 
+/**
+ * data-prechat: "name,email*" asks both, the e-mail required; "off" asks
+ * nothing; absent or unreadable, the gateway's setting decides (null).
+ */
+export function readPrechat(value: string | undefined): Prechat | null {
+  const text = (value ?? "").trim().toLowerCase();
+  if (!text) return null;
+  if (text === "off" || text === "none") return { fields: [], required: [] };
+  const fields: string[] = [];
+  const required: string[] = [];
+  for (const part of text.split(",")) {
+    const name = part.trim().replace(/\*$/, "").trim();
+    if (name !== "name" && name !== "email") return null;
+    if (!fields.includes(name)) fields.push(name);
+    if (part.trim().endsWith("*") && !required.includes(name)) required.push(name);
+  }
+  return { fields, required };
+}
+
+function readIdentity(data: DOMStringMap): Identity | null {
+  const userId = nonEmpty(data.userId);
+  const hmac = nonEmpty(data.userHmac);
+  if (!userId || !hmac) return null;
+  const identity: Identity = { user_id: userId, hmac };
+  // Sent exactly as signed: the gateway checks the HMAC over these texts.
+  if (data.userName !== undefined) identity.name = data.userName;
+  if (data.userEmail !== undefined) identity.email = data.userEmail;
+  return identity;
+}
+
 export function readConfig(script: HTMLScriptElement | null, page: Location): WidgetConfig {
   const data = script?.dataset ?? {};
   // data-server lets a page load widget.js from a CDN but talk to another host.
@@ -67,5 +102,7 @@ export function readConfig(script: HTMLScriptElement | null, page: Location): Wi
     origin: base.origin,
     path: `${dir}socket.io/`,
     gatewayHost: base.host,
+    prechat: readPrechat(data.prechat),
+    identity: readIdentity(data),
   };
 }

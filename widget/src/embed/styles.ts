@@ -21,8 +21,14 @@ button{cursor:pointer}
 .badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#d93025;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}
 .panel{position:absolute;bottom:76px;right:0;width:370px;height:560px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:var(--bg);border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden}
 .root.left .panel{right:auto;left:0}
-header{display:flex;align-items:center;gap:8px;padding:12px 12px 12px 16px;background:var(--accent);color:#fff}
-header h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+header{padding:10px 12px 10px 16px;background:var(--accent);color:#fff}
+.head-row{display:flex;align-items:center;gap:8px}
+.head-text{flex:1;min-width:0}
+header h2{margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.team{margin:0;font-size:12px;line-height:1.4;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.avatars{display:flex;list-style:none;margin:0;padding:0 0 0 6px}
+.avatar{width:30px;height:30px;margin-left:-6px;border-radius:50%;border:2px solid #fff;color:#fff;font-size:12px;font-weight:700;line-height:1;display:flex;align-items:center;justify-content:center;overflow:hidden}
+.expect{margin:4px 0 0;font-size:12px;line-height:1.4}
 .icon-btn{width:36px;height:36px;border:0;border-radius:8px;background:transparent;color:inherit;font-size:22px;line-height:1;padding:0}
 .icon-btn:hover{background:rgba(255,255,255,.18)}
 .tools{display:flex;gap:8px;padding:6px 12px;border-bottom:1px solid var(--line);background:#fafbfb}
@@ -63,7 +69,12 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflo
 .choice-list button{border:1px solid var(--accent);background:#fff;color:var(--accent);border-radius:16px;padding:5px 12px;font-size:13px}
 .choice-list button:hover{background:var(--accent);color:#fff}
 .choice-list button:disabled{opacity:.6}
-.offline label{display:block;font-size:12px;color:var(--muted);margin-top:6px}
+.offline label,.prechat label{display:block;font-size:12px;color:var(--muted);margin-top:6px}
+.prechat input{display:block;width:100%;border:1px solid var(--line);border-radius:8px;padding:6px 8px;background:#fff;margin-top:2px}
+.prechat input[aria-invalid=true]{border-color:#b3261e}
+.prechat .actions{display:flex;align-items:center;gap:12px}
+.link{margin-top:10px;border:0;background:transparent;color:var(--accent);text-decoration:underline;padding:8px 4px}
+.form-error{color:#b3261e;font-size:13px;margin:8px 0 0}
 .offline input,.offline textarea{display:block;width:100%;border:1px solid var(--line);border-radius:8px;padding:6px 8px;background:#fff;margin-top:2px}
 .offline textarea{min-height:70px;resize:vertical}
 .primary{margin-top:10px;border:0;border-radius:8px;background:var(--accent);color:#fff;padding:8px 14px;font-weight:600}

@@ -5,15 +5,17 @@
 import { ChatClient, type ConnectionState } from "../shared/client";
 import { h, icon } from "../shared/dom";
 import { strings, type Strings } from "../shared/i18n";
-import type { Conversation, Message, QuickReply, TypingEvent } from "../shared/protocol";
+import type { Conversation, Message, Profile, QuickReply, SiteStatus, TypingEvent } from "../shared/protocol";
 import { authorLabel } from "../shared/render";
 import { AttachButton } from "../shared/attach-button";
 import { local, readJson, scopedKeys, session, type StorageKeys } from "../shared/storage";
 import type { WidgetConfig } from "./config";
 import { CsatCard } from "./csat";
+import { Header } from "./header";
 import { MessageList } from "./message-list";
 import { OfflineChoice, type OfflineChoiceKind } from "./offline-choice";
 import { type LeftMessage, OfflineForm, type SubmitResult } from "./offline-form";
+import { PrechatForm, type PrechatAnswers, type PrechatResult } from "./prechat";
 import { describe } from "./status";
 import { CSS_TEXT } from "./styles";
 import { TextLimit } from "./text-limit";
@@ -22,6 +24,8 @@ const CHAT_ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2
 const SEND_ICON = "M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z";
 const TYPING_IDLE_MS = 3_000;
 const REMOTE_TYPING_MAX_MS = 8_000;
+/** While the panel is open, the header (who is online, reply time) is asked for again this often. */
+const SITE_REFRESH_MS = 30_000;
 
 export class Widget {
   private readonly t: Strings;
@@ -44,6 +48,13 @@ export class Widget {
   private readonly csat: CsatCard;
   private readonly offline: OfflineForm;
   private readonly choices: OfflineChoice;
+  private readonly header: Header;
+  private readonly prechat: PrechatForm;
+  private site: SiteStatus | null = null;
+  private profile: Profile | null = null;
+  private siteTimer: ReturnType<typeof setInterval> | undefined;
+  /** The leave-a-message form is open (it has its own text box). */
+  private offlineFormOpen = false;
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly limit: TextLimit;
@@ -84,6 +95,9 @@ export class Widget {
     this.offline.element.hidden = true;
     this.choices = new OfflineChoice(t, config.locale, (kind) => void this.choose(kind));
     this.choices.element.hidden = true;
+    this.header = new Header(t, config.locale, config.title, minimize);
+    this.prechat = new PrechatForm(t, (answers) => this.sendProfile(answers), () => this.skipPrechat());
+    this.prechat.element.hidden = true;
     // No maxlength: it would cut a long paste silently. TextLimit says it instead.
     this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, enterkeyhint: "send" });
     this.limit = new TextLimit(this.input, config.maxText, config.locale, "tsunagu-limit");
@@ -98,7 +112,7 @@ export class Widget {
     this.panel = h(
       "section",
       { class: "panel", id: "tsunagu-panel", role: "dialog", "aria-label": title, hidden: true },
-      h("header", {}, h("h2", {}, title), minimize),
+      this.header.element,
       this.tools,
       this.netBanner,
       this.alert,
@@ -109,6 +123,7 @@ export class Widget {
       this.csat.element,
       this.choices.element,
       this.offline.element,
+      this.prechat.element,
       this.composer,
     );
     this.root = h("div", { class: `root${config.position === "bottom-left" ? " left" : ""}`, lang: config.locale }, this.panel, this.launcher);
@@ -143,7 +158,9 @@ export class Widget {
         status: (c) => this.renderStatus(c),
         typing: (ev) => this.onRemoteTyping(ev),
         connection: (s) => this.renderConnection(s),
+        session: (site, profile) => this.onSession(site, profile),
       },
+      identity: config.identity,
     });
 
     this.launcher.addEventListener("click", () => (this.isOpen() ? this.close() : this.open()));
@@ -193,6 +210,10 @@ export class Widget {
     this.markSeen();
     this.list.scrollToEnd();
     if (focus) this.focusPrimary();
+    // Who is online changes: ask again now and while the panel stays open.
+    void this.refreshSite();
+    clearInterval(this.siteTimer);
+    this.siteTimer = setInterval(() => void this.refreshSite(), SITE_REFRESH_MS);
   }
 
   close(): void {
@@ -200,13 +221,15 @@ export class Widget {
     this.root.classList.remove("open");
     this.launcher.setAttribute("aria-expanded", "false");
     session.remove(this.keys.open);
+    clearInterval(this.siteTimer);
     this.renderBadge();
     // Focus goes back where the visitor opened the chat from.
     this.launcher.focus();
   }
 
   private focusPrimary(): void {
-    if (!this.offline.element.hidden) this.offline.focus();
+    if (!this.prechat.element.hidden) this.prechat.focus();
+    else if (!this.offline.element.hidden) this.offline.focus();
     else if (!this.choices.element.hidden) this.choices.focus();
     else this.input.focus();
   }
@@ -238,6 +261,71 @@ export class Widget {
     this.leftMessageIn = ack.conversation?.id ?? null;
     if (ack.conversation) this.renderStatus(ack.conversation);
     return { ok: true };
+  }
+
+  // ---- header and pre-chat form -------------------------------------------
+
+  private onSession(site: SiteStatus | null, profile: Profile | null): void {
+    if (site) this.renderSite(site);
+    this.profile = profile ?? { name: null, email: null, identified: !!this.config.identity };
+    this.renderPrechat();
+  }
+
+  private async refreshSite(): Promise<void> {
+    const ack = await this.client.site();
+    if (ack.ok && ack.site) this.renderSite(ack.site);
+  }
+
+  private renderSite(site: SiteStatus): void {
+    this.site = site;
+    this.header.render(site);
+    this.panel.setAttribute("aria-label", this.header.title.textContent ?? this.t.title);
+    this.renderPrechat();
+  }
+
+  /**
+   * The form comes before the first message only: not once the visitor has
+   * written (or was asked before), not when the site vouched for them, not
+   * when they already answered or skipped it.
+   */
+  private needsPrechat(): boolean {
+    const spec = this.config.prechat ?? this.site?.prechat;
+    const profile = this.profile;
+    if (!spec || spec.fields.length === 0 || !profile) return false;
+    if (profile.identified || this.config.identity || profile.name || profile.email) return false;
+    if (local.get(this.keys.prechat) === (local.get(this.keys.visitor) ?? "")) return false;
+    return this.client.conversation === null && this.client.entries().length === 0;
+  }
+
+  private renderPrechat(): void {
+    const show = this.needsPrechat();
+    const spec = this.config.prechat ?? this.site?.prechat;
+    if (show && spec) this.prechat.configure(spec);
+    const wasHidden = this.prechat.element.hidden;
+    this.prechat.element.hidden = !show;
+    this.renderComposer();
+    if (show && wasHidden && this.isOpen()) this.prechat.focus();
+  }
+
+  private async sendProfile(answers: PrechatAnswers): Promise<PrechatResult> {
+    const ack = await this.client.profile(answers);
+    if (!ack.ok) return { ok: false, error: ack.error, message: ack.message };
+    this.profile = ack.profile;
+    // Nothing answered (all optional, all blank): counts as skipped.
+    if (!ack.profile.name && !ack.profile.email) local.set(this.keys.prechat, local.get(this.keys.visitor) ?? "");
+    this.renderPrechat();
+    this.input.focus();
+    return { ok: true };
+  }
+
+  private skipPrechat(): void {
+    local.set(this.keys.prechat, local.get(this.keys.visitor) ?? "");
+    this.renderPrechat();
+    this.input.focus();
+  }
+
+  private renderComposer(): void {
+    this.composer.hidden = this.offlineFormOpen || !this.prechat.element.hidden;
   }
 
   /** Nobody is available: the visitor's choice of what to do instead. */
@@ -295,6 +383,8 @@ export class Widget {
     const entries = this.client.entries();
     this.list.update(entries);
     this.renderQuickReplies(entries);
+    // The first message (from this tab or another) ends the time for the form.
+    if (!this.prechat.element.hidden) this.renderPrechat();
     if (this.isOpen()) this.markSeen();
     else this.renderBadge();
   }
@@ -357,7 +447,9 @@ export class Widget {
     this.offline.element.hidden = !formOpen && !thanked;
     if (formOpen) this.offline.setOpensAt(c?.opens_at);
     // The form has its own text box: one at a time, and never hidden after sending.
-    this.composer.hidden = formOpen;
+    this.offlineFormOpen = formOpen;
+    if (formOpen) this.prechat.element.hidden = true;
+    this.renderComposer();
   }
 
   private renderConnection(s: ConnectionState): void {

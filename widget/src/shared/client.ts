@@ -17,12 +17,15 @@ import {
   type Ack,
   type AckError,
   type Conversation,
+  type Identity,
   isOutdated,
   isPermanentError,
   type LeaveMessage,
   type Message,
   type OutgoingMessage,
+  type Profile,
   type Session,
+  type SiteStatus,
   type SyncResult,
   type TypingEvent,
 } from "./protocol";
@@ -39,6 +42,8 @@ export interface ClientListener {
   status(c: Conversation): void;
   typing(ev: TypingEvent): void;
   connection(state: ConnectionState): void;
+  /** The header snapshot and what the gateway keeps of the visitor (each `session`). */
+  session?(site: SiteStatus | null, profile: Profile | null): void;
 }
 
 export interface ClientOptions {
@@ -51,6 +56,8 @@ export interface ClientOptions {
   store: KeyValueStore;
   keys: StorageKeys;
   listener: ClientListener;
+  /** A logged-in user the site signed for (sent on every connect). */
+  identity?: Identity | null;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -95,7 +102,8 @@ export class ChatClient {
       path,
       // A function, so every reconnect presents the newest token.
       auth: (cb) => {
-        const auth: Record<string, string> = { locale: this.opts.locale, page_url: this.opts.pageUrl };
+        const auth: Record<string, unknown> = { locale: this.opts.locale, page_url: this.opts.pageUrl };
+        if (this.opts.identity) auth.identity = this.opts.identity;
         const token = store.get(keys.token);
         if (token) auth.token = token;
         cb(auth);
@@ -235,6 +243,16 @@ export class ChatClient {
     }
   }
 
+  /** The header snapshot again (asked when the panel opens, and while it is open). */
+  async site(): Promise<Ack<{ site: SiteStatus }>> {
+    return this.call<{ site: SiteStatus }>("site", {});
+  }
+
+  /** The pre-chat form; the gateway's refusal (e.g. a bad e-mail) comes back as is. */
+  async profile(form: { name?: string; email?: string }): Promise<Ack<{ profile: Profile }>> {
+    return this.call<{ profile: Profile }>("profile", form);
+  }
+
   async csat(score: number, comment?: string): Promise<Ack<object>> {
     const body: { score: number; comment?: string } = { score };
     if (comment) body.comment = comment;
@@ -269,6 +287,7 @@ export class ChatClient {
       this.opts.listener.changed();
     }
     if (s.conversation) this.onStatus(s.conversation);
+    this.opts.listener.session?.(s.site ?? null, s.profile ?? null);
     void this.resync();
   }
 

@@ -52,6 +52,23 @@ const en = {
   fileTooLarge: (max: string) => `This file is too large (up to ${max}).`,
   fileWrongType: "Only images (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
   fileFailed: "The file could not be sent. Please try again.",
+  onlineNow: "Online now",
+  closedNow: "Closed now",
+  closedUntil: (when: string) => `Closed — opens ${when}`,
+  repliesIn: (s: number) =>
+    s < 60 ? "Usually replies in under a minute"
+    : s <= 300 ? "Usually replies in a few minutes"
+    : s < 3600 ? `Usually replies in about ${Math.ceil(s / 300) * 5} minutes`
+    : `Usually replies in about ${Math.round(s / 3600)} hour${Math.round(s / 3600) === 1 ? "" : "s"}`,
+  prechatTitle: "Before we start",
+  prechatIntro: "Tell us who you are so that we can answer you properly.",
+  prechatName: "Name",
+  prechatEmail: "Email",
+  optional: "(optional)",
+  prechatStart: "Start chat",
+  prechatSkip: "Skip",
+  prechatRequired: (field: string) => `Please fill in your ${field.toLowerCase()}.`,
+  prechatBadEmail: "That e-mail address does not look right: write it like name@example.com.",
 };
 
 export type Strings = typeof en;
@@ -105,6 +122,23 @@ const ja: Strings = {
   fileTooLarge: (max) => `ファイルが大きすぎます（${max} まで）。`,
   fileWrongType: "送信できるのは画像（PNG・JPEG・GIF・WebP）と PDF だけです。",
   fileFailed: "ファイルを送信できませんでした。もう一度お試しください。",
+  onlineNow: "対応中の担当者",
+  closedNow: "営業時間外です",
+  closedUntil: (when) => `営業時間外 — ${when} に再開します`,
+  repliesIn: (s) =>
+    s < 60 ? "通常 1 分以内に返信します"
+    : s <= 300 ? "通常数分で返信します"
+    : s < 3600 ? `通常約 ${Math.ceil(s / 300) * 5} 分で返信します`
+    : `通常約 ${Math.round(s / 3600)} 時間で返信します`,
+  prechatTitle: "チャットを始める前に",
+  prechatIntro: "適切にご案内するため、お名前と連絡先を教えてください。",
+  prechatName: "お名前",
+  prechatEmail: "メールアドレス",
+  optional: "（任意）",
+  prechatStart: "チャットを始める",
+  prechatSkip: "スキップ",
+  prechatRequired: (field) => `${field}を入力してください。`,
+  prechatBadEmail: "メールアドレスの形式が正しくありません（例: name@example.com）。",
 };
 
 const tables: Record<Locale, Strings> = { ja, en };

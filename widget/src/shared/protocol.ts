@@ -55,10 +55,53 @@ export interface Conversation {
   version?: number;
 }
 
+/** An agent online now, as the widget header shows them: never an image URL. */
+export interface Avatar {
+  initials: string;
+  /** #rrggbb */
+  color: string;
+  name: string | null;
+}
+
+/** The pre-chat form's fields ("name", "email") and those that must be filled in. */
+export interface Prechat {
+  fields: string[];
+  required: string[];
+}
+
+/** The same for every visitor: what the header says and what is asked first. */
+export interface SiteStatus {
+  team_name: string | null;
+  agents: Avatar[];
+  /** Median human first response time of the last hours; null with too little data. */
+  reply_time_s: number | null;
+  open: boolean;
+  opens_at: string | null;
+  timezone: string | null;
+  prechat: Prechat;
+}
+
+/** What the gateway keeps of this visitor; `identified` when the site vouched for them. */
+export interface Profile {
+  name: string | null;
+  email: string | null;
+  identified: boolean;
+}
+
+/** `auth.identity`: a logged-in user the site signed for (docs/widget.md). */
+export interface Identity {
+  user_id: string;
+  hmac: string;
+  name?: string;
+  email?: string;
+}
+
 export interface Session {
   visitor_token: string;
   visitor_id: string;
   conversation: Conversation | null;
+  site?: SiteStatus;
+  profile?: Profile;
 }
 
 export interface TypingEvent {

@@ -56,6 +56,8 @@ export function scopedKeys(gatewayHost: string) {
     seen: `${prefix}seen`,
     csat: `${prefix}csat`,
     open: `${prefix}open`,
+    /** The visitor skipped the pre-chat form (nothing was required). */
+    prechat: `${prefix}prechat`,
   } as const;
 }
 
