@@ -184,6 +184,26 @@ class HandoffBackend(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def visitor_left(self, conversation_id: str) -> Changes:
+        """The visitor of a waiting or held conversation closed every tab.
+
+        The conversation keeps its place in the queue (and a held one its
+        agent), but no agent is given it while the visitor is gone: it takes
+        nobody's slot. The mark stays if the chat goes back to the queue later
+        (grace expired, transfer with no one free). Nothing moves now, so the
+        result is empty; unknown conversations are ignored.
+        """
+
+    @abc.abstractmethod
+    async def visitor_back(self, conversation_id: str) -> Changes:
+        """The visitor of a conversation marked by :meth:`visitor_left` is back.
+
+        A waiting conversation is served again from the place it kept, so it
+        is assigned at once if an agent has room. Unknown or unmarked
+        conversations give an empty result.
+        """
+
+    @abc.abstractmethod
     async def transfer(
         self,
         conversation_id: str,

@@ -296,6 +296,24 @@ class MemoryBackend(HandoffBackend):
                 del self._entries[conversation_id]
             return self._finish(op)
 
+    async def visitor_left(self, conversation_id: str) -> Changes:
+        return await self._mark_gone(conversation_id, True)
+
+    async def visitor_back(self, conversation_id: str) -> Changes:
+        return await self._mark_gone(conversation_id, False)
+
+    async def _mark_gone(self, conversation_id: str, gone: bool) -> Changes:
+        async with self._lock:
+            op = self._begin()
+            entry = self._entries.get(conversation_id)
+            if entry is None or entry.visitor_gone == gone:
+                return Changes()
+            # Not part of the sort key, so the sorted queue needs no update.
+            self._entries[conversation_id] = replace(entry, visitor_gone=gone)
+            if not gone:
+                self._drain(op)
+            return self._finish(op)
+
     async def restore(
         self, conversation_id: str, agent_id: str, priority: int = 0, team: str | None = None
     ) -> bool:

@@ -17,7 +17,8 @@ Keys (``P`` is the prefix):
 ``P conns:<id>``      set of the agent's open connection ids
 ``P holder``          hash: conversation id -> agent id, for held conversations
 ``P queue``           sorted set of waiting conversation ids, scored in serving order
-``P conv``            hash: conversation id -> JSON queue data (waiting or held)
+``P conv``            hash: conversation id -> JSON queue data (waiting or held;
+                      ``gone``: the visitor left, see ``visitor_left``)
 ``P seq``, ``P order`` counters: arrival numbers, agents' idle order
 
 The scripts compute key names from the prefix, which a single Redis server
@@ -202,7 +203,9 @@ local function drain()
   if free <= 0 then return end
   for _, cid in ipairs(redis.call('ZRANGE', K_QUEUE, 0, -1)) do
     local e = get_entry(cid)
-    local a = choose(pool, e.team, e.excluded)
+    -- A visitor who has gone is given to nobody (router.plan_assignments).
+    local a = nil
+    if not e.gone then a = choose(pool, e.team, e.excluded) end
     if a then
       give(cid, a)
       ASSIGNED[#ASSIGNED + 1] = {cid, a.id, ''}
@@ -276,7 +279,7 @@ return finish()
 local cid = ARGV[3]
 if redis.call('HEXISTS', K_CONV, cid) == 1 then return finish() end
 local e = {priority = tonumber(ARGV[4]), team = ARGV[5], enqueued_at = NOW,
-           seq = redis.call('INCR', K_SEQ), returned = false, excluded = ''}
+           seq = redis.call('INCR', K_SEQ), returned = false, excluded = '', gone = false}
 put_entry(cid, e)
 redis.call('ZADD', K_QUEUE, score(e), cid)
 ENTERED[#ENTERED + 1] = cid
@@ -296,6 +299,18 @@ elseif ARGV[4] ~= '1' and redis.call('HEXISTS', K_HOLDER, cid) == 1 then
 end
 return finish()
 """,
+    # ARGV[3] conversation id, [4] '1' the visitor left, '0' they are back.
+    # The mark is not part of the queue score: the conversation keeps its place.
+    "visitor": r"""
+local cid, gone = ARGV[3], ARGV[4] == '1'
+if redis.call('HEXISTS', K_CONV, cid) == 0 then return finish() end
+local e = get_entry(cid)
+if (e.gone == true) == gone then return finish() end
+e.gone = gone
+put_entry(cid, e)
+if not gone then drain() end
+return finish()
+""",
     # ARGV[3] conversation id, [4] agent id, [5] priority, [6] team ('' for anyone).
     # Not give(): the agent's idle order is theirs from before the loss.
     "restore": r"""
@@ -305,7 +320,8 @@ if redis.call('HEXISTS', K_CONV, cid) == 1 or redis.call('SISMEMBER', K_AGENTS, 
   return fail('agent_unavailable', id)
 end
 put_entry(cid, {priority = tonumber(ARGV[5]), team = ARGV[6], enqueued_at = NOW,
-                seq = redis.call('INCR', K_SEQ), returned = false, excluded = ''})
+                seq = redis.call('INCR', K_SEQ), returned = false, excluded = '',
+                gone = false})
 redis.call('HSET', K_HOLDER, cid, id)
 redis.call('SADD', ckey(id), cid)
 return finish()
@@ -406,6 +422,8 @@ def _entry(cid: str, raw: str) -> QueueEntry:
         seq=int(data["seq"]),
         returned=bool(data["returned"]),
         excluded_agent_id=data["excluded"] or None,
+        # Entries written before the mark existed have no "gone".
+        visitor_gone=bool(data.get("gone")),
     )
 
 
@@ -503,6 +521,12 @@ class RedisBackend(HandoffBackend):
 
     async def dequeue(self, conversation_id: str) -> Changes:
         return await self._run("release", conversation_id, "1")
+
+    async def visitor_left(self, conversation_id: str) -> Changes:
+        return await self._run("visitor", conversation_id, "1")
+
+    async def visitor_back(self, conversation_id: str) -> Changes:
+        return await self._run("visitor", conversation_id, "0")
 
     async def transfer(
         self,

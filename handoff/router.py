@@ -19,6 +19,8 @@ The rule:
   (``returned``), then by priority (higher first), then by arrival (``seq``).
   A waiting conversation no free agent can take (its team is full) does not
   block those behind it.
+* A waiting conversation whose visitor has gone (``visitor_gone``) is given
+  to nobody: it keeps its place, and is served again when the visitor is back.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def plan_assignments(agents: Iterable[AgentState], queue: Iterable[QueueEntry]) 
     Walks the queue in serving order and gives each entry to
     :func:`choose_agent`, counting each assignment against the agent's load
     and making them the most recently assigned, exactly as the backend will
-    when it applies the plan. Entries nobody can take are skipped.
+    when it applies the plan. Entries nobody can take, and those whose
+    visitor has gone, are skipped.
     """
     pool = {a.agent_id: a for a in agents}
     free = sum(a.capacity - a.load for a in pool.values() if can_take(a))
@@ -95,6 +98,8 @@ def plan_assignments(agents: Iterable[AgentState], queue: Iterable[QueueEntry]) 
     for entry in order_queue(queue):
         if free <= 0:
             break  # nobody has room: the rest of the queue cannot move
+        if entry.visitor_gone:
+            continue  # nobody to talk to: a slot given now would be wasted
         agent = choose_agent(pool.values(), entry.team, entry.excluded_agent_id)
         if agent is None:
             continue

@@ -105,6 +105,9 @@ class QueueEntry:
     conversations wait at the head of the queue, before any first-time arrival.
     ``excluded_agent_id``: an agent who must not get it (the one who
     transferred it away), or ``None``.
+    ``visitor_gone``: the visitor closed every tab (the gateway called
+    :meth:`~handoff.backend.HandoffBackend.visitor_left`); the conversation
+    keeps its place but no agent is given it until the visitor is back.
     """
 
     conversation_id: str
@@ -114,6 +117,7 @@ class QueueEntry:
     seq: int
     returned: bool = False
     excluded_agent_id: str | None = None
+    visitor_gone: bool = False
 
 
 @dataclass(frozen=True, slots=True)

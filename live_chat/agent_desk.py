@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from live_chat import system_lines
 from live_chat.agent_replies import AgentReply, write_replies
 from live_chat.attachments.links import Party
 from live_chat.attachments.service import Attachments
@@ -116,7 +117,8 @@ class AgentDesk:
             conversation = await tx.conversation(conversation_id)
             if conversation is None:
                 raise NotFound("no such conversation")
-            chat = await chat_for_agent(tx, conversation)
+            presence = await self.routing.visitor_presence(conversation.visitor_id)
+            chat = await chat_for_agent(tx, conversation, presence)
         return {"conversation": conversation_out(conversation), **chat}
 
     async def take_over(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
@@ -159,6 +161,7 @@ class AgentDesk:
         # The backend first: when it refuses, nothing has been recorded.
         await self.routing.transfer(conversation.id, to_agent_id=data.to_agent_id,
                                     to_team=data.to_team)
+        line = None
         async with self.store.begin() as tx:
             conversation = await tx.conversation(conversation.id, lock=True)
             assert conversation is not None
@@ -167,14 +170,25 @@ class AgentDesk:
             await tx.add_event(conversation.id, "transfer_requested", actor=agent.id, data={
                 "to_agent_id": data.to_agent_id, "to_team": data.to_team,
             })
+            if conversation.state == "queued":
+                # Nobody could take it yet; whoever does is announced as joining.
+                # (A direct move was announced with the assignment, by routing.)
+                line = await system_lines.add_line(tx, conversation, "transferred_any")
+        if line is not None:
+            await system_lines.announce(self.notifier, conversation, line)
         return conversation_out(conversation)
 
     async def handback(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
         """Give the conversation back to the bot, with a fresh dialogue."""
         async with self.store.begin() as tx:
             conversation = await self._authorized(tx, agent, conversation_id, lock=True)
+            # Before the dialogue is reset: the line is in the language spoken so far.
+            line = await system_lines.add_line(tx, conversation, "handed_back")
             conversation.bot_state = {}
             await apply_move(tx, conversation, "handback", actor=agent.id)
+        # The agent sees it before the chat leaves their console; the visitor with it.
+        await self.notifier.to_agent(agent.id, "message", message_out(line, for_agent=True))
+        await system_lines.announce(self.notifier, conversation, line, to_agent=False)
         return await self._let_go(agent, conversation)
 
     async def close(self, agent: Agent, data: AgentCloseIn) -> dict[str, Any]:
@@ -233,4 +247,6 @@ class AgentDesk:
         raise Forbidden("you do not hold this conversation")
 
     async def _full(self, tx: Transaction, conversation: Conversation) -> dict[str, Any]:
-        return {**conversation_out(conversation), **await chat_for_agent(tx, conversation)}
+        presence = await self.routing.visitor_presence(conversation.visitor_id)
+        return {**conversation_out(conversation),
+                **await chat_for_agent(tx, conversation, presence)}

@@ -50,16 +50,21 @@ class SocketNotifier:
 
     async def message(
         self, conversation: Conversation, message: dict[str, Any], *,
-        skip_sid: str | None = None, to_visitor: bool = True,
+        skip_sid: str | None = None, to_visitor: bool = True, to_agent: bool = True,
     ) -> None:
         """``message`` to the visitor's tabs but ``skip_sid`` (none when not
-        ``to_visitor``) and to the agent who holds the conversation."""
+        ``to_visitor``), to the agent who holds the conversation (unless not
+        ``to_agent``: they have it already) and to the supervisors watching it."""
         if to_visitor:
             await self.sio.emit(
                 "message", message, room=visitor_room(conversation.visitor_id),
                 namespace=VISITOR_NS, skip_sid=skip_sid,
             )
-        await self._to_holder(conversation, "message", message, skip_sid=skip_sid)
+        if to_agent:
+            await self._to_holder(conversation, "message", message, skip_sid=skip_sid)
+        elif conversation.state in ("queued", "assigned"):
+            await self.sio.emit("message", message, room=watch_room(conversation.id),
+                                namespace=AGENT_NS, skip_sid=skip_sid)
 
     async def status(self, conversation: Conversation, payload: dict[str, Any]) -> None:
         self.on_change()

@@ -30,6 +30,7 @@ from live_chat.site_status import SiteStatus
 from live_chat.store.repository import Store
 from live_chat.supervision import SupervisorFeed
 from live_chat.throttle import Throttles
+from live_chat.visitor_presence import VisitorPresence
 from live_chat.visitors import VisitorDirectory
 
 
@@ -71,6 +72,7 @@ class ChatContext:
     desk: AgentDesk
     canned: CannedResponses
     presence: LocalPresence | RedisPresence
+    visitor_presence: VisitorPresence
     supervisor_feed: SupervisorFeed
     throttles: Throttles
     site: SiteStatus

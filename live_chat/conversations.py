@@ -51,7 +51,7 @@ class Notifier(Protocol):
 
     async def message(
         self, conversation: Conversation, message: dict[str, Any], *,
-        skip_sid: str | None = None, to_visitor: bool = True,
+        skip_sid: str | None = None, to_visitor: bool = True, to_agent: bool = True,
     ) -> None: ...
 
     async def status(self, conversation: Conversation, payload: dict[str, Any]) -> None: ...

@@ -54,6 +54,7 @@ from live_chat.store.repository import Store
 from live_chat.store.retention import anonymise_before
 from live_chat.supervision import SupervisorFeed, overview
 from live_chat.throttle import Throttles
+from live_chat.visitor_presence import VisitorPresence
 from live_chat.visitors import VisitorDirectory
 
 log = logging.getLogger(__name__)
@@ -96,11 +97,13 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     notifier = SocketNotifier(sio)
     hosts = (Hosts(redis, settings.handoff_prefix, ttl_s=settings.host_ttl_s)
              if redis is not None else None)
-    routing = Routing(_handoff_backend(settings, redis), store, notifier, hours=settings.hours(),
-                      hosts=hosts)
-    holder = BotHolder(bot)
     presence = (RedisPresence(redis, settings.handoff_prefix, hosts) if hosts is not None
                 else LocalPresence())
+    routing = Routing(_handoff_backend(settings, redis), store, notifier, tabs=presence,
+                      hours=settings.hours(), hosts=hosts)
+    visitor_presence = VisitorPresence(presence, store, routing, notifier,
+                                       grace_s=settings.visitor_grace_s)
+    holder = BotHolder(bot)
     redact = Redactor(settings.mask_patterns)
     blobs = blob_store(settings)
     attachments = Attachments(AttachmentRecord(store), blobs,
@@ -134,6 +137,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         desk=desk,
         canned=CannedResponses(store),
         presence=presence,
+        visitor_presence=visitor_presence,
         supervisor_feed=feed,
         throttles=throttles,
         site=SiteStatus(settings, store, routing.backend),
@@ -151,7 +155,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         log.exception("could not reconcile the handoff backend at start; will retry")
     background: list[asyncio.Task[None]] = []
     if hosts is not None:
-        tab_gone = partial(_tab_gone, presence, conversations, settings.abandon_after_s)
+        tab_gone = partial(_tab_gone, visitor_presence, conversations,
+                           settings.abandon_after_s)
         reap = partial(hosts.tick, routing.connection_lost, tab_gone,
                        partial(_rejoin, sio, routing))
         try:
@@ -163,6 +168,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(_every(REPAIR_S, routing.repair)),
                   asyncio.create_task(_every(REPAIR_S, partial(
                       conversations.sweep_abandoned, settings.abandon_after_s))),
+                  asyncio.create_task(_every(REPAIR_S, visitor_presence.sweep)),
                   asyncio.create_task(routing.run_announcer()),
                   asyncio.create_task(feed.run()),
                   # Reports refresh the facts themselves; this keeps their share small.
@@ -184,6 +190,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await conversations.stop()
+    await visitor_presence.stop()
     await desk.stop()
     if hosts is not None:
         with contextlib.suppress(Exception):  # Redis gone: the others reap us
@@ -210,10 +217,10 @@ async def _apply_retention(store: Store, blobs: BlobStore, days: int) -> None:
     await anonymise_before(store, datetime.now(UTC) - timedelta(days=days), blobs)
 
 
-async def _tab_gone(presence: RedisPresence, conversations: ConversationService,
+async def _tab_gone(visitor_presence: VisitorPresence, conversations: ConversationService,
                     abandon_after_s: float, visitor_id: str) -> None:
     """A visitor tab a dead process left: closed, as if the visitor had closed it."""
-    if await presence.closed(visitor_id, None) == 0:
+    if await visitor_presence.tab_closed(visitor_id, None) == 0:
         conversations.visitor_left(visitor_id, after_s=abandon_after_s)
 
 

@@ -30,6 +30,7 @@ from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, InvalidPayload, NotFound
 from live_chat.hosts import Hosts
 from live_chat.lifecycle import Move, apply_move
+from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.reports.utilisation import record_status
 from live_chat.store.conversation_search import tags_of
 from live_chat.store.models import Agent, Conversation, Message
@@ -46,10 +47,12 @@ from live_chat.wire import (
 log = logging.getLogger(__name__)
 
 
-async def chat_for_agent(tx: Transaction, conversation: Conversation) -> dict[str, Any]:
+async def chat_for_agent(tx: Transaction, conversation: Conversation,
+                         presence: str | None = None) -> dict[str, Any]:
     """What an agent needs to take a chat over: the visitor (with earlier
-    conversations), the whole transcript with the bot's intents, and the notes
-    (a transferred chat keeps those its colleagues wrote), and its tags."""
+    conversations and, when given, their ``presence``: "online", "idle" or "left"), the
+    whole transcript with the bot's intents, the notes (a transferred chat
+    keeps those its colleagues wrote), and its tags."""
     messages = await tx.messages_since(conversation.id, 0, limit=10_000)
     visitor = await tx.visitor(conversation.visitor_id)
     earlier = await tx.visitor_conversations(conversation.visitor_id, exclude=conversation.id)
@@ -59,7 +62,8 @@ async def chat_for_agent(tx: Transaction, conversation: Conversation) -> dict[st
     notes = await tx.notes(conversation.id)
     names = {a.id: a.name for a in await tx.agents()} if notes else {}
     return {
-        "visitor": visitor_out(visitor, earlier, past) if visitor else None,
+        "visitor": ({**visitor_out(visitor, earlier, past),
+                     **({"presence": presence} if presence else {})} if visitor else None),
         "messages": [message_out(m, for_agent=True) for m in messages],
         "notes": [note_out(n, names.get(n.agent_id, "")) for n in notes],
         "tags": (await tags_of(tx.session, [conversation.id])).get(conversation.id, []),
@@ -84,12 +88,15 @@ class Routing:
 
     ``backend`` is the handoff engine (in-process or Redis), ``store`` the
     record, ``notifier`` reaches clients. ``hours`` are the business hours, or
-    None for always open.
+    None for always open. ``tabs`` counts the visitors' open tabs (for the
+    visitor's ``presence`` an agent is shown).
     """
 
     def __init__(self, backend: HandoffBackend, store: Store, notifier: SocketNotifier,
-                 *, hours: BusinessHours | None = None, hosts: Hosts | None = None) -> None:
+                 *, tabs: LocalPresence | RedisPresence, hours: BusinessHours | None = None,
+                 hosts: Hosts | None = None) -> None:
         self.backend = backend
+        self.tabs = tabs
         # With several processes: agent sockets are registered under this
         # process, so that the others disconnect them if it dies (live_chat/hosts.py).
         self.hosts = hosts
@@ -112,6 +119,14 @@ class Routing:
 
     async def dequeue(self, conversation_id: str) -> None:
         await self.apply(await self.backend.dequeue(conversation_id))
+
+    async def visitor_left(self, conversation_id: str) -> None:
+        """The visitor closed every tab (past the grace): the chat takes nobody's slot."""
+        await self.apply(await self.backend.visitor_left(conversation_id))
+
+    async def visitor_back(self, conversation_id: str) -> None:
+        """The visitor is back: a waiting chat is served again from its place."""
+        await self.apply(await self.backend.visitor_back(conversation_id))
 
     async def transfer(self, conversation_id: str, *, to_agent_id: str | None,
                        to_team: str | None, take_over: bool = False) -> None:
@@ -205,6 +220,10 @@ class Routing:
         except Exception:
             log.exception("could not record the status of agent %s", agent_id)
 
+    async def visitor_presence(self, visitor_id: str) -> str:
+        """"online", "idle" (every tab says so) or "left" (no tab open), as agents see it."""
+        return await self.tabs.state(visitor_id)
+
     async def agent_status(self, agent_id: str) -> str:
         state = await self.backend.agent(agent_id)
         return "offline" if state is None else str(state.status)
@@ -268,7 +287,12 @@ class Routing:
                 })
                 conversation.agent_id, conversation.agent_name = agent.id, agent.name
                 await tx.record_handler(conversation.id, agent.id)
-                history = await chat_for_agent(tx, conversation)
+                # In the transcript, in the same commit as the move (stored once).
+                lines = [await add_line(tx, conversation, kind, name=agent.name)
+                         for kind in (("transferred", "joined") if step == "transfer"
+                                      else ("joined",))]
+                history = await chat_for_agent(
+                    tx, conversation, await self.visitor_presence(conversation.visitor_id))
         if stale:
             # The visitor left (or closed) while the backend assigned it: give the slot back.
             log.info("releasing stale assignment of %s", assignment.conversation_id)
@@ -282,6 +306,9 @@ class Routing:
             # one copy per seq. The visitor and any watcher learn it here.
             await announce(self.notifier, conversation, line)
         await self.notifier.status(conversation, conversation_out(conversation))
+        # The agent has the lines in ``assigned``; the visitor gets them now.
+        for said in lines:
+            await announce(self.notifier, conversation, said, to_agent=False)
 
     async def _requeued(self, conversation_id: str, *, returned: bool = False) -> None:
         line: Message | None = None

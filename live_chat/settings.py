@@ -80,6 +80,9 @@ class Settings:
     agent_grace_s: float = 60.0
     avg_handle_s: float = 300.0
     abandon_after_s: float = 120.0
+    # A visitor whose last tab closed counts as gone after this long (a reload
+    # comes back well within it): a waiting one then takes no agent's slot.
+    visitor_grace_s: float = 10.0
     business_hours: str = ""
     timezone: str = "UTC"
     # The widget header (live_chat/site_status.py): the team's name, how agents
@@ -166,6 +169,7 @@ class Settings:
             "agent_grace_s": float(_int(env, "TSUNAGU_AGENT_GRACE", 60, minimum=0)),
             "avg_handle_s": float(_int(env, "TSUNAGU_AVG_HANDLE", 300, minimum=1)),
             "abandon_after_s": float(_int(env, "TSUNAGU_ABANDON_AFTER", 120, minimum=1)),
+            "visitor_grace_s": float(_int(env, "TSUNAGU_VISITOR_GRACE", 10, minimum=0)),
             "business_hours": env.get("TSUNAGU_BUSINESS_HOURS", "").strip(),
             "timezone": env.get("TSUNAGU_TIMEZONE", "UTC").strip() or "UTC",
             "handoff_prefix": env.get("TSUNAGU_HANDOFF_PREFIX", "tsunagu:handoff:"),

@@ -18,6 +18,7 @@ from live_chat.errors import Forbidden, InvalidPayload, RateLimited
 from live_chat.presence import RedisPresence
 from live_chat.store.models import Visitor
 from live_chat.wire import (
+    ActivityIn,
     CsatIn,
     Empty,
     IdentityIn,
@@ -96,6 +97,8 @@ class VisitorNamespace(ServiceNamespace):
              "profile": profile_out(stored, identified=bool(session.get("identified")))},
             to=sid,
         )
+        # Back (maybe from a closed tab): served again if waiting; the agent is told.
+        await ctx.visitor_presence.arrived(visitor_id, conversation)
 
     async def _sender(self, sid: str) -> tuple[str, str | None]:
         """The visitor behind ``sid``, if they may send one more message now."""
@@ -135,7 +138,7 @@ class VisitorNamespace(ServiceNamespace):
         visitor_id = session.get("visitor_id") if session else None
         if visitor_id is None:
             return
-        if await self.ctx.presence.closed(visitor_id, sid) == 0:
+        if await self.ctx.visitor_presence.tab_closed(visitor_id, sid) == 0:
             self.ctx.conversations.visitor_left(
                 visitor_id, after_s=self.ctx.settings.abandon_after_s
             )
@@ -187,6 +190,13 @@ class VisitorNamespace(ServiceNamespace):
         conversation = await self.ctx.conversations.open_conversation(visitor_id)
         if conversation is not None:
             await self.ctx.notifier.typing(conversation, "visitor", data.typing)
+        return {}
+
+    @acked
+    async def on_activity(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = parse(ActivityIn, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        await self.ctx.visitor_presence.activity(visitor_id, data.idle)
         return {}
 
     @acked

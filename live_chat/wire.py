@@ -149,6 +149,12 @@ class TypingIn(Payload):
     typing: bool
 
 
+class ActivityIn(Payload):
+    """A visitor tab's report: idle after a while without input or focus, or active again."""
+
+    idle: bool
+
+
 class CsatIn(Payload):
     score: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)

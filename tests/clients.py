@@ -104,7 +104,7 @@ class AgentClient(VisitorClient):
         super().__init__(url, auth={"token": token}, namespace="/agent", **kwargs)
         self.token = token
         self.hello: dict[str, Any] = {}
-        for name in ("note", "session_ended", "overview", "tags"):
+        for name in ("note", "session_ended", "overview", "tags", "visitor_presence"):
             self.sio.on(name, self._recorder(name), namespace="/agent")
 
     @classmethod

@@ -150,9 +150,10 @@ def derive(ids: Any) -> Select[Any]:
 
 def _told(ids: Any) -> Select[Any]:
     """Per conversation, what its messages say: first and last visitor message, first
-    bot reply, last message (:class:`epoch_us`), and ``topic_key``: the seq of the first
-    in-scope, not small-talk visitor message, or :data:`_OUT_OF_SCOPE_KEY` + the seq of
-    the first out-of-scope one when there is none (one aggregate for both)."""
+    bot reply, last message but system lines (:class:`epoch_us`), and ``topic_key``:
+    the seq of the first in-scope, not small-talk visitor message, or
+    :data:`_OUT_OF_SCOPE_KEY` + the seq of the first out-of-scope one when there is
+    none (one aggregate for both)."""
     m = Message.__table__
     visitor = m.c.sender == "visitor"
     topical = and_(visitor, m.c.intent.not_in(NOT_A_TOPIC))
@@ -163,7 +164,9 @@ def _told(ids: Any) -> Select[Any]:
             epoch_us(func.max(case((visitor, m.c.created_at)))).label("last_visitor_us"),
             epoch_us(func.min(case((m.c.sender == "bot", m.c.created_at)))).label(
                 "first_bot_us"),
-            epoch_us(func.max(m.c.created_at)).label("last_message_us"),
+            # System lines (transfers, hand-backs) are nobody's activity.
+            epoch_us(func.max(case((m.c.sender != "system", m.c.created_at)))).label(
+                "last_message_us"),
             func.min(case((topical, case(
                 (m.c.intent == OUT_OF_SCOPE, m.c.seq + _OUT_OF_SCOPE_KEY), else_=m.c.seq)))
             ).label("topic_key"),

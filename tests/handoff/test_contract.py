@@ -415,6 +415,71 @@ async def test_dequeue_removes_a_waiting_conversation(backend: HandoffBackend) -
     assert waiting == ["w3"]
 
 
+async def test_a_waiting_visitor_who_left_takes_no_slot_and_keeps_their_place(
+    backend: HandoffBackend,
+) -> None:
+    await online(backend, "a1", capacity=1)
+    await backend.enqueue("c1")  # a1
+    for cid in ("w1", "w2", "w3"):
+        await backend.enqueue(cid)
+    assert not await backend.visitor_left("w1")  # nothing moves: places are kept
+    assert await backend.queue_positions() == {"w1": 1, "w2": 2, "w3": 3}
+    assert [e.visitor_gone for e in await backend.queue()] == [True, False, False]
+    # The freed slot skips w1, whose visitor is gone, and goes to w2.
+    changes = await backend.release("c1")
+    assert assigned(changes) == [("w2", "a1")]
+    assert changes.positions == {"w3": 2}
+    _, waiting = await check_invariants(backend)
+    assert waiting == ["w1", "w3"]
+    # Back before anyone has room: still first in the queue, served next.
+    assert not await backend.visitor_back("w1")
+    assert not (await backend.queue())[0].visitor_gone
+    changes = await backend.release("w2")
+    assert assigned(changes) == [("w1", "a1")]
+    assert changes.positions == {"w3": 1}
+    await check_invariants(backend)
+
+
+async def test_a_visitor_who_comes_back_is_routed_at_once(backend: HandoffBackend) -> None:
+    await backend.register_agent("a1", "A1", 2)
+    await backend.enqueue("w1")
+    await backend.visitor_left("w1")
+    # An agent coming online takes no chat whose visitor is gone.
+    assert not (await backend.set_status("a1", "online")).assigned
+    assert await backend.position("w1") == 1
+    changes = await backend.visitor_back("w1")
+    assert assigned(changes) == [("w1", "a1")]
+    assert changes.positions == {}
+    # Unknown conversations, and a second call, change nothing.
+    assert not await backend.visitor_left("nope")
+    assert not await backend.visitor_back("nope")
+    assert not await backend.visitor_back("w1")
+    await check_invariants(backend)
+
+
+async def test_a_held_chat_whose_visitor_left_is_not_reassigned_when_requeued(
+    backend: HandoffBackend, clock
+) -> None:
+    """The mark stays with a held chat: when its agent's grace ends it goes back
+    to the queue but no one else is given it until the visitor is back."""
+    await online(backend, "a1", capacity=1)
+    await online(backend, "a2", capacity=1)
+    await backend.enqueue("c1")  # a1
+    assert not await backend.visitor_left("c1")
+    assert await backend.holder("c1") == "a1"  # a held chat stays with its agent
+    await backend.agent_disconnected("a1")
+    changes = await backend.expire_grace(clock.now + 60)
+    assert changes.assigned == () and [e.conversation_id for e in changes.queued] == ["c1"]
+    assert changes.queued[0].visitor_gone
+    await check_invariants(backend)
+    assert assigned(await backend.visitor_back("c1")) == [("c1", "a2")]
+    # Released and escalated again: a fresh entry, the visitor counts as present.
+    await backend.release("c1")
+    await backend.visitor_left("c1")
+    await backend.release("c1")
+    assert assigned(await backend.enqueue("c1")) == [("c1", "a2")]
+
+
 # -- disconnect and grace -------------------------------------------------------------
 
 
@@ -582,6 +647,7 @@ async def test_backends_report_identical_values(clock, make_redis_backend) -> No
         await b.enqueue("c1", priority=-3, team="vip")
         await b.enqueue("c2")
         await b.enqueue("c3", priority=2)
+        await b.visitor_left("c3")
         await b.agent_disconnected("a1")
     assert await mem.agents() == await red.agents()
     assert await mem.queue() == await red.queue()
@@ -617,6 +683,10 @@ def _random_op(rng: random.Random, clock, held: list[str]) -> tuple[str, tuple]:
         return "release", (cid,)
     if roll < 0.68:
         return "dequeue", (cid,)
+    if roll < 0.72:
+        return "visitor_left", (cid,)
+    if roll < 0.75:
+        return "visitor_back", (cid,)
     if roll < 0.8:
         target = rng.choice([None, agent_id])
         # Mostly held conversations, so transfers mostly happen.

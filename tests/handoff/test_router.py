@@ -129,6 +129,14 @@ def test_plan_skips_entries_nobody_can_take() -> None:
     assert router.plan_assignments(agents, queue) == [Assignment("general", "front")]
 
 
+def test_plan_skips_waiting_visitors_who_have_gone() -> None:
+    gone = QueueEntry("gone", 0, None, 0.0, 1, visitor_gone=True)
+    plan = router.plan_assignments([agent("a", capacity=1)], [gone, entry("here", 2)])
+    assert plan == [Assignment("here", "a")]
+    assert router.positions(router.order_queue([gone, entry("here", 2)])) == {"gone": 1,
+                                                                             "here": 2}
+
+
 def test_plan_with_no_free_capacity_assigns_nothing() -> None:
     agents = [agent("a", load=2, capacity=2), agent("b", status=AgentStatus.AWAY)]
     assert router.plan_assignments(agents, [entry("c", 1)]) == []
