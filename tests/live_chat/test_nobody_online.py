@@ -76,7 +76,9 @@ async def test_when_the_agents_grace_ends_the_visitor_is_told_in_the_chat(
     await visitor.next_where("status", lambda s: s["state"] == "assigned")
 
     await hanako.disconnect()
-    line = await visitor.next_where("message", lambda m: m["sender"] == "system", timeout=10)
+    line = await visitor.next_where(
+        "message", lambda m: m["sender"] == "system" and m["text"] != "Hanako joined the chat.",
+        timeout=10)
     assert line["conversation_id"] == conversation_id
     assert line["text"] == GONE_EN
     assert line["author"] is None
@@ -86,7 +88,7 @@ async def test_when_the_agents_grace_ends_the_visitor_is_told_in_the_chat(
     # Stored, in seq order, so a reload (sync) shows it too.
     synced = await visitor.call("sync", {"since_seq": 0})
     system = [m for m in synced["messages"] if m["sender"] == "system"]
-    assert [m["text"] for m in system] == [GONE_EN]
+    assert [m["text"] for m in system] == ["Hanako joined the chat.", GONE_EN]
     assert [m["seq"] for m in synced["messages"]] == list(
         range(1, len(synced["messages"]) + 1))
     assert (await event_types(gateway, conversation_id))[-1] == "requeued"
@@ -116,12 +118,13 @@ async def test_grace_line_in_japanese_also_when_another_agent_takes_over_at_once
     moved = await taro.next("assigned", timeout=10)
     assert moved["conversation"]["id"] == conversation_id
     assert GONE_JA in [m["text"] for m in moved["messages"] if m["sender"] == "system"]
-    line = await visitor.next_where("message", lambda m: m["sender"] == "system")
+    line = await visitor.next_where(
+        "message", lambda m: m["sender"] == "system" and m["text"] == GONE_JA)
     assert line["text"] == GONE_JA
     async with gateway.ctx.store.begin() as tx:
         stored = (await tx.session.scalars(select(Message.text).where(
             Message.conversation_id == conversation_id, Message.sender == "system"))).all()
-    assert stored == [GONE_JA]  # once
+    assert stored == ["Hanakoが対応します。", GONE_JA, "Taroが対応します。"]  # once each
     await taro.disconnect()
     await visitor.disconnect()
 
