@@ -147,3 +147,61 @@ def test_no_rating_for_a_chat_only_the_bot_had_even_after_a_reload(
     expect(csat).to_be_hidden()  # … without a rating nobody could give
     expect(w.input).to_be_visible()
     assert aloop.run(base._csat_scores(gateway_process.database_url, w.visitor_id())) == []
+
+
+def test_the_visitor_sees_why_when_their_agent_is_gone(
+    browser: Any, widget_bundle: Any, models_dir: Any, tmp_path: Any, aloop: Any
+) -> None:
+    """The agent's grace ends mid-chat: a muted, centred line says so, then the choices."""
+    from tests.clients import AgentClient
+    from tests.conftest import spawn_gateway, stop_gateway
+
+    gateway = spawn_gateway(tmp_path / "grace", models_dir, TSUNAGU_AGENT_GRACE="1")
+    context = browser.new_context(locale="ja-JP", viewport=MOBILE)
+    try:
+        base._add_agent(gateway, "sato@example.com", "佐藤 <b>美咲</b>", "correct-horse-42",
+                        capacity=2)
+        token = base._login(gateway.url, "sato@example.com", "correct-horse-42")
+
+        async def sign_in() -> Any:
+            agent = AgentClient(gateway.url, token)
+            await agent.connect()
+            await agent.next("hello")
+            return agent
+
+        agent = aloop.run(sign_in())
+        page = context.new_page()
+        page.goto(f"{gateway.url}/")
+        w = base.Widget(page, context)
+        w.online()
+        w.open()
+        w.send("こんにちは")
+        expect(w.stored("bot").first).to_be_visible()
+        page.locator("tsunagu-chat .ask-human").click()
+        aloop.run(agent.next("assigned"))
+        expect(page.locator("tsunagu-chat .banner.state")).to_contain_text("参加しました")
+
+        aloop.run(agent.disconnect())  # gone for good: the grace (1 s) runs out
+        gone = "は対応できなくなりました"
+        line = w.stored("system").filter(has_text=gone)
+        expect(line).to_have_count(1, timeout=20_000)
+        expect(line.locator(".msg-bubble")).to_have_text(
+            "佐藤 <b>美咲</b>は対応できなくなりました。別の担当者をお探ししています。")
+        expect(line.locator("b")).to_have_count(0)  # the name is text
+        look = line.evaluate("""(row) => { const b = row.querySelector('.msg-bubble');
+            const s = getComputedStyle(b), r = row.getBoundingClientRect(),
+                  log = row.parentElement.getBoundingClientRect();
+            return {align: s.textAlign, italic: s.fontStyle, size: s.fontSize,
+                    centre: Math.abs((r.left + r.right) / 2 - (log.left + log.right) / 2)}; }""")
+        assert look["align"] == "center" and look["italic"] == "italic", look
+        assert look["size"] == "12px" and look["centre"] <= 12, look
+        # Nobody else is online: the choices come back, the chat stays.
+        expect(page.locator("tsunagu-chat .card.choices")).to_be_visible()
+        expect(w.input).to_be_visible()
+        # A reload shows the line again, once.
+        page.reload()
+        w.online()
+        expect(w.stored("system").filter(has_text=gone)).to_have_count(1)
+    finally:
+        context.close()
+        stop_gateway(gateway)
