@@ -11,7 +11,9 @@ and the agents' files in their conversations, go from the blob store too.
 a cutoff (message and note texts, quick replies and payloads, rating
 comments, the leave-a-message form's name and e-mail, attached files) and keeps
 their rows, times and classifications, so every figure of the reports stays
-what it was. Files uploaded before the cutoff and never sent go too.
+what it was. Files uploaded before the cutoff and never sent go too, and so
+do the name and e-mail kept on visitors last seen before it (the pre-chat
+form's, or a signed identity's, which the site sends again on their next visit).
 It works in batches of ``batch`` conversations, one transaction each, and can
 be run again at any time.
 """
@@ -22,7 +24,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from live_chat.attachments.blobs import BlobStore
 from live_chat.errors import Conflict, NotFound
@@ -88,6 +90,7 @@ async def anonymise_before(store: Store, cutoff: datetime, blobs: BlobStore, *,
     """Blank the words (and delete the files, from ``blobs``) of conversations closed
     before ``cutoff``; how many were blanked."""
     await _forget_unsent(store, cutoff, blobs)
+    await _forget_profiles(store, cutoff)
     done, after = 0, ""
     while True:
         async with store.begin() as tx:
@@ -124,6 +127,16 @@ async def anonymise_before(store: Store, cutoff: datetime, blobs: BlobStore, *,
         await _delete_blobs(blobs, keys)
         done += len(ids)
         after = ids[-1]
+
+
+async def _forget_profiles(store: Store, cutoff: datetime) -> None:
+    """The name and e-mail of visitors last seen before ``cutoff``."""
+    async with store.begin() as tx:
+        await tx.session.execute(
+            update(Visitor)
+            .where(Visitor.last_seen_at < cutoff,
+                   or_(Visitor.name.is_not(None), Visitor.email.is_not(None)))
+            .values(name=None, email=None))
 
 
 async def _forget_unsent(store: Store, cutoff: datetime, blobs: BlobStore) -> None:

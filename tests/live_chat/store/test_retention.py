@@ -152,6 +152,22 @@ async def test_anonymising_blanks_the_words_and_keeps_the_figures(
         k: v for k, v in before.items() if k != "generated_at"}
 
 
+async def test_anonymising_forgets_the_names_of_visitors_not_seen_since(
+        store: Store, blobs: FileBlobStore) -> None:
+    gone, _ = await chat(store, blobs)
+    back, _ = await chat(store, blobs)
+    now = utcnow()
+    async with store.begin() as tx:
+        for visitor_id, seen in ((gone, now - timedelta(days=40)), (back, now)):
+            visitor = await tx.visitor(visitor_id)
+            assert visitor is not None
+            visitor.name, visitor.email, visitor.last_seen_at = "Taro", "t@example.com", seen
+    await anonymise_before(store, now - timedelta(days=30), blobs)
+    async with store.begin() as tx:
+        kept = {v.id: (v.name, v.email) for v in (await tx.session.scalars(select(Visitor)))}
+    assert kept == {gone: (None, None), back: ("Taro", "t@example.com")}
+
+
 def test_the_cli_forgets_a_visitor(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'tsunagu.db'}"
 
