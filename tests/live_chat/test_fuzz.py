@@ -24,11 +24,12 @@ CODES = {"invalid", "too_long", "rate_limited", "forbidden", "not_found", "confl
 VISITOR_EVENTS = ["message", "leave_message", "sync", "typing", "request_human", "close",
                   "csat", "back_to_bot"]
 AGENT_EVENTS = ["message", "typing", "note", "transfer", "handback", "close", "presence",
-                "sync"]
+                "sync", "watch", "unwatch", "takeover"]
 # Fields the handlers read, so that fuzzed payloads get past "not an object" often.
 KEYS = ["client_id", "text", "payload", "since_seq", "typing", "score", "comment", "name",
         "email", "conversation_id", "to_agent_id", "to_team", "resolution", "status",
-        "intent", "examples", "locale", "title", "shortcut", "q", "files", "reason"]
+        "intent", "examples", "locale", "title", "shortcut", "q", "files", "reason",
+        "tag", "state", "visitor", "agent", "from", "to", "cursor", "limit"]
 # Routes left alone: they start a training job, change the live model or end the session.
 SKIPPED = {("POST", "/api/admin/train"), ("POST", "/api/admin/models/{version}/activate"),
            ("POST", "/api/auth/logout")}
