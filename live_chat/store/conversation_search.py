@@ -59,7 +59,8 @@ class Filters:
     ``text``: a substring of any message (case-insensitive for ASCII on
     SQLite, for every script on PostgreSQL); ``states``: conversation states;
     ``visitor``: a visitor id, the last 6+ characters of one (as the console
-    shows it), or the site's user id; ``intent``: the bot classified one of the
+    shows it), the site's user id, or the visitor's name or e-mail (whole,
+    any case); ``intent``: the bot classified one of the
     visitor's messages so; ``agent_id``: the agent was given the conversation;
     ``since``/``until``: created in ``[since, until)``; ``tag``: carries it.
     """
@@ -140,7 +141,9 @@ def _conditions(f: Filters) -> list[ColumnElement[bool]]:
     if f.states:
         out.append(Conversation.state.in_(f.states))
     if f.visitor:
-        who = [Visitor.id == f.visitor, Visitor.user_id == f.visitor]
+        folded = f.visitor.lower()
+        who = [Visitor.id == f.visitor, Visitor.user_id == f.visitor,
+               func.lower(Visitor.name) == folded, func.lower(Visitor.email) == folded]
         if 6 <= len(f.visitor) < 32 and all(c in "0123456789abcdef" for c in f.visitor):
             who.append(Visitor.id.like(f"%{f.visitor}"))
         out.append(Conversation.visitor_id.in_(select(Visitor.id).where(or_(*who))))
@@ -166,15 +169,15 @@ async def summaries(session: AsyncSession,
     """What the inbox lists of each conversation, in the order given.
 
     ``{id, state, created_at, closed_at, last_message_at, last_seq, locale,
-    resolution, visitor: {id, user_id}, agent: {id, name} | null (the holder,
+    resolution, visitor: {id, user_id, name}, agent: {id, name} | null (the holder,
     else the last agent given it), intents, first_words, tags, csat}``.
     """
     ids = [c.id for c in conversations]
     if not ids:
         return []
-    visitors = dict((await session.execute(
-        select(Visitor.id, Visitor.user_id)
-        .where(Visitor.id.in_({c.visitor_id for c in conversations})))).all())
+    visitors = {vid: (user_id, name) for vid, user_id, name in (await session.execute(
+        select(Visitor.id, Visitor.user_id, Visitor.name)
+        .where(Visitor.id.in_({c.visitor_id for c in conversations})))).all()}
     first_seq = (
         select(Message.conversation_id, func.min(Message.seq).label("seq"))
         .where(Message.conversation_id.in_(ids), Message.sender == "visitor")
@@ -215,7 +218,8 @@ async def summaries(session: AsyncSession,
             "closed_at": c.closed_at.isoformat() if c.closed_at else None,
             "last_message_at": last[c.id].isoformat() if c.id in last else None,
             "last_seq": c.last_seq, "locale": c.locale, "resolution": c.resolution,
-            "visitor": {"id": c.visitor_id, "user_id": visitors.get(c.visitor_id)},
+            "visitor": {"id": c.visitor_id, "user_id": visitors.get(c.visitor_id, (None,))[0],
+                        "name": visitors.get(c.visitor_id, (None, None))[1]},
             "agent": {"id": agent[0], "name": agent[1]} if agent else None,
             "intents": intents.get(c.id, []),
             "first_words": text[:FIRST_WORDS] + ("…" if len(text) > FIRST_WORDS else ""),

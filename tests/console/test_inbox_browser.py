@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.clients import VisitorClient
 from tests.console.conftest import Desk
 from tests.console.test_console_browser import WAIT_MS, ask_for_person, sign_in
 from tests.console.test_console_defects import finish
@@ -28,13 +29,29 @@ expect.set_options(timeout=WAIT_MS)
 SIZE = {"width": 1366, "height": 768}
 
 
+async def named_visitor(url: str, name: str, words: str) -> tuple[VisitorClient, str]:
+    """A visitor who fills in the pre-chat form's name, writes, then asks for a person."""
+    visitor = await VisitorClient(url, locale="en").connect()
+    assert (await visitor.call("profile", {"name": name}))["ok"]
+    assert (await visitor.send(words, uuid.uuid4().hex))["ok"]
+    await visitor.next_where("message", lambda m: m["sender"] == "bot")
+    ack = await visitor.call("request_human", {})
+    assert ack["ok"], ack
+    return visitor, ack["conversation"]["id"]
+
+
 def test_inbox_finds_a_closed_conversation_by_a_word_and_by_tag(
         browser: Any, desk: Desk, aloop: BackgroundLoop) -> None:
     aoi = sign_in(browser, desk, desk.aoi, "en-US", **SIZE)
-    visitor, chat_id = aloop.run(ask_for_person(desk.url, "my umbrella broke in the storm", "en"))
+    visitor, chat_id = aloop.run(named_visitor(desk.url, "Sato Yui",
+                                               "my umbrella broke in the storm"))
     try:
         chat = aoi.chat(chat_id)
         expect(chat).to_be_visible()
+        # The tab names the visitor (pre-chat form) and says how long they wait.
+        tab = aoi.page.locator(f'.tab[data-conversation="{chat_id}"]')
+        expect(tab.locator(".tab-name")).to_have_text("Sato Yui")
+        expect(tab.locator(".tab-wait")).to_be_visible()
         # Tag it from the chat header.
         chat.locator("details.visitor-details summary").click()
         chat.locator(".tags input[name=tag]").fill("Warranty")
@@ -62,6 +79,7 @@ def test_inbox_finds_a_closed_conversation_by_a_word_and_by_tag(
         expect(row).to_have_attribute("data-conversation", chat_id)
         expect(row).to_have_attribute("data-state", "closed")
         expect(row.locator(".first")).to_have_text("my umbrella broke in the storm")
+        expect(row.locator(".who")).to_have_text("Sato Yui")
         expect(row.locator(".chips .tag")).to_have_text(["#warranty"])
         row.click()
         reader = inbox.locator(".inbox-reader")
@@ -79,6 +97,12 @@ def test_inbox_finds_a_closed_conversation_by_a_word_and_by_tag(
         inbox.locator("form.inbox-filters button[type=submit]").click()
         expect(row).to_have_count(1)
         expect(row).to_have_attribute("data-conversation", chat_id)
+        inbox.locator("form.inbox-filters button[type=reset]").click()
+        inbox.locator("form.inbox-filters input[name=visitor]").fill("sato yui")
+        inbox.locator("form.inbox-filters button[type=submit]").click()
+        expect(row).to_have_count(1)
+        expect(row).to_have_attribute("data-conversation", chat_id)
+        inbox.locator("form.inbox-filters input[name=visitor]").fill("")
         inbox.locator("form.inbox-filters input[name=tag]").fill("nothing-has-this")
         inbox.locator("form.inbox-filters button[type=submit]").click()
         expect(row).to_have_count(0)

@@ -83,6 +83,12 @@ async def test_search_by_text_state_agent_visitor_date_with_pages(
     visitor_id = parcel_visitor.session["visitor_id"]
     assert await ids(gateway, boss, visitor=visitor_id) == [parcel]
     assert await ids(gateway, boss, visitor=visitor_id[-6:]) == [parcel]
+    # ... or by the name and e-mail of the pre-chat form.
+    assert (await parcel_visitor.call("profile", {"name": "Yamada Hanae",
+                                                  "email": "hanae@example.jp"}))["ok"]
+    assert await ids(gateway, boss, visitor="yamada hanae") == [parcel]
+    assert await ids(gateway, boss, visitor="Hanae@Example.jp") == [parcel]
+    assert await ids(gateway, boss, visitor="Yamada") == []
     assert len(await ids(gateway, boss, **{"from": "2000-01-01"})) == 4
     assert await ids(gateway, boss, to="2000-01-01") == []
     # Summaries: newest first, with what the inbox lists.
@@ -90,7 +96,8 @@ async def test_search_by_text_state_agent_visitor_date_with_pages(
     (row,) = body["conversations"]
     assert row["state"] == "closed" and row["agent"]["name"] == "Hanako"
     assert row["first_words"] == "my parcel never came"
-    assert row["visitor"]["id"] == visitor_id and row["last_message_at"]
+    assert row["visitor"] == {"id": visitor_id, "user_id": None, "name": "Yamada Hanae"}
+    assert row["last_message_at"]
     assert row["tags"] == [] and isinstance(row["intents"], list)
     # Intent: one the bot gave a visitor message of the conversation.
     if row["intents"]:

@@ -44,9 +44,10 @@ export function visitorLabel(chat: Chat, t: ConsoleStrings): string {
 }
 
 /**
- * A tab's name: the customer id when the site vouched for one, else the
- * first words of what the visitor first wrote (what the chat is about
- * tells chats apart better than a random id), else the short visitor id.
+ * A tab's name: the visitor's name (pre-chat form, signed identity), the
+ * customer id when the site vouched for one, else the first words of what
+ * the visitor first wrote (what the chat is about tells chats apart better
+ * than a random id), else the short visitor id.
  */
 export function tabLabel(chat: Chat, t: ConsoleStrings): string {
   if (chat.visitor?.name) return chat.visitor.name;

@@ -211,7 +211,7 @@ export class SupervisorPanel {
       return h(
         "tr",
         { "data-conversation": c.id, "data-state": c.state },
-        h("td", { title: c.first_words }, visitorName(t, c.visitor.user_id, c.visitor.id)),
+        h("td", { title: c.first_words }, visitorName(t, c.visitor)),
         h("td", {}, t.states[c.state] ?? c.state),
         h("td", waitAttrs, t.seconds(c.wait_s)),
         h("td", { class: "agent" }, c.agent?.name ?? "—"),

@@ -154,7 +154,7 @@ export interface ConversationSummary {
   last_seq: number;
   locale: string | null;
   resolution: string | null;
-  visitor: { id: string; user_id: string | null };
+  visitor: { id: string; user_id: string | null; name?: string | null };
   agent: { id: string; name: string } | null;
   intents: string[];
   first_words: string;

@@ -3,9 +3,9 @@
 import type { ConsoleStrings } from "../i18n";
 import type { ConversationSummary } from "../types";
 
-/** The site's customer id when it vouched for one, else the short visitor id the chats show. */
-export function visitorName(t: ConsoleStrings, userId: string | null, visitorId: string): string {
-  return userId || t.visitorLabel(visitorId.slice(-6));
+/** As the chats name a visitor: their name, the site's customer id, else the short visitor id. */
+export function visitorName(t: ConsoleStrings, v: { id: string; user_id: string | null; name?: string | null }): string {
+  return v.name || v.user_id || t.visitorLabel(v.id.slice(-6));
 }
 
 export function when(iso: string | null | undefined, locale: string): string {

@@ -59,7 +59,7 @@ export class ConversationReader {
     chat.merge(r.messages);
     chat.addNotes(r.notes);
     chat.forget(); // nothing of a read-only view belongs in localStorage
-    const label = visitorName(t, r.visitor?.user_id ?? null, r.visitor?.id ?? r.conversation.id);
+    const label = visitorName(t, r.visitor ?? r.summary?.visitor ?? { id: r.conversation.id, user_id: null });
     const transcript = new TranscriptView(t, locale, this.myId, t.inbox.readOnly);
     transcript.update(chat);
     const tags = new TagEditor(t, r.conversation.id, (list) => this.tagged(r.conversation.id, list));
@@ -85,6 +85,8 @@ export class ConversationReader {
   private renderVisitor(v: VisitorInfo, conversations: ConversationSummary[]): void {
     const { t, locale } = this;
     const rows: [string, string][] = [];
+    if (v.name) rows.push([t.inbox.name, v.name]);
+    if (v.email) rows.push([t.inbox.email, v.email]);
     if (v.user_id) rows.push([t.userId, v.user_id]);
     if (v.page_url) rows.push([t.page, v.page_url]);
     rows.push([t.locale, v.locale ?? "—"], [t.firstSeen, when(v.first_seen, locale)], [t.lastSeen, when(v.last_seen, locale)]);
@@ -98,7 +100,7 @@ export class ConversationReader {
       }),
     );
     this.element.replaceChildren(
-      h("header", { class: "reader-head profile-head", "data-visitor": v.id }, h("h3", {}, `${t.inbox.profile}: ${visitorName(t, v.user_id, v.id)}`)),
+      h("header", { class: "reader-head profile-head", "data-visitor": v.id }, h("h3", {}, `${t.inbox.profile}: ${visitorName(t, v)}`)),
       h("dl", { class: "context" }, ...rows.flatMap(([k, x]) => [h("dt", {}, k), h("dd", {}, x)])),
       h("h4", {}, t.inbox.pastConversations),
       list,

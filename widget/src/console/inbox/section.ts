@@ -157,7 +157,7 @@ export class InboxSection {
     const open = h(
       "button",
       { type: "button", class: "inbox-row", "data-conversation": c.id, "data-state": c.state },
-      h("span", { class: "who" }, visitorName(t, c.visitor.user_id, c.visitor.id)),
+      h("span", { class: "who" }, visitorName(t, c.visitor)),
       h("span", { class: "state" }, t.states[c.state] ?? c.state),
       h("span", { class: "agent" }, c.agent?.name ?? ""),
       h("span", { class: "when", title: t.inbox.lastMessage }, when(c.last_message_at ?? c.created_at, locale)),
