@@ -369,6 +369,13 @@ export class ConsoleApp {
     if (!tab) return;
     const unread = chat.unread();
     const parts: (HTMLElement | string)[] = [h("span", { class: "tab-name" }, tabLabel(chat, this.t))];
+    const presence = chat.visitor?.presence;
+    if (presence) {
+      // A dot by the name; its meaning in words for screen readers and on hover.
+      const label = this.t.visitorPresence[presence] ?? presence;
+      parts.unshift(h("span", { class: "presence-dot", "data-presence": presence, title: label, "aria-hidden": "true" }));
+      parts.push(h("span", { class: "sr-only" }, `, ${label}`));
+    }
     const since = chat.waitingSince();
     if (since !== null) {
       const waited = this.t.waiting(Math.max(0, (Date.now() - since) / 1000));

@@ -87,6 +87,8 @@ export class ChatView {
   private readonly transcript: TranscriptView;
   private readonly title: HTMLElement;
   private readonly count: HTMLElement;
+  /** Whether the visitor is still there (online, idle, left), as the gateway last said. */
+  private readonly presence: HTMLElement;
   private readonly context: HTMLElement;
   private readonly facts: HTMLElement;
   private readonly earlier: HTMLElement;
@@ -111,6 +113,7 @@ export class ChatView {
     const id = `chat-${chat.id}`;
     this.title = h("span", { class: "who" });
     this.count = h("span", { class: "count", hidden: true });
+    this.presence = h("span", { class: "visitor-presence", hidden: true });
     this.context = h("dl", { class: "context" });
     this.facts = h("span", { class: "visitor-facts" });
     this.earlier = h("div", { class: "earlier" });
@@ -161,7 +164,7 @@ export class ChatView {
       h(
         "header",
         {},
-        h("div", { class: "head-row" }, h("h2", { id: `${id}-title` }, this.title, this.count), tools),
+        h("div", { class: "head-row" }, h("h2", { id: `${id}-title` }, this.title, this.presence, this.count), tools),
         h("details", { class: "visitor-details" }, h("summary", {}, h("span", { class: "label" }, t.visitorDetails), " ", this.facts), this.context, this.tagEditor.element, profileBtn),
         this.earlier,
         this.alert,
@@ -280,6 +283,14 @@ export class ChatView {
     this.count.textContent = String(unread);
     this.count.setAttribute("aria-label", t.unread(unread));
     this.element.classList.toggle("fresh", chat.fresh);
+    const presence = chat.visitor?.presence;
+    this.presence.hidden = !presence;
+    if (presence && this.presence.dataset.presence !== presence) {
+      this.presence.dataset.presence = presence;
+      // Short beside the name (three chats side by side at 1366 px); whole on hover.
+      this.presence.textContent = t.visitorPresenceShort[presence] ?? presence;
+      this.presence.title = t.visitorPresence[presence] ?? presence;
+    }
     this.renderContext();
     this.transcript.update(chat);
     this.typing.textContent = chat.visitorTyping ? t.typing : "";

@@ -102,7 +102,8 @@ export class Chat {
   noteArrival(): void {
     const m = this.marks();
     if (m.assignedAt) return;
-    const all = this.messages();
+    // System lines (who joined, a transfer) are the gateway's, not the visitor's wait.
+    const all = this.messages().filter((x) => x.sender !== "system");
     const last = all[all.length - 1];
     const next: LocalMarks = { ...m, assignedAt: Date.now() };
     // With an agent already in the history this is a transfer or a requeue:

@@ -18,7 +18,7 @@ import {
   type Message,
 } from "../shared/protocol";
 import { Chat, heldBy } from "./chat";
-import type { AgentInfo, AgentTyping, Assigned, ConversationRecord, Hello, Note, Overview, Presence } from "./types";
+import type { AgentInfo, AgentTyping, Assigned, ConversationRecord, Hello, Note, Overview, Presence, VisitorPresenceEvent } from "./types";
 
 export type DeskConnection = "connecting" | "online" | "offline";
 
@@ -92,6 +92,7 @@ export class Desk {
     socket.on("note", (n: Note) => this.onNote(n));
     socket.on("typing", (ev: AgentTyping) => this.onTyping(ev));
     socket.on("tags", (ev: { conversation_id: string; tags: string[] }) => this.onTags(ev));
+    socket.on("visitor_presence", (p: VisitorPresenceEvent) => this.onVisitorPresence(p));
     socket.on("session_ended", () => this.end());
     // The gateway lost emits between its processes (Redis restarted): catch up.
     socket.on("resync", () => {
@@ -267,6 +268,16 @@ export class Desk {
     const chat = ev && this.chats.get(ev.conversation_id);
     if (!chat || (ev.sender && ev.sender !== "visitor")) return;
     this.setVisitorTyping(chat, !!ev.typing);
+  }
+
+  private onVisitorPresence(p: VisitorPresenceEvent): void {
+    const chat = p && this.chats.get(p.conversation_id);
+    if (!chat?.visitor || chat.visitor.id !== p.visitor_id) return;
+    if (p.presence !== "online" && p.presence !== "idle" && p.presence !== "left") return;
+    chat.visitor.presence = p.presence;
+    // Gone: they type nothing more.
+    if (p.presence === "left") chat.visitorTyping = false;
+    this.listener.updated(chat);
   }
 
   private setVisitorTyping(chat: Chat, typing: boolean): void {

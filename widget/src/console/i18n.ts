@@ -30,6 +30,8 @@ const en = {
     `The chat with ${who} left your console` +
     (state === "closed" ? ": it was closed." : state === "abandoned" ? ": the visitor left." : state === "bot" ? ": it went back to the bot." : state === "transferred" ? ": it went to another agent." : "."),
   visitor: "Visitor",
+  visitorPresence: { online: "Visitor online", idle: "Visitor idle", left: "Visitor left" } as Record<string, string>,
+  visitorPresenceShort: { online: "online", idle: "idle", left: "left" } as Record<string, string>,
   bot: "Bot",
   system: "System",
   you: "You",
@@ -402,6 +404,8 @@ const ja: ConsoleStrings = {
     `${who}とのチャットがコンソールから外れました` +
     (state === "closed" ? "（終了しました）。" : state === "abandoned" ? "（お客様が離脱しました）。" : state === "bot" ? "（ボットに戻りました）。" : state === "transferred" ? "（他の担当者に移りました）。" : "。"),
   visitor: "お客様",
+  visitorPresence: { online: "お客様はオンライン", idle: "お客様は離席中", left: "お客様は退出しました" },
+  visitorPresenceShort: { online: "オンライン", idle: "離席中", left: "退出" },
   bot: "ボット",
   system: "システム",
   you: "あなた",

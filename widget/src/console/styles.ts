@@ -51,6 +51,12 @@ button { cursor: pointer; }
 .tab-name { display: inline-block; max-width: 16em; overflow: hidden; text-overflow: ellipsis; vertical-align: bottom; }
 .tab-wait { margin-left: 6px; font-size: 12px; color: #8c2a1f; font-variant-numeric: tabular-nums; }
 .tab-wait::before { content: "⏱ " / ""; }
+.presence-dot { display: inline-block; width: 8px; height: 8px; margin-right: 6px; border-radius: 50%; vertical-align: middle; background: #15803d; }
+.presence-dot[data-presence="idle"] { background: #b45309; }
+.presence-dot[data-presence="left"] { background: transparent; border: 1.5px solid #5a6b66; }
+.visitor-presence { flex: none; font-size: 12px; font-weight: 400; padding: 0 7px; border-radius: 9px; background: #dcfce7; color: #14532d; white-space: nowrap; }
+.visitor-presence[data-presence="idle"] { background: #fef3c7; color: #78350f; }
+.visitor-presence[data-presence="left"] { background: #e5e7eb; color: #374151; }
 .tab .count { display: inline-block; min-width: 18px; margin-left: 6px; padding: 0 5px; border-radius: 9px; background: #c2410c; color: #fff; font-size: 12px; text-align: center; }
 .chats { flex: 1; min-height: 0; display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); grid-auto-rows: minmax(0, 1fr); gap: 10px; padding: 10px; }
 .empty { margin: 40px auto; color: #5a6b66; max-width: 420px; text-align: center; }
@@ -105,8 +111,9 @@ button { cursor: pointer; }
 .msg-agent { align-self: flex-end; }
 .msg-agent .msg-bubble { background: #2f6f5e; color: #fff; }
 .msg-agent .msg-bubble a { color: #e6fff6; }
-.msg-system { align-self: center; font-size: 12px; color: #5a6b66; text-align: center; }
-.msg-system .msg-bubble { font-style: italic; background: none; }
+.msg-system { align-self: center; max-width: 92%; text-align: center; font-size: 12px; color: #5a6b66; }
+.msg-system .msg-bubble { padding: 2px 8px; font-style: italic; background: none; }
+.msg-system .msg-meta { justify-content: center; }
 .msg.pending { opacity: .6; }
 .msg.failed .msg-bubble { background: #fde4e1; color: #7a1d13; }
 .intent { font-size: 11px; border-radius: 8px; padding: 0 6px; background: #e0ecff; color: #1d3f7a; }

@@ -121,7 +121,9 @@ export class TranscriptView {
     return h(
       "div",
       { class: `msg msg-${m.sender}`, "data-sender": m.sender, "data-seq": String(m.seq) },
-      h("div", { class: "msg-author" }, this.author(m)),
+      // A system line (a transfer, a hand-back) is one centred line: its
+      // "System" label is for screen readers only.
+      h("div", { class: m.sender === "system" ? "sr-only" : "msg-author" }, this.author(m)),
       m.text || !m.attachments?.length ? bubble : null,
       m.attachments?.length ? renderFiles(document, m.attachments, consoleLink, this.locale) : null,
       meta,

@@ -48,6 +48,18 @@ export interface VisitorInfo {
   first_seen: string;
   last_seen: string;
   earlier?: EarlierConversation[];
+  /** Whether the visitor is here: a tab open and active, idle, or no tab open. */
+  presence?: VisitorPresence;
+}
+
+export type VisitorPresence = "online" | "idle" | "left";
+
+/** `visitor_presence`: the visitor of a chat this agent holds came, went idle or left. */
+export interface VisitorPresenceEvent {
+  conversation_id: string;
+  visitor_id: string;
+  presence: VisitorPresence;
+  at: string;
 }
 
 /** Conversation snapshots on /agent also say when it was queued and taken, and how it ended. */

@@ -16,6 +16,8 @@ export interface WidgetConfig {
   greeting: string | null;
   /** Longest message text the gateway accepts (its TSUNAGU_MAX_TEXT), in characters. */
   maxText: number;
+  /** Seconds without input or focus on the page after which the agent sees the visitor idle. */
+  idleAfter: number;
   /** Gateway origin, e.g. https://chat.example.com */
   origin: string;
   /** Socket.IO path on the gateway, e.g. /socket.io/ */
@@ -31,6 +33,7 @@ export interface WidgetConfig {
 const DEFAULT_COLOR = "#2f6f5e";
 /** The gateway's default TSUNAGU_MAX_TEXT; `session` does not say the real one. */
 const DEFAULT_MAX_TEXT = 2000;
+const DEFAULT_IDLE_AFTER_S = 60;
 
 /** Only values the browser accepts as a colour reach our stylesheet. */
 function safeColor(value: string | undefined): string {
@@ -43,6 +46,12 @@ function safeColor(value: string | undefined): string {
 function maxText(value: string | undefined): number {
   const n = Number((value ?? "").trim());
   return Number.isInteger(n) && n >= 1 && n <= 100_000 ? n : DEFAULT_MAX_TEXT;
+}
+
+/** data-idle-after: seconds (1 to a day); anything else is the default, 60. */
+function idleAfter(value: string | undefined): number {
+  const n = Number((value ?? "").trim());
+  return Number.isFinite(n) && n >= 1 && n <= 86_400 ? n : DEFAULT_IDLE_AFTER_S;
 }
 
 function nonEmpty(value: string | undefined): string | null {
@@ -99,6 +108,7 @@ export function readConfig(script: HTMLScriptElement | null, page: Location): Wi
     locale: pickLocale(data.locale, navigator.languages?.length ? navigator.languages : [navigator.language]),
     greeting: nonEmpty(data.greeting),
     maxText: maxText(data.maxText),
+    idleAfter: idleAfter(data.idleAfter),
     origin: base.origin,
     path: `${dir}socket.io/`,
     gatewayHost: base.host,

@@ -9,6 +9,7 @@ import type { Conversation, Message, Profile, QuickReply, SiteStatus, TypingEven
 import { authorLabel } from "../shared/render";
 import { AttachButton } from "../shared/attach-button";
 import { local, readJson, scopedKeys, session, type StorageKeys } from "../shared/storage";
+import { ActivityWatch } from "./activity";
 import type { WidgetConfig } from "./config";
 import { CsatCard } from "./csat";
 import { Header } from "./header";
@@ -191,6 +192,7 @@ export class Widget {
     this.renderMessages();
     this.renderStatus(null);
     this.client.start();
+    new ActivityWatch(config.idleAfter * 1000, (idle) => this.client.setIdle(idle));
     // Keep the panel open across reloads of the same tab (sessionStorage).
     if (session.get(this.keys.open) === "1") this.open(false);
   }

@@ -89,6 +89,8 @@ export class ChatClient {
   private syncAgain = false;
   private sessionTimer: ReturnType<typeof setTimeout> | undefined;
   private typingSent = false;
+  /** What the visitor's activity last was (see `setIdle`); said again after a reconnect. */
+  private idle = false;
   conversation: Conversation | null = null;
 
   constructor(private readonly opts: ClientOptions) {
@@ -153,6 +155,13 @@ export class ChatClient {
     window.addEventListener("offline", () => {
       this.opts.listener.connection("offline");
       socket.io.engine?.close();
+    });
+    // Leaving the page: close the socket now, so the gateway knows the
+    // visitor left at once instead of when a heartbeat times out. A page
+    // restored from the back-forward cache connects again.
+    window.addEventListener("pagehide", () => socket.disconnect());
+    window.addEventListener("pageshow", (e) => {
+      if (e.persisted && !socket.connected) socket.connect();
     });
     window.addEventListener("online", () => {
       if (!socket.connected) {
@@ -259,6 +268,17 @@ export class ChatClient {
     return this.call<object>("csat", body);
   }
 
+  /**
+   * The visitor went idle (nothing done on the page for a while) or came
+   * back: the agent sees it. A fresh connection starts active, so an idle
+   * visitor is reported again after a reconnect.
+   */
+  setIdle(idle: boolean): void {
+    if (idle === this.idle) return;
+    this.idle = idle;
+    if (this.socket?.connected) this.socket.emit("activity", { idle });
+  }
+
   /** Sends typing on/off transitions only; volatile because stale typing is worthless. */
   setTyping(typing: boolean): void {
     if (typing === this.typingSent) return;
@@ -288,6 +308,8 @@ export class ChatClient {
     }
     if (s.conversation) this.onStatus(s.conversation);
     this.opts.listener.session?.(s.site ?? null, s.profile ?? null);
+    // The gateway counts a new tab as active: say so if this one is idle.
+    if (this.idle) this.socket?.emit("activity", { idle: true });
     void this.resync();
   }
 
