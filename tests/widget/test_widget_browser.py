@@ -545,7 +545,8 @@ def test_unread_badge_counts_replies_while_minimized(
 HOST_PAGE = """<!doctype html><html lang="en"><head><title>Another shop</title></head>
 <body><h1>Another shop</h1>
 <script src="{gateway}/widget.js" async data-title="Help desk" data-color="rgb(120, 40, 160)"
-        data-position="bottom-left" data-locale="en" data-greeting="Hi! Ask us anything."></script>
+        data-position="bottom-left" data-locale="en" data-locale-fixed
+        data-greeting="Hi! Ask us anything."></script>
 </body></html>"""
 
 
@@ -599,7 +600,7 @@ def test_embedded_on_another_site_with_options(
         page.goto(f"{shop.origin}/")
         w = Widget(page, context)
         w.online()
-        # data-locale="en" wins over the browser's ja-JP.
+        # data-locale="en" pinned by data-locale-fixed wins over the browser's ja-JP.
         expect(w.launcher).to_have_attribute("aria-label", "Open chat")
         w.open()
         expect(page.locator("tsunagu-chat header h2")).to_have_text("Help desk")

@@ -1,17 +1,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { pickLocale, strings } from "../src/shared/i18n";
+import { asLocale, pickLocale, strings } from "../src/shared/i18n";
 
-test("data-locale wins over the browser", () => {
-  assert.equal(pickLocale("en", ["ja-JP"]), "en");
-  assert.equal(pickLocale("ja", ["en-US"]), "ja");
+test("the browser's language wins over the site's data-locale", () => {
+  assert.equal(pickLocale(["en-US"], "ja"), "en");
+  assert.equal(pickLocale(["ja-JP"], "en"), "ja");
+  assert.equal(pickLocale(["fr-FR", "ja"], "en"), "ja");
 });
 
-test("browser languages decide otherwise; unknown ones fall through", () => {
-  assert.equal(pickLocale(null, ["ja-JP", "en"]), "ja");
-  assert.equal(pickLocale("", ["fr-FR", "ja"]), "ja");
-  assert.equal(pickLocale("xx", ["de"]), "en");
-  assert.equal(pickLocale(undefined, []), "en");
+test("the site's data-locale when the browser speaks neither; English last", () => {
+  assert.equal(pickLocale(["fr-FR", "de"], "ja"), "ja");
+  assert.equal(pickLocale([], "ja-JP"), "ja");
+  assert.equal(pickLocale(["de"], "xx"), "en");
+  assert.equal(pickLocale([], undefined), "en");
+});
+
+test("asLocale keeps only the languages we have", () => {
+  assert.equal(asLocale("ja-JP"), "ja");
+  assert.equal(asLocale("EN_gb"), "en");
+  assert.equal(asLocale("fr"), null);
+  assert.equal(asLocale(null), null);
 });
 
 test("both tables have every text", () => {

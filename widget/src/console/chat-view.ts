@@ -6,6 +6,7 @@
 // also have.
 
 import { h } from "../shared/dom";
+import { asLocale, type Locale } from "../shared/i18n";
 import type { Ack, Message } from "../shared/protocol";
 import { formatTime, renderText } from "../shared/render";
 import type { Chat } from "./chat";
@@ -34,6 +35,14 @@ type Outcome = { ok: boolean; error?: string; message?: string };
 
 /** The most characters of a first message a tab shows. */
 const TAB_TEXT_MAX = 28;
+
+/**
+ * The language the visitor writes: the conversation's (the gateway follows
+ * what they write), else their record's; null when neither is ja or en.
+ */
+export function visitorLocale(chat: Chat): Locale | null {
+  return asLocale(chat.conversation.locale) ?? asLocale(chat.visitor?.locale);
+}
 
 /** How the console names a visitor: their name, the site's customer id, else a short visitor id. */
 export function visitorLabel(chat: Chat, t: ConsoleStrings): string {
@@ -89,6 +98,7 @@ export class ChatView {
   private readonly count: HTMLElement;
   /** Whether the visitor is still there (online, idle, left), as the gateway last said. */
   private readonly presence: HTMLElement;
+  private readonly lang: HTMLElement;
   private readonly context: HTMLElement;
   private readonly facts: HTMLElement;
   private readonly earlier: HTMLElement;
@@ -114,6 +124,7 @@ export class ChatView {
     this.title = h("span", { class: "who" });
     this.count = h("span", { class: "count", hidden: true });
     this.presence = h("span", { class: "visitor-presence", hidden: true });
+    this.lang = h("abbr", { class: "lang-badge", hidden: true });
     this.context = h("dl", { class: "context" });
     this.facts = h("span", { class: "visitor-facts" });
     this.earlier = h("div", { class: "earlier" });
@@ -153,8 +164,8 @@ export class ChatView {
       t,
       {
         ...actions,
-        placeholders: () => ({ agent_name: actions.agentName(), visitor_name: null, locale: chat.visitor?.locale ?? locale }),
-        locale: () => chat.visitor?.locale ?? null,
+        placeholders: () => ({ agent_name: actions.agentName(), visitor_name: null, locale: visitorLocale(chat) ?? locale }),
+        locale: () => visitorLocale(chat),
       },
       id,
     );
@@ -164,7 +175,7 @@ export class ChatView {
       h(
         "header",
         {},
-        h("div", { class: "head-row" }, h("h2", { id: `${id}-title` }, this.title, this.presence, this.count), tools),
+        h("div", { class: "head-row" }, h("h2", { id: `${id}-title` }, this.title, this.lang, this.presence, this.count), tools),
         h("details", { class: "visitor-details" }, h("summary", {}, h("span", { class: "label" }, t.visitorDetails), " ", this.facts), this.context, this.tagEditor.element, profileBtn),
         this.earlier,
         this.alert,
@@ -282,6 +293,7 @@ export class ChatView {
     this.count.hidden = unread === 0;
     this.count.textContent = String(unread);
     this.count.setAttribute("aria-label", t.unread(unread));
+    this.renderLanguage();
     this.element.classList.toggle("fresh", chat.fresh);
     const presence = chat.visitor?.presence;
     this.presence.hidden = !presence;
@@ -294,6 +306,16 @@ export class ChatView {
     this.renderContext();
     this.transcript.update(chat);
     this.typing.textContent = chat.visitorTyping ? t.typing : "";
+  }
+
+  /** "EN" / "JA" beside the visitor's name: which language to answer in, live. */
+  private renderLanguage(): void {
+    const lang = visitorLocale(this.chat);
+    this.lang.hidden = lang === null;
+    if (lang === null || this.lang.dataset.locale === lang) return;
+    this.lang.dataset.locale = lang;
+    this.lang.textContent = lang.toUpperCase();
+    this.lang.title = this.t.visitorLanguage(this.t.languageNames[lang]);
   }
 
   private renderContext(): void {
@@ -309,13 +331,14 @@ export class ChatView {
     const returning = v?.returning || past > 0 ? t.returning(past) : null;
     if (returning) rows.push([t.visitorKind, returning]);
     if (v?.page_url) rows.push([t.page, renderText(document, v.page_url)]);
-    rows.push([t.locale, v?.locale ?? "—"]);
+    const lang = visitorLocale(chat);
+    rows.push([t.locale, lang ? t.languageNames[lang] : (v?.locale ?? "—")]);
     rows.push([t.firstSeen, when(v?.first_seen, locale)]);
     rows.push([t.started, when(chat.conversation.created_at, locale)]);
     rows.push([t.waited, waitedText]);
     // The collapsed line: what tells this visitor apart at a glance.
     const tags = chat.tags.map((x) => `#${x}`).join(" ");
-    this.facts.textContent = [returning, v?.locale, shortPage(v?.page_url), waited === null ? null : t.waitedShort(waitedText), tags].filter(Boolean).join(" · ");
+    this.facts.textContent = [returning, lang ?? v?.locale, shortPage(v?.page_url), waited === null ? null : t.waitedShort(waitedText), tags].filter(Boolean).join(" · ");
     this.tagEditor.set(chat.tags);
     const earlier = v?.earlier;
     if (!earlier) rows.push([t.earlier, t.earlierMissing]);

@@ -1,7 +1,7 @@
 // Console texts in Japanese and English. The browser language picks one; the
 // switch in the top bar overrides it (kept in localStorage per browser).
 
-import { pickLocale, type Locale } from "../shared/i18n";
+import { asLocale, pickLocale, type Locale } from "../shared/i18n";
 import { local } from "../shared/storage";
 import { REPORT_STRINGS } from "./reports/strings";
 
@@ -68,6 +68,8 @@ const en = {
   intent: (name: string, pct: number) => `${name} ${pct}%`,
   page: "Page",
   locale: "Language",
+  languageNames: { ja: "Japanese", en: "English" } as Record<Locale, string>,
+  visitorLanguage: (name: string) => `The visitor writes ${name}`,
   firstSeen: "First seen",
   lastSeen: "Last seen",
   userId: "Customer ID",
@@ -442,6 +444,8 @@ const ja: ConsoleStrings = {
   intent: (name, pct) => `${name} ${pct}%`,
   page: "ページ",
   locale: "言語",
+  languageNames: { ja: "日本語", en: "英語" },
+  visitorLanguage: (name) => `お客様の言語: ${name}`,
   firstSeen: "初回訪問",
   lastSeen: "最終アクセス",
   userId: "顧客 ID",
@@ -747,7 +751,8 @@ const ja: ConsoleStrings = {
 };
 
 export function consoleLocale(): Locale {
-  return pickLocale(local.get(LOCALE_KEY), navigator.languages ?? [navigator.language]);
+  // The agent's own choice (the language menu) wins over the browser's.
+  return asLocale(local.get(LOCALE_KEY)) ?? pickLocale(navigator.languages ?? [navigator.language]);
 }
 
 export function setConsoleLocale(locale: Locale): void {

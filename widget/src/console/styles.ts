@@ -75,6 +75,7 @@ button { cursor: pointer; }
 .visitor-details summary::before { content: "▸ " / ""; }
 .visitor-details[open] summary::before { content: "▾ " / ""; }
 .visitor-details summary .label { font-weight: 600; }
+.chat h2 .lang-badge { font-size: 11px; font-weight: 700; letter-spacing: 0.04em; text-decoration: none; color: #1f5f4f; border: 1px solid #1f5f4f; border-radius: 4px; padding: 0 4px; }
 .chat h2 .count { font-size: 12px; color: #fff; background: #c2410c; border-radius: 9px; padding: 0 6px; }
 .context { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; margin: 4px 0 0; font-size: 12px; color: #4a5a55; }
 .context dt { font-weight: 600; }

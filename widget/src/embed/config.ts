@@ -3,7 +3,7 @@
 // origin (and under the same path prefix) as widget.js itself, so a site
 // owner pastes one line and configures nothing else.
 
-import { type Locale, pickLocale } from "../shared/i18n";
+import { asLocale, type Locale, pickLocale } from "../shared/i18n";
 import type { Identity, Prechat } from "../shared/protocol";
 
 export type Position = "bottom-right" | "bottom-left";
@@ -12,7 +12,10 @@ export interface WidgetConfig {
   title: string | null;
   color: string;
   position: Position;
+  /** The language to start in: the browser's, else the site's data-locale (see pickLocale). */
   locale: Locale;
+  /** data-locale-fixed: the site pins `locale`; what the visitor writes does not change it. */
+  localeFixed: boolean;
   greeting: string | null;
   /** Longest message text the gateway accepts (its TSUNAGU_MAX_TEXT), in characters. */
   maxText: number;
@@ -89,6 +92,19 @@ function readIdentity(data: DOMStringMap): Identity | null {
   return identity;
 }
 
+/**
+ * data-locale is the site's default; data-locale-fixed (present, not "false")
+ * pins the widget to it, or to its own value when that is "ja" or "en".
+ */
+function locale(data: DOMStringMap): { locale: Locale; localeFixed: boolean } {
+  const browser = navigator.languages?.length ? navigator.languages : [navigator.language];
+  const fixed = data.localeFixed !== undefined && data.localeFixed.trim().toLowerCase() !== "false";
+  if (fixed) {
+    return { locale: asLocale(data.localeFixed) ?? asLocale(data.locale) ?? pickLocale(browser), localeFixed: true };
+  }
+  return { locale: pickLocale(browser, data.locale), localeFixed: false };
+}
+
 export function readConfig(script: HTMLScriptElement | null, page: Location): WidgetConfig {
   const data = script?.dataset ?? {};
   // data-server lets a page load widget.js from a CDN but talk to another host.
@@ -105,7 +121,7 @@ export function readConfig(script: HTMLScriptElement | null, page: Location): Wi
     title: nonEmpty(data.title),
     color: safeColor(data.color),
     position: data.position === "bottom-left" ? "bottom-left" : "bottom-right",
-    locale: pickLocale(data.locale, navigator.languages?.length ? navigator.languages : [navigator.language]),
+    ...locale(data),
     greeting: nonEmpty(data.greeting),
     maxText: maxText(data.maxText),
     idleAfter: idleAfter(data.idleAfter),

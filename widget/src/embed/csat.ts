@@ -9,9 +9,12 @@ export class CsatCard {
   private readonly question: HTMLElement;
   private readonly scores: HTMLElement;
   private readonly scale: HTMLElement;
+  private readonly low: HTMLElement;
+  private readonly high: HTMLElement;
+  private thanked = false;
 
   constructor(
-    private readonly t: Strings,
+    private t: Strings,
     onScore: (score: number) => Promise<boolean>,
   ) {
     this.question = h("p", { id: "csat-q" }, t.csatQuestion);
@@ -30,13 +33,16 @@ export class CsatCard {
       });
       this.scores.append(b);
     }
-    this.scale = h("div", { class: "scale", "aria-hidden": "true" }, h("span", {}, t.csatLow), h("span", {}, t.csatHigh));
+    this.low = h("span", {}, t.csatLow);
+    this.high = h("span", {}, t.csatHigh);
+    this.scale = h("div", { class: "scale", "aria-hidden": "true" }, this.low, this.high);
     this.element = h("div", { class: "card csat", role: "region", "aria-label": t.csatQuestion }, this.question, this.scores, this.scale);
   }
 
   /** Shows the question again (a new conversation ended) or the thanks (already answered). */
   reset(answered: boolean): void {
     if (answered) return this.thank();
+    this.thanked = false;
     this.question.textContent = this.t.csatQuestion;
     this.scores.hidden = false;
     this.scale.hidden = false;
@@ -44,11 +50,22 @@ export class CsatCard {
     for (const b of this.scores.querySelectorAll("button")) b.setAttribute("aria-pressed", "false");
   }
 
+  /** The visitor's language changed: the same card, in it. */
+  relabel(t: Strings): void {
+    this.t = t;
+    this.question.textContent = this.thanked ? t.csatThanks : t.csatQuestion;
+    this.element.setAttribute("aria-label", t.csatQuestion);
+    this.low.textContent = t.csatLow;
+    this.high.textContent = t.csatHigh;
+    for (const b of this.scores.querySelectorAll("button")) b.setAttribute("aria-label", t.csatScore(Number(b.dataset.score)));
+  }
+
   focus(): void {
     this.scores.querySelector("button")?.focus();
   }
 
   private thank(): void {
+    this.thanked = true;
     this.question.textContent = this.t.csatThanks;
     this.scores.hidden = true;
     this.scale.hidden = true;

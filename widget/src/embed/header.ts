@@ -17,10 +17,11 @@ export class Header {
   private readonly team: HTMLElement;
   private readonly avatars: HTMLElement;
   private readonly expect: HTMLElement;
+  private site: SiteStatus | null = null;
 
   constructor(
-    private readonly t: Strings,
-    private readonly locale: Locale,
+    private t: Strings,
+    private locale: Locale,
     private readonly fixedTitle: string | null,
     minimize: HTMLButtonElement,
   ) {
@@ -37,6 +38,7 @@ export class Header {
   }
 
   render(site: SiteStatus | null): void {
+    this.site = site;
     const { t } = this;
     const team = site?.team_name ?? null;
     // data-title wins; the team's name is then said under it.
@@ -60,6 +62,14 @@ export class Header {
     this.expect.textContent = line;
     this.expect.hidden = !line;
     this.element.dataset.open = site && !site.open ? "closed" : "open";
+  }
+
+  /** The visitor's language changed: the same header, in it. */
+  relabel(t: Strings, locale: Locale): void {
+    this.t = t;
+    this.locale = locale;
+    this.avatars.setAttribute("aria-label", t.onlineNow);
+    this.render(this.site);
   }
 
   /** Closed: when it opens, in the visitor's language and time zone; else the usual reply time. */

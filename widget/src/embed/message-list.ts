@@ -12,7 +12,7 @@
 // they come back down or send something themselves.
 
 import type { Strings } from "../shared/i18n";
-import { renderMessage } from "../shared/render";
+import { authorLabel, renderMessage } from "../shared/render";
 import type { Entry } from "../shared/transcript";
 
 /** Within this many px of the end counts as "at the bottom" (sub-pixel layouts, a nudge). */
@@ -27,8 +27,8 @@ export class MessageList {
 
   constructor(
     readonly element: HTMLElement,
-    private readonly t: Strings,
-    private readonly locale: string,
+    private t: Strings,
+    private locale: string,
     private readonly greeting: string | null,
     /** The signed URL of a file of the conversation (see shared/attachments.ts). */
     private readonly link?: (id: string) => Promise<string | null>,
@@ -86,6 +86,30 @@ export class MessageList {
     // The visitor just wrote: they want to see it, wherever they had scrolled.
     if (added && entries[entries.length - 1]?.kind === "pending") this.scrollToEnd();
     return added;
+  }
+
+  /**
+   * The visitor's language changed: rename the authors ("Assistant", "You")
+   * and the sending/failed notes of the rows in place. Rows are not rebuilt,
+   * so the live region does not read the whole history out again.
+   */
+  relabel(t: Strings, locale: string, entries: readonly Entry[]): void {
+    this.t = t;
+    this.locale = locale;
+    const greeting = this.rows.get("greeting");
+    if (greeting) this.setAuthor(greeting, "bot", t.bot);
+    for (const e of entries) {
+      const row = this.rows.get(e.key);
+      if (!row) continue;
+      const m = e.kind === "stored" ? e.message : { sender: "visitor" as const, author: null };
+      this.setAuthor(row, m.sender, authorLabel(m, t));
+      this.applyState(row, e);
+    }
+  }
+
+  private setAuthor(row: HTMLElement, sender: string, label: string): void {
+    const who = row.querySelector<HTMLElement>(":scope > .msg-author, :scope > .sr-only");
+    if (who) who.textContent = sender === "visitor" ? `${label}:` : label;
   }
 
   /** Shows the end of the log and sticks to it again. */

@@ -15,10 +15,12 @@ export class OfflineChoice {
   readonly element: HTMLElement;
   private readonly opens: HTMLElement;
   private readonly buttons: HTMLButtonElement[];
+  private readonly title: HTMLElement;
+  private opensAt: string | null | undefined = null;
 
   constructor(
-    private readonly t: Strings,
-    private readonly locale: Locale,
+    private t: Strings,
+    private locale: Locale,
     onChoose: (kind: OfflineChoiceKind) => void,
   ) {
     this.opens = h("p", { class: "opens", hidden: true });
@@ -27,6 +29,7 @@ export class OfflineChoice {
       ["bot", t.choiceBot],
       ["wait", t.choiceWait],
     ];
+    this.title = h("h3", { id: "tsunagu-choices-title" }, t.offlineTitle);
     this.buttons = choices.map(([kind, label]) => {
       const b = h("button", { type: "button", "data-choice": kind }, label);
       b.addEventListener("click", () => onChoose(kind));
@@ -35,7 +38,7 @@ export class OfflineChoice {
     this.element = h(
       "div",
       { class: "card choices", role: "group", "aria-labelledby": "tsunagu-choices-title" },
-      h("h3", { id: "tsunagu-choices-title" }, t.offlineTitle),
+      this.title,
       this.opens,
       h("div", { class: "choice-list" }, ...this.buttons),
     );
@@ -43,9 +46,20 @@ export class OfflineChoice {
 
   /** Outside business hours the gateway says when it opens again. */
   setOpensAt(iso: string | null | undefined): void {
+    this.opensAt = iso;
     const text = opensAtText(iso, this.locale, this.t);
     this.opens.hidden = text === null;
     this.opens.textContent = text ?? "";
+  }
+
+  /** The visitor's language changed: the same choices, in it. */
+  relabel(t: Strings, locale: Locale): void {
+    this.t = t;
+    this.locale = locale;
+    this.title.textContent = t.offlineTitle;
+    const labels: Record<OfflineChoiceKind, string> = { leave: t.choiceLeave, bot: t.choiceBot, wait: t.choiceWait };
+    for (const b of this.buttons) b.textContent = labels[b.dataset.choice as OfflineChoiceKind];
+    this.setOpensAt(this.opensAt);
   }
 
   /** While a choice is being sent, the buttons wait for its answer. */

@@ -27,10 +27,13 @@ export class OfflineForm {
   private readonly error: HTMLElement;
   private readonly submit: HTMLButtonElement;
   private readonly limit: TextLimit;
+  /** Texts to redo when the visitor's language changes (heading, labels…). */
+  private readonly labels: [Node, (t: Strings) => string][] = [];
+  private opensAt: string | null | undefined = null;
 
   constructor(
-    private readonly t: Strings,
-    private readonly locale: Locale,
+    private t: Strings,
+    private locale: Locale,
     maxText: number,
     onSubmit: (form: LeftMessage) => Promise<SubmitResult>,
   ) {
@@ -40,18 +43,23 @@ export class OfflineForm {
     // The text is stored as a message: same limit, said the same way (no silent maxlength cut).
     this.body = h("textarea", { name: "message", required: true });
     this.limit = new TextLimit(this.body, maxText, locale, "tsunagu-offline-limit");
-    this.done = h("p", { role: "status", hidden: true }, t.offlineSent);
+    const text = (pick: (t: Strings) => string): Text => {
+      const node = document.createTextNode(pick(t));
+      this.labels.push([node, pick]);
+      return node;
+    };
+    this.done = h("p", { role: "status", hidden: true }, text((t) => t.offlineSent));
     this.error = h("p", { class: "form-error", role: "alert", hidden: true });
-    this.submit = h("button", { type: "submit", class: "primary" }, t.offlineSend);
+    this.submit = h("button", { type: "submit", class: "primary" }, text((t) => t.offlineSend));
     this.fields = h(
       "div",
       {},
-      h("h3", {}, t.offlineTitle),
-      h("p", {}, t.offlineIntro),
+      h("h3", {}, text((t) => t.offlineTitle)),
+      h("p", {}, text((t) => t.offlineIntro)),
       this.opens,
-      h("label", {}, t.offlineName, this.name),
-      h("label", {}, t.offlineEmail, this.email),
-      h("label", {}, t.offlineMessage, this.body),
+      h("label", {}, text((t) => t.offlineName), this.name),
+      h("label", {}, text((t) => t.offlineEmail), this.email),
+      h("label", {}, text((t) => t.offlineMessage), this.body),
       this.limit.element,
       this.error,
       this.submit,
@@ -70,7 +78,7 @@ export class OfflineForm {
           this.fields.hidden = true;
           this.done.hidden = false;
         } else {
-          this.error.textContent = t.errorPrefix + (result.message ?? "");
+          this.error.textContent = this.t.errorPrefix + (result.message ?? "");
           this.error.hidden = false;
         }
       });
@@ -79,6 +87,7 @@ export class OfflineForm {
 
   /** Outside business hours the gateway says when it opens again. */
   setOpensAt(iso: string | null | undefined): void {
+    this.opensAt = iso;
     const text = opensAtText(iso, this.locale, this.t);
     this.opens.hidden = text === null;
     this.opens.textContent = text ?? "";
@@ -91,6 +100,15 @@ export class OfflineForm {
     this.limit.update();
     this.fields.hidden = false;
     this.done.hidden = true;
+  }
+
+  /** The visitor's language changed: the same form, in it (what they typed stays). */
+  relabel(t: Strings, locale: Locale): void {
+    this.t = t;
+    this.locale = locale;
+    for (const [node, pick] of this.labels) node.textContent = pick(t);
+    this.limit.setLocale(locale);
+    this.setOpensAt(this.opensAt);
   }
 
   focus(): void {

@@ -30,9 +30,13 @@ export class PrechatForm {
   private readonly submit: HTMLButtonElement;
   private readonly skip: HTMLButtonElement;
   private spec: Prechat = { fields: [], required: [] };
+  private readonly title: HTMLElement;
+  private readonly intro: HTMLElement;
+  private readonly nameLabel: Text;
+  private readonly emailLabel: Text;
 
   constructor(
-    private readonly t: Strings,
+    private t: Strings,
     onSubmit: (answers: PrechatAnswers) => Promise<PrechatResult>,
     onSkip: () => void,
   ) {
@@ -40,8 +44,10 @@ export class PrechatForm {
     this.email = h("input", { type: "email", name: "email", autocomplete: "email", maxlength: "254", inputmode: "email" });
     this.nameHint = h("span", { class: "opt" });
     this.emailHint = h("span", { class: "opt" });
-    this.nameRow = h("label", {}, t.prechatName, " ", this.nameHint, this.name);
-    this.emailRow = h("label", {}, t.prechatEmail, " ", this.emailHint, this.email);
+    this.nameLabel = document.createTextNode(t.prechatName);
+    this.emailLabel = document.createTextNode(t.prechatEmail);
+    this.nameRow = h("label", {}, this.nameLabel, " ", this.nameHint, this.name);
+    this.emailRow = h("label", {}, this.emailLabel, " ", this.emailHint, this.email);
     this.error = h("p", { class: "form-error", role: "alert", hidden: true, id: "tsunagu-prechat-error" });
     this.submit = h("button", { type: "submit", class: "primary" }, t.prechatStart);
     this.skip = h("button", { type: "button", class: "link" }, t.prechatSkip);
@@ -49,8 +55,8 @@ export class PrechatForm {
     this.element = h(
       "form",
       { class: "card prechat", novalidate: true, "aria-labelledby": "tsunagu-prechat-title" },
-      h("h3", { id: "tsunagu-prechat-title" }, t.prechatTitle),
-      h("p", {}, t.prechatIntro),
+      (this.title = h("h3", { id: "tsunagu-prechat-title" }, t.prechatTitle)),
+      (this.intro = h("p", {}, t.prechatIntro)),
       this.nameRow,
       this.emailRow,
       this.error,
@@ -67,7 +73,7 @@ export class PrechatForm {
         this.submit.disabled = false;
         if (!result.ok) {
           const bad = (result.message ?? "").startsWith("email:");
-          this.say(bad ? t.prechatBadEmail : t.errorPrefix + (result.message ?? result.error ?? ""), bad ? this.email : null);
+          this.say(bad ? this.t.prechatBadEmail : this.t.errorPrefix + (result.message ?? result.error ?? ""), bad ? this.email : null);
         }
       });
     });
@@ -85,6 +91,18 @@ export class PrechatForm {
     this.nameHint.textContent = req("name") ? "" : this.t.optional;
     this.emailHint.textContent = req("email") ? "" : this.t.optional;
     this.skip.hidden = spec.required.some((f) => spec.fields.includes(f));
+  }
+
+  /** The visitor's language changed: the same form, in it (what they typed stays). */
+  relabel(t: Strings): void {
+    this.t = t;
+    this.title.textContent = t.prechatTitle;
+    this.intro.textContent = t.prechatIntro;
+    this.nameLabel.textContent = t.prechatName;
+    this.emailLabel.textContent = t.prechatEmail;
+    this.submit.textContent = t.prechatStart;
+    this.skip.textContent = t.prechatSkip;
+    this.configure(this.spec);
   }
 
   focus(): void {

@@ -39,7 +39,7 @@ export class TextLimit {
   constructor(
     private readonly input: HTMLTextAreaElement,
     private readonly max: number,
-    private readonly locale: Locale,
+    private locale: Locale,
     id: string,
   ) {
     // The running count is for the eyes only: read out on every keystroke
@@ -65,6 +65,12 @@ export class TextLimit {
     if (over > 0) this.input.setAttribute("aria-invalid", "true");
     else this.input.removeAttribute("aria-invalid");
     return over <= 0;
+  }
+
+  /** The visitor's language changed: the counter and the reason speak it now. */
+  setLocale(locale: Locale): void {
+    this.locale = locale;
+    if (!this.element.hidden) this.update();
   }
 
   /** Checks before a send; a refused one says its reason again (a live region only speaks changes). */

@@ -4,7 +4,7 @@
 
 import { ChatClient, type ConnectionState } from "../shared/client";
 import { h, icon } from "../shared/dom";
-import { strings, type Strings } from "../shared/i18n";
+import { asLocale, type Locale, strings, type Strings } from "../shared/i18n";
 import type { Conversation, Message, Profile, QuickReply, SiteStatus, TypingEvent } from "../shared/protocol";
 import { authorLabel } from "../shared/render";
 import { AttachButton } from "../shared/attach-button";
@@ -29,11 +29,15 @@ const REMOTE_TYPING_MAX_MS = 8_000;
 const SITE_REFRESH_MS = 30_000;
 
 export class Widget {
-  private readonly t: Strings;
+  private t: Strings;
+  /** The language the widget shows now (the gateway's `status.locale` moves it). */
+  private locale: Locale;
   private readonly keys: StorageKeys;
   private readonly client: ChatClient;
   private readonly root: HTMLElement;
   private readonly launcher: HTMLButtonElement;
+  private readonly minimize: HTMLButtonElement;
+  private readonly send: HTMLButtonElement;
   private readonly badge: HTMLElement;
   private readonly panel: HTMLElement;
   private readonly list: MessageList;
@@ -72,14 +76,18 @@ export class Widget {
     private readonly host: HTMLElement,
     private readonly config: WidgetConfig,
   ) {
-    this.t = strings(config.locale);
     this.keys = scopedKeys(config.gatewayHost);
+    // The language the gateway last said for this visitor (from what they
+    // wrote) beats the browser's guess, unless the site pins one.
+    this.locale = (!config.localeFixed && asLocale(local.get(this.keys.locale))) || config.locale;
+    this.t = strings(this.locale);
     const t = this.t;
     const title = config.title ?? t.title;
 
     this.badge = h("span", { class: "badge", hidden: true, "aria-hidden": "true" });
     this.launcher = h("button", { type: "button", class: "launcher", "aria-label": t.open, "aria-expanded": "false", "aria-controls": "tsunagu-panel" }, icon(CHAT_ICON), this.badge);
     const minimize = h("button", { type: "button", class: "icon-btn", "aria-label": t.close }, "×");
+    this.minimize = minimize;
     this.askHuman = h("button", { type: "button", class: "ask-human" }, t.talkToHuman);
     this.endChat = h("button", { type: "button", class: "end-chat" }, t.endChat);
     this.tools = h("div", { class: "tools" }, this.askHuman, this.endChat);
@@ -87,29 +95,29 @@ export class Widget {
     this.alert = h("div", { class: "banner alert", role: "alert", hidden: true });
     this.banner = h("div", { class: "banner info state", role: "status", "aria-live": "polite", hidden: true });
     const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
-    this.list = new MessageList(log, t, config.locale, config.greeting, (id) => this.client.fileLink(id));
+    this.list = new MessageList(log, t, this.locale, config.greeting, (id) => this.client.fileLink(id));
     this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
     this.quick = h("div", { class: "quick", role: "group", "aria-label": t.quickReplies });
     this.csat = new CsatCard(t, (score) => this.sendCsat(score));
     this.csat.element.hidden = true;
-    this.offline = new OfflineForm(t, config.locale, config.maxText, (form) => this.leaveMessage(form));
+    this.offline = new OfflineForm(t, this.locale, config.maxText, (form) => this.leaveMessage(form));
     this.offline.element.hidden = true;
-    this.choices = new OfflineChoice(t, config.locale, (kind) => void this.choose(kind));
+    this.choices = new OfflineChoice(t, this.locale, (kind) => void this.choose(kind));
     this.choices.element.hidden = true;
-    this.header = new Header(t, config.locale, config.title, minimize);
+    this.header = new Header(t, this.locale, config.title, minimize);
     this.prechat = new PrechatForm(t, (answers) => this.sendProfile(answers), () => this.skipPrechat());
     this.prechat.element.hidden = true;
     // No maxlength: it would cut a long paste silently. TextLimit says it instead.
     this.input = h("textarea", { class: "input", rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder, enterkeyhint: "send" });
-    this.limit = new TextLimit(this.input, config.maxText, config.locale, "tsunagu-limit");
-    const send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
+    this.limit = new TextLimit(this.input, config.maxText, this.locale, "tsunagu-limit");
+    this.send = h("button", { type: "submit", class: "send", "aria-label": t.send }, icon(SEND_ICON));
     this.attach = new AttachButton(
       t,
-      config.locale,
+      this.locale,
       (file, progress) => this.client.uploadFile(file, progress),
       (a) => this.client.send("", undefined, [a]),
     );
-    this.composer = h("form", { class: "composer" }, this.limit.element, this.attach.status, this.attach.input, this.attach.button, this.input, send);
+    this.composer = h("form", { class: "composer" }, this.limit.element, this.attach.status, this.attach.input, this.attach.button, this.input, this.send);
     this.panel = h(
       "section",
       { class: "panel", id: "tsunagu-panel", role: "dialog", "aria-label": title, hidden: true },
@@ -127,7 +135,7 @@ export class Widget {
       this.prechat.element,
       this.composer,
     );
-    this.root = h("div", { class: `root${config.position === "bottom-left" ? " left" : ""}`, lang: config.locale }, this.panel, this.launcher);
+    this.root = h("div", { class: `root${config.position === "bottom-left" ? " left" : ""}`, lang: this.locale }, this.panel, this.launcher);
     this.root.style.setProperty("--accent", config.color);
 
     const shadow = host.attachShadow({ mode: "open" });
@@ -147,7 +155,7 @@ export class Widget {
     this.client = new ChatClient({
       origin: config.origin,
       path: config.path,
-      locale: config.locale,
+      locale: this.locale,
       // Origin and path only: query strings and fragments often carry
       // tokens (password-reset links, session ids) that support must not see.
       pageUrl: location.origin + location.pathname,
@@ -419,6 +427,7 @@ export class Widget {
   }
 
   private renderStatus(c: Conversation | null): void {
+    if (c) this.follow(c.locale);
     const view = describe(c, this.t);
     const chosen = c && this.chosen?.id === c.id ? this.chosen.kind : null;
     // Nobody available: the choices, or what the visitor chose among them.
@@ -452,6 +461,49 @@ export class Widget {
     this.offlineFormOpen = formOpen;
     if (formOpen) this.prechat.element.hidden = true;
     this.renderComposer();
+  }
+
+  // ---- language ----------------------------------------------------------
+
+  /**
+   * The gateway says which language the visitor writes (`status.locale`):
+   * the widget's own texts follow, at once and without a reload, unless the
+   * site pins the language (data-locale-fixed).
+   */
+  private follow(tag: string | null | undefined): void {
+    const locale = asLocale(tag);
+    if (!locale || this.config.localeFixed) return;
+    local.set(this.keys.locale, locale);
+    if (locale !== this.locale) this.relabel(locale);
+  }
+
+  private relabel(locale: Locale): void {
+    this.locale = locale;
+    const t = (this.t = strings(locale));
+    this.client.setLocale(locale);
+    this.root.lang = locale;
+    this.header.relabel(t, locale);
+    this.panel.setAttribute("aria-label", this.header.title.textContent ?? t.title);
+    this.prechat.relabel(t);
+    this.minimize.setAttribute("aria-label", t.close);
+    this.askHuman.textContent = t.talkToHuman;
+    this.endChat.textContent = t.endChat;
+    this.list.element.setAttribute("aria-label", t.messages);
+    this.quick.setAttribute("aria-label", t.quickReplies);
+    this.input.setAttribute("aria-label", t.placeholder);
+    this.input.placeholder = t.placeholder;
+    this.send.setAttribute("aria-label", t.send);
+    this.typingEl.textContent = "";
+    this.list.relabel(t, locale, this.client.entries());
+    this.csat.relabel(t);
+    this.offline.relabel(t, locale);
+    this.choices.relabel(t, locale);
+    this.attach.relabel(t, locale);
+    this.limit.setLocale(locale);
+    this.renderBadge();
+    const connection = this.root.dataset.connection;
+    if (connection === "online" || connection === "connecting" || connection === "offline") this.renderConnection(connection);
+    // The status banner is redrawn by the renderStatus that called us.
   }
 
   private renderConnection(s: ConnectionState): void {

@@ -28,8 +28,8 @@ export class AttachButton {
   private busy = false;
 
   constructor(
-    private readonly t: AttachLabels,
-    private readonly locale: string,
+    private t: AttachLabels,
+    private locale: string,
     private readonly uploadFile: (file: File, onProgress: (f: number) => void) => Promise<UploadResult>,
     private readonly uploaded: (a: Attachment) => void,
   ) {
@@ -44,6 +44,14 @@ export class AttachButton {
       this.input.value = "";
       if (file) void this.send(file);
     });
+  }
+
+  /** The reader's language changed (the widget follows the visitor's). */
+  relabel(t: AttachLabels, locale: string): void {
+    this.t = t;
+    this.locale = locale;
+    this.button.setAttribute("aria-label", t.attach);
+    this.button.title = t.attach;
   }
 
   private say(text: string, failed: boolean): void {

@@ -171,6 +171,11 @@ export class ChatClient {
     });
   }
 
+  /** The language sent at the next (re)connect: the one the widget now shows. */
+  setLocale(locale: string): void {
+    this.opts.locale = locale;
+  }
+
   // ---- visitor actions -------------------------------------------------
 
   /** Queues a message (files already uploaded may go with it); it is delivered whenever the connection allows. */

@@ -1,5 +1,6 @@
 // Widget texts in Japanese and English. The visitor's browser language picks
-// one unless the site owner fixes it with data-locale.
+// one (the site's data-locale when the browser's is neither), then what the
+// visitor writes (the gateway's `status.locale`); data-locale-fixed pins it.
 
 export type Locale = "ja" | "en";
 
@@ -143,13 +144,23 @@ const ja: Strings = {
 
 const tables: Record<Locale, Strings> = { ja, en };
 
-/** `override` (data-locale) wins; otherwise the first browser language decides. */
-export function pickLocale(override: string | null | undefined, languages: readonly string[]): Locale {
-  for (const tag of [override, ...languages]) {
-    const base = (tag ?? "").trim().toLowerCase().split(/[-_]/)[0];
-    if (base === "ja" || base === "en") return base;
+/** `"ja-JP"` → `"ja"`, `"en_US"` → `"en"`; null for a language we have no texts for. */
+export function asLocale(tag: string | null | undefined): Locale | null {
+  const base = (tag ?? "").trim().toLowerCase().split(/[-_]/)[0];
+  return base === "ja" || base === "en" ? base : null;
+}
+
+/**
+ * The visitor's language: the first of the browser's `languages` we have
+ * texts for, else `fallback` (the site's data-locale), else English. A
+ * Japanese site's English-speaking visitor gets English buttons.
+ */
+export function pickLocale(languages: readonly string[], fallback?: string | null): Locale {
+  for (const tag of languages) {
+    const locale = asLocale(tag);
+    if (locale) return locale;
   }
-  return "en";
+  return asLocale(fallback) ?? "en";
 }
 
 export function strings(locale: Locale): Strings {

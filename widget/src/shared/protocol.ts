@@ -48,6 +48,8 @@ export interface Conversation {
   opens_at?: string | null;
   /** The visitor may rate it (`csat`): a person took part and it was not a left message. */
   can_rate?: boolean;
+  /** The visitor's language ("ja", "en"), following what they write; the widget relabels to it. */
+  locale?: string | null;
   /**
    * When the gateway took this snapshot (microseconds since the epoch). With
    * several gateway processes snapshots can arrive out of order: keep the newest.

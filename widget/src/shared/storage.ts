@@ -58,6 +58,7 @@ export function scopedKeys(gatewayHost: string) {
     open: `${prefix}open`,
     /** The visitor skipped the pre-chat form (nothing was required). */
     prechat: `${prefix}prechat`,
+    locale: `${prefix}locale`,
   } as const;
 }
 
