@@ -11,7 +11,7 @@ import type { Ack, Message } from "../shared/protocol";
 import { formatTime, renderText } from "../shared/render";
 import type { Chat } from "./chat";
 import { Composer, type ComposerHooks } from "./composer";
-import { type ConsoleStrings, errorText } from "./i18n";
+import { agentStatusText, type ConsoleStrings, errorText } from "./i18n";
 import { TagEditor } from "./tags";
 import { TranscriptView } from "./transcript-view";
 import type { AgentRow, EarlierConversation } from "./types";
@@ -262,7 +262,7 @@ export class ChatView {
     const options: HTMLOptionElement[] = [];
     for (const a of agents) {
       const free = a.status === "online" && a.connected && a.load < a.capacity;
-      const status = !a.connected ? this.t.offline : a.status === "online" ? this.t.online : this.t.away;
+      const status = agentStatusText(this.t, a);
       const label = `${a.name} — ${a.load}/${a.capacity}, ${status}`;
       options.push(h("option", { value: `agent:${a.id}`, disabled: !free, "data-name": a.name }, label));
     }

@@ -759,6 +759,16 @@ export function setConsoleLocale(locale: Locale): void {
   local.set(LOCALE_KEY, locale);
 }
 
+/**
+ * An agent's status as the transfer list and the supervisor's table say it.
+ * Offline when no console of theirs is open (also an agent registered but
+ * never signed in, whom the gateway reports "offline" yet not disconnected).
+ */
+export function agentStatusText(t: ConsoleStrings, a: { status: string; connected: boolean }): string {
+  if (!a.connected || a.status === "offline") return t.offline;
+  return a.status === "online" ? t.online : a.status === "away" ? t.away : a.status;
+}
+
 /** A refusal in the agent's language; the gateway's own sentence only for a code we have no text for. */
 export function errorText(t: ConsoleStrings, failure: { error?: string; message?: string }, table = t.errors): string {
   const known = failure.error ? table[failure.error] : undefined;

@@ -11,7 +11,7 @@ import { h } from "../shared/dom";
 import type { Ack } from "../shared/protocol";
 import { api } from "./api";
 import type { Chat } from "./chat";
-import { type ConsoleStrings, errorText } from "./i18n";
+import { agentStatusText, type ConsoleStrings, errorText } from "./i18n";
 import { visitorName } from "./inbox/format";
 import type { AgentRow, LiveChat, Overview } from "./types";
 import { WatchView } from "./watch-view";
@@ -189,7 +189,7 @@ export class SupervisorPanel {
         [t.agents, t.status, t.load],
         o.agents.map((a) => ({
           attrs: { "data-agent": a.id },
-          cells: [a.name, a.connected ? (a.status === "online" ? t.online : a.status === "away" ? t.away : a.status) : t.offline, `${a.load} / ${a.capacity}`],
+          cells: [a.name, agentStatusText(t, a), `${a.load} / ${a.capacity}`],
         })),
       ),
     );
