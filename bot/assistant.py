@@ -60,18 +60,15 @@ class Bot:
         ``version`` the model version name reported to the gateway (stored
         on messages and shown in the admin pages). ``facts``: the site facts
         the answers name (``{shipping_fee}``, see :mod:`bot.site_facts`).
-        ``policy_config``: the policy's tunables; its answer threshold is by
-        default the classifier's own ``answer_threshold`` when it has one.
+        ``policy_config``: the policy's tunables; by default the answer
+        threshold is ``TSUNAGU_ANSWER_THRESHOLD``, else the classifier's own
+        ``answer_threshold`` when it has one, else
+        :attr:`PolicyConfig.answer_threshold`.
         """
         self.classifier = classifier
         self.version = version
         if policy_config is None:
-            suggested = getattr(classifier, "answer_threshold", None)
-            policy_config = (
-                PolicyConfig(answer_threshold=float(suggested))
-                if isinstance(suggested, int | float)
-                else PolicyConfig()
-            )
+            policy_config = PolicyConfig(answer_threshold=_answer_threshold(classifier))
         self.policy = Policy(responses, policy_config, facts)
 
     @property
@@ -253,6 +250,16 @@ def _unavailable(exc: NLUEngineError) -> Prediction:
     # fallback with "talk to a person" (and a person after the second one).
     log.warning("NLU engine unavailable, answering with a fallback: %s", exc)
     return Prediction(OUT_OF_SCOPE, 0.0)
+
+
+def _answer_threshold(classifier: IntentClassifier) -> float:
+    """The operator's ``TSUNAGU_ANSWER_THRESHOLD``, else the model's, else the default."""
+    own = getattr(classifier, "answer_threshold", None)
+    default = float(own) if isinstance(own, int | float) else PolicyConfig.answer_threshold
+    value = _env_float("TSUNAGU_ANSWER_THRESHOLD", default)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"TSUNAGU_ANSWER_THRESHOLD must be between 0 and 1, not {value}")
+    return value
 
 
 def _env_float(name: str, default: float) -> float:

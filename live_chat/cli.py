@@ -1,4 +1,5 @@
-"""The ``tsunagu`` command: serve, metrics, agent, canned; train, parse, evaluate (bot)."""
+"""The ``tsunagu`` command: serve, metrics, agent, canned; train, parse, respond, evaluate
+(bot)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,7 @@ def _register_bot_commands(sub: argparse._SubParsersAction) -> None:  # type: ig
         "(what admins edit); with --data on a folder of Rasa YAML. Bad training data is "
         "reported with file and line; the active model is kept.")
     train.set_defaults(func=_train)
+    sub.choices["respond"].set_defaults(func=_respond)
 
     export = sub.add_parser("export", help="write the training data as Rasa 3.x YAML files")
     export.add_argument("--out", type=Path, required=True,
@@ -155,6 +157,24 @@ def _train(args: argparse.Namespace) -> int:
         return bot_cli.EXIT_BAD_DATA
     bot_cli.print_trained(version, activated=activate)
     return 0
+
+
+def _respond(args: argparse.Namespace) -> int:
+    """``tsunagu respond`` with the site facts admins set in the database filled in."""
+    from bot import cli as bot_cli
+    from live_chat.store.site_facts import SiteFactRecords
+
+    async def read(store: Store) -> dict[str, str]:
+        async with store.begin() as tx:
+            return await SiteFactRecords(tx.session).all()
+
+    try:
+        facts = _with_store(read)
+    except Exception as exc:  # no database here: the training data's facts still answer
+        print(f"tsunagu: site facts not read from the database ({exc}); using the defaults",
+              file=sys.stderr)
+        facts = {}
+    return bot_cli.run_respond(args, facts)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -22,7 +22,8 @@ candidate for one or more of these reasons (stable codes, see
     human queue, unless it was itself a sure request for a person (or a
     complaint): then the one before.
 ``out_of_scope``
-    the bot fell back on it.
+    the bot fell back on it, or asked which topic it was and the visitor
+    chose "something else" (``/something_else``).
 ``low_confidence``
     its stored confidence is below ``low_confidence``.
 
@@ -59,6 +60,7 @@ from bot.policy import (
     ESCALATING,
     FEEDBACK_NO_PAYLOAD,
     INTENT_PAYLOAD_PREFIX,
+    SOMETHING_ELSE_PAYLOAD,
 )
 from live_chat.admin import audit
 from live_chat.admin.catalog import INTENT_NAME
@@ -177,7 +179,9 @@ class Inbox:
             offered = row.reply_payloads if replied else ()
             # An answer asks "did it help?"; a clarification or fallback does not.
             answered = FEEDBACK_NO_PAYLOAD in offered
-            if row.intent == OUT_OF_SCOPE:
+            # The bot fell back, or it asked and the visitor said "something else".
+            if row.intent == OUT_OF_SCOPE or (row.next_payload == SOMETHING_ELSE_PAYLOAD
+                                              and row.next_payload in offered):
                 mark(row, "out_of_scope")
             if row.confidence is not None and row.confidence < self.low_confidence:
                 mark(row, "low_confidence")

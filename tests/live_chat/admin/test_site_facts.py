@@ -7,13 +7,18 @@ the page and the admin API through HTTP.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import aiohttp
 
 from bot.site_facts import load_defaults
 from live_chat.store.models import Message
 from live_chat.store.site_facts import SiteFactRecords
-from tests.conftest import REPO, Gateway
+from tests.conftest import REPO, TEST_SECRET, Gateway
 from tests.live_chat.admin.test_admin_api import api, bot_answer, token_of
 
 DEFAULTS = load_defaults(REPO / "training_data")
@@ -118,3 +123,36 @@ async def test_the_bots_action_is_stored_on_its_message(gateway: Gateway) -> Non
     async with gateway.ctx.store.begin() as tx:
         reply = await tx.session.get(Message, fallback["reply"]["id"])
         assert reply is not None and reply.action == "fallback"
+
+
+async def test_tsunagu_respond_fills_in_the_facts_admins_set(tmp_path: Path,
+                                                              models_dir: Path) -> None:
+    from bot.model_store import ModelStore
+    from bot.training import train_model
+    from live_chat.store.database import create_engine, migrate
+    from live_chat.store.repository import Store
+
+    store_models = ModelStore(models_dir)
+    try:
+        version = store_models.active()
+    except Exception:
+        version = await asyncio.to_thread(train_model, REPO / "training_data", models_dir)
+    database = f"sqlite+aiosqlite:///{tmp_path / 'record.db'}"
+    engine = create_engine(database)
+    try:
+        await migrate(engine)
+        async with Store(engine).begin() as tx:
+            await SiteFactRecords(tx.session).write({"shipping_fee": "¥480"}, None)
+    finally:
+        await engine.dispose()
+    env = {**os.environ, "DATABASE_URL": database, "TSUNAGU_DATA_DIR": str(tmp_path),
+           "TSUNAGU_SECRET_KEY": TEST_SECRET}
+    run = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "live_chat", "respond", "--model",
+                         str(version.path)],
+        input="送料はいくらですか\n", capture_output=True, text=True, cwd=REPO, env=env,
+        timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    line = json.loads(run.stdout)
+    assert line["action"] == "answer" and line["intent"] == "shipping_fee"
+    assert "¥480" in line["reply"] and DEFAULTS["free_shipping_over"] in line["reply"]

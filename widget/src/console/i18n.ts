@@ -66,6 +66,13 @@ const en = {
   confirm: "Confirm",
   typing: "Visitor is typing…",
   intent: (name: string, pct: number) => `${name} ${pct}%`,
+  /** What the bot did with the message, after the intent chip. */
+  botAction: {
+    answer: "answered",
+    clarify: "asked which topic",
+    fallback: "did not understand",
+    escalate: "handed over",
+  } as Record<string, string>,
   page: "Page",
   locale: "Language",
   languageNames: { ja: "Japanese", en: "English" } as Record<Locale, string>,
@@ -442,6 +449,12 @@ const ja: ConsoleStrings = {
   confirm: "確定",
   typing: "お客様が入力中…",
   intent: (name, pct) => `${name} ${pct}%`,
+  botAction: {
+    answer: "回答",
+    clarify: "聞き返し",
+    fallback: "理解できず",
+    escalate: "担当者へ",
+  },
   page: "ページ",
   locale: "言語",
   languageNames: { ja: "日本語", en: "英語" },

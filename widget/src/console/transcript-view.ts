@@ -25,6 +25,23 @@ const LOW_CONFIDENCE = 0.5;
 
 type Item = { key: string; sig: string; build: () => HTMLElement };
 
+/** The bot's action on each visitor message: that of the first bot message after
+ * it in the same conversation, before the visitor's next message. By entry key. */
+function botActions(entries: Entry[]): Map<string, string> {
+  const out = new Map<string, string>();
+  let waiting: { key: string; conversation: string } | null = null;
+  for (const e of entries) {
+    if (e.kind !== "stored") continue;
+    const m = e.message as AgentMessage;
+    if (m.sender === "visitor") waiting = { key: e.key, conversation: m.conversation_id };
+    else if (m.sender === "bot" && waiting && waiting.conversation === m.conversation_id) {
+      if (m.action) out.set(waiting.key, m.action);
+      waiting = null;
+    }
+  }
+  return out;
+}
+
 export class TranscriptView {
   readonly element: HTMLElement;
   private readonly nodes = new Map<string, { sig: string; el: HTMLElement }>();
@@ -78,11 +95,14 @@ export class TranscriptView {
         out.push({ key: `n:${note.id}`, sig: note.text, build: () => this.note(note) });
       }
     };
-    for (const e of chat.entries()) {
+    const entries = chat.entries();
+    const actions = botActions(entries);
+    for (const e of entries) {
       if (e.kind === "stored") {
         pushNotesUpTo(Date.parse(e.message.ts) - 1);
         const m = e.message as AgentMessage;
-        out.push({ key: e.key, sig: `s|${m.seq}|${m.text}|${m.intent ?? ""}`, build: () => this.message(m) });
+        const action = actions.get(e.key) ?? "";
+        out.push({ key: e.key, sig: `s|${m.seq}|${m.text}|${m.intent ?? ""}|${action}`, build: () => this.message(m, action) });
       } else {
         pushNotesUpTo(Number.POSITIVE_INFINITY);
         const code = chat.failed.get(e.pending.client_id)?.code;
@@ -106,13 +126,20 @@ export class TranscriptView {
     }
   }
 
-  private message(m: AgentMessage): HTMLElement {
+  private message(m: AgentMessage, action: string): HTMLElement {
     const meta = h("div", { class: "msg-meta" }, h("time", { datetime: m.ts }, formatTime(m.ts, this.locale)));
     if (m.sender === "visitor" && m.intent) {
-      const pct = Math.round((m.confidence ?? 0) * 100);
+      // The stored (calibrated) confidence, rounded down: "100%" only when
+      // the bot was certain (a topic the visitor clicked), never for 0.996.
+      const pct = Math.floor((m.confidence ?? 0) * 100);
       const low = (m.confidence ?? 0) < LOW_CONFIDENCE;
+      const did = action ? this.t.botAction[action] ?? action : "";
       meta.append(
-        h("span", { class: low ? "intent low" : "intent", "data-intent": m.intent, "data-confidence": String(m.confidence ?? "") }, this.t.intent(m.intent, pct)),
+        h(
+          "span",
+          { class: low ? "intent low" : "intent", "data-intent": m.intent, "data-confidence": String(m.confidence ?? ""), "data-action": action },
+          did ? `${this.t.intent(m.intent, pct)} · ${did}` : this.t.intent(m.intent, pct),
+        ),
       );
     }
     if (m.sender === "visitor" && m.id) meta.append(this.flagButton(m.id));

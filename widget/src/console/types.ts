@@ -21,6 +21,8 @@ export interface AgentInfo {
 export interface AgentMessage extends Message {
   intent?: string | null;
   confidence?: number | null;
+  /** On bot messages: what the bot did ("answer", "clarify", "fallback", "escalate"). */
+  action?: string | null;
 }
 
 /** A visitor's previous conversation (newest first in `visitor.earlier`). */
