@@ -186,7 +186,7 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
                 first_words[conversation])
             expect(chat.locator(".msg-bot").first).to_be_visible()
             expect(chat.locator(".msg-visitor .intent").first).to_have_text(
-                re.compile(r"^\S+ \d{1,3}%$"))
+                re.compile(r"^\S+ \d{1,3}%( · .+)?$"))
 
     # A visitor's markup is text in whichever console holds it.
     xss_chat = next(c for c, q in first_words.items() if q == XSS)
