@@ -47,11 +47,13 @@ from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.site_status import SiteStatus
 from live_chat.store.attachments import AttachmentRecord
+from live_chat.store.bot_models import ModelRecords
 from live_chat.store.database import create_engine, migrate, startup_lock
 from live_chat.store.report_facts import REFRESH_S as FACTS_REFRESH_S
 from live_chat.store.report_facts import refresh_facts
 from live_chat.store.repository import Store
 from live_chat.store.retention import anonymise_before
+from live_chat.store.site_facts import SiteFactRecords
 from live_chat.supervision import SupervisorFeed, overview
 from live_chat.throttle import Throttles
 from live_chat.visitor_presence import VisitorPresence
@@ -173,7 +175,6 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(feed.run()),
                   # Reports refresh the facts themselves; this keeps their share small.
                   asyncio.create_task(_every(FACTS_REFRESH_S, partial(refresh_facts, store))),
-                  asyncio.create_task(_every(SITE_FACTS_WATCH_S, site_facts.refresh)),
                   asyncio.create_task(_every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if settings.retention_days:
@@ -181,7 +182,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
             RETENTION_S, partial(_apply_retention, store, blobs, settings.retention_days))))
     if not bot.version.startswith("rasa:"):
         background.append(asyncio.create_task(_every(
-            MODEL_WATCH_S, partial(registry.refresh, holder))))
+            MODEL_WATCH_S, partial(_watch_bot, store, registry, site_facts, holder))))
+    else:
+        background.append(asyncio.create_task(_every(SITE_FACTS_WATCH_S, site_facts.refresh)))
     yield
     await jobs.stop()
     for task in background:
@@ -199,6 +202,17 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     if redis is not None:
         await redis.aclose()
     await engine.dispose()
+
+
+async def _watch_bot(store: Store, registry: ModelRegistry, site_facts: SiteFacts,
+                     holder: BotHolder) -> None:
+    """One tick of the bot watch: the active model version and the site facts, read in
+    one transaction (one checkout of SQLite's single connection), then applied."""
+    async with store.begin() as tx:
+        active = await ModelRecords(tx.session).active()
+        stored = await SiteFactRecords(tx.session).all()
+    site_facts.apply(stored)
+    await registry.swap_to(active.version if active else None, holder)
 
 
 async def _rejoin(sio: socketio.AsyncServer, routing: Routing) -> None:

@@ -208,7 +208,11 @@ class ModelRegistry:
         A version that cannot be loaded leaves the current bot serving (the
         failure is logged by the caller's loop and retried on the next tick).
         """
-        name = await self.active_name()
+        await self.swap_to(await self.active_name(), holder)
+
+    async def swap_to(self, name: str | None, holder: BotHolder) -> None:
+        """Serve version ``name`` (read from the record by the caller) if ``holder``
+        does not already; ``None`` (no activation yet) changes nothing."""
         if name is None or name == holder.current.version:
             return
         version = await self.load(name)
