@@ -105,8 +105,8 @@ def email_address(value: str | None) -> str | None:
     return email
 
 
-class ProfileIn(Payload):
-    """The pre-chat form: who the visitor says they are. Blank fields are left out."""
+class _NameAndEmail(Payload):
+    """A person's optional name and e-mail, checked the same way wherever they come from."""
 
     name: str | None = None
     email: str | None = None
@@ -122,23 +122,15 @@ class ProfileIn(Payload):
         return email_address(value)
 
 
-class IdentityIn(Payload):
+class ProfileIn(_NameAndEmail):
+    """The pre-chat form: who the visitor says they are. Blank fields are left out."""
+
+
+class IdentityIn(_NameAndEmail):
     """``auth.identity`` from a site that vouches for a logged-in user (docs/widget.md)."""
 
     user_id: str = Field(min_length=1, max_length=200)
     hmac: str = Field(min_length=1, max_length=200)
-    name: str | None = None
-    email: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def checked_name(cls, value: str | None) -> str | None:
-        return person_name(value)
-
-    @field_validator("email")
-    @classmethod
-    def checked_email(cls, value: str | None) -> str | None:
-        return email_address(value)
 
 
 class SyncIn(Payload):

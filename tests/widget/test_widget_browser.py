@@ -997,3 +997,19 @@ def test_person_takes_over_replies_by_name_closes_and_gets_rated(
         for client in (agent, other):
             if client is not None:
                 aloop.run(client.disconnect())
+
+
+def shop_widget(browser: Any, url: str, locale: str = "ja", tz: str = "UTC") -> Widget:
+    """The widget on a shop page in ``locale`` (``data-locale``), on a 390 x 844 screen."""
+    context = browser.new_context(locale="en-US" if locale == "en" else "ja-JP",
+                                  viewport={"width": 390, "height": 844}, timezone_id=tz)
+    html = ("<!doctype html><html><head><meta charset=utf-8><title>Shop</title></head><body>"
+            f'<h1>Shop</h1><script src="/widget.js" async data-locale="{locale}"></script>'
+            "</body></html>")
+    context.route(f"{url}/shop", lambda route: route.fulfill(
+        status=200, content_type="text/html", body=html))
+    page = context.new_page()
+    page.goto(f"{url}/shop")
+    w = Widget(page, context)
+    w.online()
+    return w

@@ -23,11 +23,10 @@ from tests.clients import VisitorClient
 from tests.conftest import GatewayProcess, spawn_gateway, stop_gateway
 from tests.console.conftest import _seed
 from tests.widget.conftest import ARTIFACTS, BackgroundLoop
-from tests.widget.test_widget_browser import Widget
+from tests.widget.test_widget_browser import Widget, shop_widget
 
 pytestmark = pytest.mark.timeout(150)
 
-MOBILE = {"width": 390, "height": 844}
 PASSWORD = "correct-horse-42"
 
 
@@ -43,22 +42,6 @@ def start(tmp_path: Path, models_dir: Path, widget_bundle: Path) -> Iterator[Any
     yield start_
     for gateway in gateways:
         stop_gateway(gateway)
-
-
-def _widget(browser: Any, url: str, locale: str = "ja", tz: str = "UTC") -> Widget:
-    """The widget on a shop page in ``locale`` (``data-locale``), on a 390 x 844 screen."""
-    context = browser.new_context(locale="en-US" if locale == "en" else "ja-JP",
-                                  viewport=MOBILE, timezone_id=tz)
-    html = ("<!doctype html><html><head><meta charset=utf-8><title>Shop</title></head><body>"
-            f'<h1>Shop</h1><script src="/widget.js" async data-locale="{locale}"></script>'
-            "</body></html>")
-    context.route(f"{url}/shop", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=html))
-    page = context.new_page()
-    page.goto(f"{url}/shop")
-    w = Widget(page, context)
-    w.online()
-    return w
 
 
 def _login(url: str, email: str) -> str:
@@ -93,7 +76,7 @@ def test_team_name_and_an_agent_avatar_that_comes_and_goes(
         browser: Any, start: Any, aloop: BackgroundLoop) -> None:
     gateway = start(TSUNAGU_TEAM_NAME="Hanamori Tea Support")
     aloop.run(_seed(gateway.database_url))  # Aoi (agent), Ren, Mio
-    w = _widget(browser, gateway.url)
+    w = shop_widget(browser, gateway.url)
     agent: Any = None
     try:
         w.open()
@@ -162,7 +145,7 @@ async def _seed_human_replies(database_url: str, frt_s: list[float]) -> None:
 def test_expected_reply_time_from_human_replies(
         browser: Any, start: Any, aloop: BackgroundLoop, locale: str, says: str) -> None:
     gateway = start()
-    w = _widget(browser, gateway.url, locale)
+    w = shop_widget(browser, gateway.url, locale)
     try:
         w.open()
         expect(w.page.locator("tsunagu-chat header")).to_be_visible()
@@ -173,7 +156,7 @@ def test_expected_reply_time_from_human_replies(
     # minute, so another gateway on the same record reads it fresh).
     aloop.run(_seed_human_replies(gateway.database_url, [120, 150, 200]))
     again = start(DATABASE_URL=gateway.database_url)
-    w = _widget(browser, again.url, locale)
+    w = shop_widget(browser, again.url, locale)
     try:
         w.open()
         expect(w.page.locator("tsunagu-chat .expect")).to_have_text(says)
@@ -188,7 +171,7 @@ def test_outside_business_hours_the_header_says_when_it_opens(
     spec = f"mon-sun {begin:%H}:00-{begin + timedelta(hours=1):%H}:00"
     gateway = start(TSUNAGU_BUSINESS_HOURS=spec, TSUNAGU_TIMEZONE="UTC")
     # The visitor is in Tokyo: the opening is said in their time zone.
-    w = _widget(browser, gateway.url, locale, tz="Asia/Tokyo")
+    w = shop_widget(browser, gateway.url, locale, tz="Asia/Tokyo")
     try:
         w.open()
         opening = BusinessHours.parse(spec, "UTC").next_opening(datetime.now(UTC))

@@ -26,7 +26,7 @@ from tests.conftest import spawn_gateway, stop_gateway
 from tests.console.conftest import Desk, _seed
 from tests.console.test_console_browser import sign_in
 from tests.widget.conftest import ARTIFACTS, BackgroundLoop
-from tests.widget.test_widget_browser import Widget
+from tests.widget.test_widget_browser import Widget, shop_widget
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -57,21 +57,6 @@ async def _visitor_names(database_url: str) -> list[str | None]:
         await engine.dispose()
 
 
-def _widget(browser: Any, url: str) -> Widget:
-    """The widget in English on a shop page, on a 390 x 844 screen."""
-    context = browser.new_context(locale="en-US", viewport=MOBILE)
-    html = ("<!doctype html><html><head><meta charset=utf-8><title>Shop</title></head><body>"
-            '<h1>Shop</h1><script src="/widget.js" async data-locale="en"></script>'
-            "</body></html>")
-    context.route(f"{url}/shop", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=html))
-    page = context.new_page()
-    page.goto(f"{url}/shop")
-    w = Widget(page, context)
-    w.online()
-    return w
-
-
 def _form(page: Page) -> Any:
     return page.locator("tsunagu-chat form.prechat")
 
@@ -79,7 +64,7 @@ def _form(page: Page) -> Any:
 def test_prechat_form_refuses_a_bad_email_then_the_agent_sees_the_name(
         browser: Any, desk: Desk, aloop: BackgroundLoop) -> None:
     console = sign_in(browser, desk, desk.aoi, "en-US")
-    w = _widget(browser, desk.url)
+    w = shop_widget(browser, desk.url, "en")
     try:
         w.open()
         form = _form(w.page)
