@@ -30,6 +30,7 @@ from live_chat.site_status import SiteStatus
 from live_chat.store.repository import Store
 from live_chat.supervision import SupervisorFeed
 from live_chat.throttle import Throttles
+from live_chat.transcripts import Transcripts
 from live_chat.visitor_presence import VisitorPresence
 from live_chat.visitors import VisitorDirectory
 
@@ -77,6 +78,7 @@ class ChatContext:
     throttles: Throttles
     site: SiteStatus
     attachments: Attachments
+    transcripts: Transcripts
 
 
 ContextGetter = Callable[[], ChatContext]

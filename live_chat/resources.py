@@ -56,6 +56,7 @@ from live_chat.store.retention import anonymise_before
 from live_chat.store.site_facts import SiteFactRecords
 from live_chat.supervision import SupervisorFeed, overview
 from live_chat.throttle import Throttles
+from live_chat.transcripts import Transcripts
 from live_chat.visitor_presence import VisitorPresence
 from live_chat.visitors import VisitorDirectory
 
@@ -125,6 +126,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         new_visitors_per_minute=settings.new_visitors_per_minute,
         visitor_messages=(settings.rate_limit_messages, settings.rate_limit_window_s),
         agent_events_per_minute=settings.agent_events_per_minute)
+    transcripts = Transcripts(store, settings)
     app[CONTEXT] = ChatContext(
         settings=settings,
         store=store,
@@ -144,6 +146,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         throttles=throttles,
         site=SiteStatus(settings, store, routing.backend),
         attachments=attachments,
+        transcripts=transcripts,
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     site_facts = SiteFacts(store, holder, load_defaults(settings.training_data_dir))
@@ -177,6 +180,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                   asyncio.create_task(_every(FACTS_REFRESH_S, partial(refresh_facts, store))),
                   asyncio.create_task(_every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
+    if settings.transcript_email:
+        background.append(asyncio.create_task(transcripts.run()))
     if settings.retention_days:
         background.append(asyncio.create_task(_every(
             RETENTION_S, partial(_apply_retention, store, blobs, settings.retention_days))))

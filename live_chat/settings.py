@@ -95,12 +95,25 @@ class Settings:
     # "email"), those that must be filled in; () asks nothing.
     prechat_fields: tuple[str, ...] = ()
     prechat_required: tuple[str, ...] = ()
+    # Transcripts by e-mail (live_chat/transcripts.py): offered only when both an
+    # SMTP host and a From address are set. STARTTLS upgrades a plain connection.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str | None = None
     handoff_prefix: str = "tsunagu:handoff:"
     training_data_dir: Path = PACKAGE_ROOT / "training_data"
     nlu_engine: str = "builtin"
     gate_folds: int = 5
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
+
+    @property
+    def transcript_email(self) -> bool:
+        """Whether visitors may ask for their transcript by e-mail (SMTP is configured)."""
+        return bool(self.smtp_host and self.mail_from)
 
     @property
     def models_dir(self) -> Path:
@@ -181,6 +194,14 @@ class Settings:
                                      maximum=24 * 30),
             "gate_folds": _int(env, "TSUNAGU_GATE_FOLDS", 5, minimum=2, maximum=10),
         }
+        values.update(
+            smtp_host=(env.get("TSUNAGU_SMTP_HOST") or "").strip() or None,
+            smtp_port=_int(env, "TSUNAGU_SMTP_PORT", 587, minimum=1, maximum=65535),
+            smtp_user=env.get("TSUNAGU_SMTP_USER") or None,
+            smtp_password=env.get("TSUNAGU_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(env, "TSUNAGU_SMTP_STARTTLS", True),
+            mail_from=(env.get("TSUNAGU_MAIL_FROM") or "").strip() or None,
+        )
         fields, required = prechat_spec(env.get("TSUNAGU_PRECHAT", ""))
         values.update(prechat_fields=fields, prechat_required=required)
         if env.get("TSUNAGU_ATTACHMENT_DIR"):
@@ -210,6 +231,9 @@ class Settings:
         if self.widget_agent_names not in ("full", "first", "none"):
             raise ConfigError("TSUNAGU_WIDGET_AGENT_NAMES must be full, first or none, "
                               f"not {self.widget_agent_names!r}")
+        if self.mail_from is not None and not _MAIL_FROM.match(self.mail_from):
+            raise ConfigError("TSUNAGU_MAIL_FROM must be an e-mail address such as "
+                              f"support@shop.example (got {self.mail_from!r})")
         self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
         try:
             for proxy in self.trusted_proxies:
@@ -223,6 +247,8 @@ class Settings:
 
 
 PRECHAT_FIELDS = ("name", "email")
+# A From address: one line, something@domain (a display name is not accepted here).
+_MAIL_FROM = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
 
 def prechat_spec(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -276,6 +302,17 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int,
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise ConfigError(f"{name} must be {bound} (got {value})")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false (got {raw!r})")
 
 
 def _origins(raw: str) -> tuple[str, ...]:

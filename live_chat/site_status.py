@@ -106,6 +106,7 @@ class SiteStatus:
             "timezone": self.settings.timezone if self._hours is not None else None,
             "prechat": {"fields": list(self.settings.prechat_fields),
                         "required": list(self.settings.prechat_required)},
+            "transcript_email": self.settings.transcript_email,
         }
         return snapshot
 

@@ -20,6 +20,7 @@ from live_chat.store.models import Visitor
 from live_chat.wire import (
     ActivityIn,
     CsatIn,
+    EmailTranscriptIn,
     Empty,
     IdentityIn,
     LeaveMessageIn,
@@ -218,6 +219,14 @@ class VisitorNamespace(ServiceNamespace):
         parse(Empty, first_arg(args))
         visitor_id, _ = await self._visitor_session(sid)
         return {"conversation": await self.ctx.conversations.close(visitor_id)}
+
+    @acked
+    async def on_email_transcript(self, sid: str, *args: Any) -> dict[str, Any]:
+        """E-mail the latest conversation's transcript (now if it ended, else at its end)."""
+        data = parse(EmailTranscriptIn, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        await self.ctx.transcripts.request(visitor_id, data.email)
+        return {"status": "queued"}
 
     @acked
     async def on_csat(self, sid: str, *args: Any) -> dict[str, Any]:

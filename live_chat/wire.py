@@ -126,6 +126,20 @@ class ProfileIn(_NameAndEmail):
     """The pre-chat form: who the visitor says they are. Blank fields are left out."""
 
 
+class EmailTranscriptIn(Payload):
+    """``email_transcript``: where the conversation's transcript is to go."""
+
+    email: str
+
+    @field_validator("email")
+    @classmethod
+    def checked_email(cls, value: str) -> str:
+        checked = email_address(value)
+        if checked is None:
+            raise PydanticCustomError("email", "email: required")
+        return checked
+
+
 class IdentityIn(_NameAndEmail):
     """``auth.identity`` from a site that vouches for a logged-in user (docs/widget.md)."""
 

@@ -236,6 +236,30 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TranscriptRequest(Base):
+    """A visitor's request for their conversation's transcript by e-mail.
+
+    Kept so that a restart loses none: the sender picks up rows with
+    ``sent_at`` unset whose conversation has ended and whose ``next_try_at``
+    has come. ``attempts`` counts failed deliveries; after the last one
+    ``failed_at`` is set and it is tried no more.
+    """
+
+    __tablename__ = "transcript_requests"
+    __table_args__ = (Index("ix_transcript_requests_due", "sent_at", "failed_at",
+                            "next_try_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    failed_at: Mapped[datetime | None] = mapped_column()
+
+
 class ConversationTag(Base):
     """A label an agent put on a conversation (``refund``, ``vip``…), for the inbox."""
 

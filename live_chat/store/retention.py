@@ -33,13 +33,16 @@ from live_chat.store.models import (
     Attachment,
     BotExample,
     Conversation,
+    ConversationAgent,
     ConversationEvent,
+    ConversationTag,
     Csat,
     InboxDismissal,
     Message,
     MessageFlag,
     Note,
     ReportFact,
+    TranscriptRequest,
     Visitor,
 )
 from live_chat.store.repository import Store
@@ -74,7 +77,8 @@ async def forget_visitor(store: Store, visitor_id: str, blobs: BlobStore) -> int
             # Their words also left as training examples and inbox marks.
             for table in (MessageFlag, BotExample, InboxDismissal):
                 await session.execute(delete(table).where(table.message_id.in_(messages)))
-            for table in (Message, ConversationEvent, Note, Csat):
+            for table in (Message, ConversationEvent, Note, Csat, TranscriptRequest,
+                          ConversationTag, ConversationAgent):
                 await session.execute(delete(table).where(table.conversation_id.in_(ids)))
             await session.execute(delete(ReportFact).where(ReportFact.id.in_(ids)))
             await session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
@@ -118,6 +122,9 @@ async def anonymise_before(store: Store, cutoff: datetime, blobs: BlobStore, *,
             await session.execute(
                 update(Csat).where(Csat.conversation_id.in_(ids), Csat.comment.is_not(None))
                 .values(comment=None))
+            # The addresses transcripts went (or were to go) to.
+            await session.execute(
+                delete(TranscriptRequest).where(TranscriptRequest.conversation_id.in_(ids)))
             # The leave-a-message form's name and e-mail.
             await session.execute(
                 update(ConversationEvent)

@@ -20,9 +20,9 @@ from tests.conftest import Gateway
 from tests.live_chat.test_agent_protocol import PASSWORD, add_agent, waiting_visitor
 
 CODES = {"invalid", "too_long", "rate_limited", "forbidden", "not_found", "conflict",
-         "gate_refused"}
+         "gate_refused", "transcript_unavailable"}
 VISITOR_EVENTS = ["message", "leave_message", "sync", "typing", "request_human", "close",
-                  "csat", "back_to_bot"]
+                  "csat", "back_to_bot", "email_transcript"]
 AGENT_EVENTS = ["message", "typing", "note", "transfer", "handback", "close", "presence",
                 "sync", "watch", "unwatch", "takeover"]
 # Fields the handlers read, so that fuzzed payloads get past "not an object" often.
