@@ -185,7 +185,10 @@ async def test_intents_and_examples_from_visitor_messages(any_db_gateway: Gatewa
     status, body = await api(gateway, "DELETE", f"/api/admin/examples/{example_id}", admin)
     assert status == 200 and sum(body["intent"]["examples"].values()) == 2
     status, body = await api(gateway, "GET", "/api/admin/intents?q=ラッピング", admin)
-    assert [i["name"] for i in body["intents"]] == ["gift_wrapping"]
+    # The built-in out_of_scope examples (shop questions no intent covers)
+    # may mention wrapping too; no other intent does.
+    found = [i["name"] for i in body["intents"]]
+    assert "gift_wrapping" in found and set(found) <= {"gift_wrapping", "out_of_scope"}
     actions = [e["action"] for e in (await api(gateway, "GET", "/api/admin/audit", admin))[1]
                ["entries"]]
     assert actions[:4] == ["example.delete", "example.add", "example.add", "intent.create"]
