@@ -9,7 +9,7 @@ import type { Strings } from "../shared/i18n";
 import type { Prechat } from "../shared/protocol";
 
 /** The gateway's rule (live_chat/wire.py): something@domain.tld, at most 254 characters. */
-const EMAIL = /^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$/;
+export const EMAIL = /^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$/;
 
 export interface PrechatAnswers {
   name?: string;

@@ -74,6 +74,10 @@ header h2{margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidde
 .prechat input[aria-invalid=true]{border-color:#b3261e}
 .prechat .actions{display:flex;align-items:center;gap:12px}
 .link{margin-top:10px;border:0;background:transparent;color:var(--accent);text-decoration:underline;padding:8px 4px}
+.transcript label{display:block;font-size:12px;color:var(--muted)}
+.transcript .row{display:flex;gap:8px;margin-top:2px}
+.transcript input{flex:1;min-width:0;border:1px solid var(--line);border-radius:8px;padding:6px 8px;background:#fff}
+.transcript .done{margin:6px 0 0;font-size:13px}
 .form-error{color:#b3261e;font-size:13px;margin:8px 0 0}
 .offline input,.offline textarea{display:block;width:100%;border:1px solid var(--line);border-radius:8px;padding:6px 8px;background:#fff;margin-top:2px}
 .offline textarea{min-height:70px;resize:vertical}

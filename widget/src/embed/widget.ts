@@ -12,6 +12,7 @@ import { local, readJson, scopedKeys, session, type StorageKeys } from "../share
 import { ActivityWatch } from "./activity";
 import type { WidgetConfig } from "./config";
 import { CsatCard } from "./csat";
+import { TranscriptForm } from "./transcript-form";
 import { Header } from "./header";
 import { MessageList } from "./message-list";
 import { OfflineChoice, type OfflineChoiceKind } from "./offline-choice";
@@ -51,6 +52,7 @@ export class Widget {
   private readonly endChat: HTMLButtonElement;
   private readonly tools: HTMLElement;
   private readonly csat: CsatCard;
+  private readonly transcript: TranscriptForm;
   private readonly offline: OfflineForm;
   private readonly choices: OfflineChoice;
   private readonly header: Header;
@@ -100,6 +102,8 @@ export class Widget {
     this.quick = h("div", { class: "quick", role: "group", "aria-label": t.quickReplies });
     this.csat = new CsatCard(t, (score) => this.sendCsat(score));
     this.csat.element.hidden = true;
+    this.transcript = new TranscriptForm(t, (email) => this.emailTranscript(email));
+    this.transcript.element.hidden = true;
     this.offline = new OfflineForm(t, this.locale, config.maxText, (form) => this.leaveMessage(form));
     this.offline.element.hidden = true;
     this.choices = new OfflineChoice(t, this.locale, (kind) => void this.choose(kind));
@@ -130,6 +134,7 @@ export class Widget {
       this.typingEl,
       this.quick,
       this.csat.element,
+      this.transcript.element,
       this.choices.element,
       this.offline.element,
       this.prechat.element,
@@ -286,8 +291,16 @@ export class Widget {
     if (ack.ok && ack.site) this.renderSite(ack.site);
   }
 
+  /** The transcript form: once the chat ended, when the gateway can send e-mail. */
+  private renderTranscript(c: Conversation | null): void {
+    const show = !!c && c.state === "closed" && this.site?.transcript_email === true;
+    if (show && c) this.transcript.reset(c.id, this.profile?.email ?? null);
+    this.transcript.element.hidden = !show;
+  }
+
   private renderSite(site: SiteStatus): void {
     this.site = site;
+    this.renderTranscript(this.client.conversation ?? null);
     this.header.render(site);
     this.panel.setAttribute("aria-label", this.header.title.textContent ?? this.t.title);
     this.renderPrechat();
@@ -355,6 +368,11 @@ export class Widget {
     this.renderStatus(c);
     if (kind === "leave") this.offline.focus();
     else this.input.focus();
+  }
+
+  private async emailTranscript(email: string): Promise<{ ok: boolean; message?: string }> {
+    const ack = await this.client.emailTranscript(email);
+    return ack.ok ? { ok: true } : { ok: false, message: ack.message };
   }
 
   private async sendCsat(score: number): Promise<boolean> {
@@ -449,6 +467,7 @@ export class Widget {
       this.csat.reset(local.get(this.keys.csat) === c.id);
     }
     this.csat.element.hidden = !showCsat;
+    this.renderTranscript(c);
     const choicesWereHidden = this.choices.element.hidden;
     this.choices.element.hidden = !showChoices;
     if (showChoices) this.choices.setOpensAt(c?.opens_at);
@@ -496,6 +515,7 @@ export class Widget {
     this.typingEl.textContent = "";
     this.list.relabel(t, locale, this.client.entries());
     this.csat.relabel(t);
+    this.transcript.relabel(t);
     this.offline.relabel(t, locale);
     this.choices.relabel(t, locale);
     this.attach.relabel(t, locale);

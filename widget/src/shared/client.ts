@@ -267,6 +267,11 @@ export class ChatClient {
     return this.call<{ profile: Profile }>("profile", form);
   }
 
+  /** E-mail the latest conversation's transcript to `email` (sent when it has ended). */
+  async emailTranscript(email: string): Promise<Ack<{ status: string }>> {
+    return this.call<{ status: string }>("email_transcript", { email });
+  }
+
   async csat(score: number, comment?: string): Promise<Ack<object>> {
     const body: { score: number; comment?: string } = { score };
     if (comment) body.comment = comment;

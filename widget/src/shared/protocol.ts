@@ -81,6 +81,8 @@ export interface SiteStatus {
   opens_at: string | null;
   timezone: string | null;
   prechat: Prechat;
+  /** The gateway can e-mail transcripts (`email_transcript`); absent on older gateways. */
+  transcript_email?: boolean;
 }
 
 /** What the gateway keeps of this visitor; `identified` when the site vouched for them. */
