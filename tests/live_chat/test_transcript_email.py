@@ -192,3 +192,22 @@ async def test_a_transcript_is_delivered_once_after_the_smtp_server_was_down(
                          gateway.ctx.attachments.blobs)
     async with gateway.ctx.store.begin() as tx:
         assert (await tx.session.scalars(select(TranscriptRequest))).all() == []
+
+
+async def test_a_request_survives_a_restart_of_the_gateway(
+        start_gateway: GatewayFactory, tmp_path: Any, smtp: tuple[int, Inbox]) -> None:
+    port, inbox = smtp
+    data_dir = tmp_path / "kept"
+    # First process: no SMTP server where it looks, so nothing is sent before it stops.
+    first = await start_gateway(data_dir=data_dir, **smtp_settings(free_port()))
+    visitor = await closed_agent_chat(first)
+    assert (await visitor.call("email_transcript", {"email": "kept@example.com"}))["ok"]
+    await visitor.disconnect()
+    await first.runner.cleanup()
+    assert inbox.received == []
+    # The next process, with the SMTP server reachable, sends what was asked.
+    await start_gateway(data_dir=data_dir, **smtp_settings(port))
+    await inbox.wait_for(1, timeout=20)
+    await asyncio.sleep(0.5)
+    assert [r[0] for r in inbox.received] == [["kept@example.com"]]
+    assert "It ships tomorrow" in body_text(inbox.received[0][1])

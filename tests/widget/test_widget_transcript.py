@@ -111,3 +111,43 @@ def test_the_transcript_form_shows_at_close_and_the_email_arrives(
         if agent is not None:
             aloop.run(agent.disconnect())
         stop_gateway(gateway)
+
+
+def test_the_form_is_prefilled_with_the_prechat_email_and_speaks_japanese(
+        browser: Any, widget_bundle: Path, models_dir: Path,
+        tmp_path_factory: pytest.TempPathFactory, mail: tuple[int, Inbox]) -> None:
+    port, inbox = mail
+    before = len(inbox.received)
+    gateway = spawn_gateway(
+        tmp_path_factory.mktemp("transcript-ja"), models_dir, TSUNAGU_SMTP_HOST="127.0.0.1",
+        TSUNAGU_SMTP_PORT=str(port), TSUNAGU_SMTP_STARTTLS="false",
+        TSUNAGU_MAIL_FROM="support@shop.example", TSUNAGU_PRECHAT="email")
+    w = None
+    try:
+        w = shop_widget(browser, gateway.url, "ja")
+        w.open()
+        prechat = w.page.locator("tsunagu-chat form.prechat")
+        prechat.locator("input[name=email]").fill("hanako@example.jp")
+        prechat.locator("button[type=submit]").click()
+        expect(prechat).to_be_hidden()
+        w.send("こんにちは")
+        expect(w.stored("bot").first).to_be_visible()
+        w.page.locator("tsunagu-chat .end-chat").click()
+        form = w.page.locator("tsunagu-chat form.transcript")
+        expect(form).to_be_visible()
+        expect(form).to_contain_text("この会話の記録をメールで受け取る")
+        expect(form.locator("input[type=email]")).to_have_value("hanako@example.jp")
+        form.locator("button[type=submit]").click()
+        expect(form.locator(".done")).to_have_text("会話の記録をメールでお送りします。")
+        deadline = time.monotonic() + 20
+        while len(inbox.received) == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(inbox.received) == before + 1, gateway.log()
+        recipients, message = inbox.received[-1]
+        assert recipients == ["hanako@example.jp"]
+        assert "会話" in str(message["Subject"])
+        assert "こんにちは" in message.get_body(preferencelist=("plain",)).get_content()
+    finally:
+        if w is not None:
+            w.context.close()
+        stop_gateway(gateway)
