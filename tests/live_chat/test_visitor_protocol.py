@@ -409,3 +409,19 @@ async def test_sync_past_the_largest_seq_is_invalid(any_db_gateway: Gateway) -> 
             assert ack["ok"] is False and ack["error"] == "invalid", ack
         ack = await visitor.call("sync", {"since_seq": 2**31 - 1})
         assert ack["ok"] and ack["messages"] == []
+
+
+async def test_emoji_text_is_measured_in_code_points_like_the_widget(start_gateway) -> None:
+    """Issue 13: a ZWJ family emoji is 7 code points (11 UTF-16 units); the limit
+    counts code points, as the widget's counter does, and keeps the text intact."""
+    family = "\U0001F469\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466"
+    at_limit = family * 7 + "\U0001F600"  # 49 + 1 = 50 code points, 79 UTF-16 units
+    gateway = await start_gateway(max_text=50)
+    async with gateway.visitor() as visitor:
+        over = await visitor.send(at_limit + "\U0001F600", cid())
+        assert over["ok"] is False and over["error"] == "too_long"
+        assert (await visitor.send(at_limit, cid()))["ok"] is True
+    async with gateway.ctx.store.begin() as tx:
+        query = select(Message.text).where(Message.sender == "visitor")
+        stored = list(await tx.session.scalars(query))
+    assert stored == [at_limit]
