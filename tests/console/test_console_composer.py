@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.console.conftest import Desk
 from tests.console.test_console_browser import WAIT_MS, ask_for_person, sign_in
 from tests.widget.conftest import BackgroundLoop
-from tests.widget.test_widget_receipts import IME_ENTER_JS
+from tests.widget.test_widget_composer import IME_ENTER_JS
 
 pytestmark = pytest.mark.timeout(150)
 expect.set_options(timeout=WAIT_MS)
