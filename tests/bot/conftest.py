@@ -68,6 +68,18 @@ nlu:
     - 返金されていません
 """
 
+# Out-of-scope examples for the small data: enough for the open-set detector.
+SMALL_OOS = """\
+- intent: out_of_scope
+  examples: |
+    - what is the weather
+    - tell me a joke
+    - who won the game
+    - what time is it
+    - 天気はどうですか
+    - おすすめの映画は
+"""
+
 SMALL_RESPONSES = """\
 version: "3.1"
 responses:

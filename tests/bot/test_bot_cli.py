@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.model_store import ModelStore, ModelVersion
 from bot.training import train_model
 
-from .conftest import REPO, SMALL_NLU, SMALL_RESPONSES, write_data
+from .conftest import REPO, SMALL_NLU, SMALL_OOS, SMALL_RESPONSES, write_data
 
 
 def run(
@@ -63,15 +63,7 @@ RESPOND_NLU = SMALL_NLU + """\
     - 担当者と話したい
     - オペレーターにつないで
     - 人と話したいです
-- intent: out_of_scope
-  examples: |
-    - what is the weather
-    - tell me a joke
-    - who won the game
-    - what time is it
-    - 天気はどうですか
-    - おすすめの映画は
-"""
+""" + SMALL_OOS
 
 RESPOND_RESPONSES = SMALL_RESPONSES + """\
   utter_request_human:

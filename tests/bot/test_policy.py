@@ -14,7 +14,7 @@ from bot.responses import ResponseCatalog
 from bot.training import train_model
 from bot.training_data import load_training_data
 
-from .conftest import SMALL_NLU, TRAINING_DIR, write_data
+from .conftest import SMALL_NLU, SMALL_OOS, TRAINING_DIR, write_data
 
 
 class ScriptedClassifier:
@@ -170,17 +170,6 @@ def test_decision_carries_the_top_three_of_the_ranking() -> None:
 
 
 # -- the confidence bands, with a model trained here on small data ----------------------
-
-SMALL_OOS = """\
-- intent: out_of_scope
-  examples: |
-    - what is the weather
-    - tell me a joke
-    - who won the game
-    - what time is it
-    - 天気はどうですか
-    - おすすめの映画は
-"""
 
 BAND_RESPONSES = """\
 version: "3.1"

@@ -15,11 +15,12 @@ from tests.conftest import REPO, spawn_gateway, stop_gateway
 PASSWORD = "correct horse battery"
 
 
-def add_agent(env: dict[str, str], name: str, capacity: int) -> str:
+def add_agent(env: dict[str, str], name: str, capacity: int, role: str = "agent") -> str:
+    """Create an account with the deployment's CLI, as an operator would."""
     email = f"{name.lower()}@example.com"
     subprocess.run(
         [sys.executable, "-m", "live_chat", "agent", "add", "--email", email, "--name", name,
-         "--password", PASSWORD, "--capacity", str(capacity)],
+         "--password", PASSWORD, "--capacity", str(capacity), "--role", role],
         env={**os.environ, **env}, cwd=REPO, check=True, capture_output=True, timeout=60,
     )
     return email

@@ -5,25 +5,12 @@ the take-over runs in the Redis handoff backend)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 from tests.clients import AgentClient, VisitorClient
-from tests.conftest import REPO, spawn_gateway, stop_gateway
-from tests.integration.test_handoff_two_processes import PASSWORD, deployment_env
-
-
-def add_account(env: dict[str, str], name: str, role: str) -> str:
-    email = f"{name.lower()}@example.com"
-    subprocess.run(
-        [sys.executable, "-m", "live_chat", "agent", "add", "--email", email, "--name", name,
-         "--password", PASSWORD, "--capacity", "3", "--role", role],
-        env={**os.environ, **env}, cwd=REPO, check=True, capture_output=True, timeout=60,
-    )
-    return email
+from tests.conftest import spawn_gateway, stop_gateway
+from tests.integration.test_handoff_two_processes import PASSWORD, add_agent, deployment_env
 
 
 async def test_watch_whisper_and_take_over_across_processes(
@@ -34,8 +21,8 @@ async def test_watch_whisper_and_take_over_across_processes(
     two = await asyncio.to_thread(spawn_gateway, tmp_path / "two", models_dir, **env)
     clients: list[VisitorClient] = []
     try:
-        hanako_email = await asyncio.to_thread(add_account, env, "Hanako", "agent")
-        boss_email = await asyncio.to_thread(add_account, env, "Boss", "supervisor")
+        hanako_email = await asyncio.to_thread(add_agent, env, "Hanako", 3)
+        boss_email = await asyncio.to_thread(add_agent, env, "Boss", 3, "supervisor")
         hanako = await AgentClient.signed_in(one.url, hanako_email, PASSWORD)
         clients.append(hanako)
         visitor = await VisitorClient(one.url).connect()
