@@ -10,14 +10,18 @@ What is read, from any file:
 ``nlu``
     ``- intent: NAME`` blocks whose ``examples`` are either a ``|`` block of
     ``- example`` lines or a list of ``- text: ...`` items (their
-    ``metadata`` is ignored). Entity markup (``[text](entity)``,
-    ``[text]{"entity": ...}``) is reduced to its text, with one warning per
-    file. ``synonym``/``regex``/``lookup`` blocks and retrieval intents
-    (``faq/ask_x``) are skipped with a warning each.
+    ``metadata``, like an intent block's, is ignored). Entity markup
+    (``[text](entity)``, ``[text]{"entity": ...}``) is reduced to its text;
+    ``synonym``/``regex``/``lookup`` blocks are skipped; all of these
+    together get ONE warning (:func:`unused_warning`), at the first of them.
+    Retrieval intents (``faq/ask_x``) are skipped with a warning each.
 ``responses``
     Rasa domain responses; each variation may carry ``metadata: {language:
-    ja|en}`` and ``buttons`` (our quick replies). Variations without text
-    (``custom:``, ``image:`` only) are skipped with a warning.
+    ja|en}`` and ``buttons`` (our quick replies); other keys of a variation
+    (``image``, ``custom``, ``condition``, ``channel``, ``id``...) are
+    accepted and not kept. Variations without text (``custom:`` or
+    ``image:`` only) are skipped with a warning: the built-in engine shows
+    text answers; a Rasa assistant (``TSUNAGU_BOT=rasa``) sends its own.
 ``labels``
     Our own key (Rasa ignores it): a short button title per intent and language.
 
@@ -57,12 +61,19 @@ LABELS_FILE = "labels.yml"
 # and [text][{"entity": ...}, {...}] (several entities on one text).
 _ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\}|\[\s*\{.*?\}\s*\])")
 _YAML_SUFFIXES = (".yml", ".yaml")
-_SKIPPED_NLU = {"synonym": "synonyms", "regex": "regular expressions", "lookup": "lookup tables"}
+_SKIPPED_NLU = ("synonym", "regex", "lookup")
+# How the one warning about them names each kind: (one, several).
+_UNUSED_NAMES = {
+    "entity": ("entity annotation", "entity annotations"),
+    "synonym": ("synonym", "synonyms"),
+    "regex": ("regular expression", "regular expressions"),
+    "lookup": ("lookup table", "lookup tables"),
+}
 _SILENT_KEYS = frozenset(
     {
         # domain.yml
         "version", "intents", "entities", "slots", "forms", "actions", "session_config",
-        "e2e_actions",
+        "e2e_actions", "config",
         # config.yml
         "recipe", "language", "pipeline", "policies", "assistant_id",
     }
@@ -128,6 +139,21 @@ class ImportResult:
     warnings: list[Problem]
 
 
+@dataclass(frozen=True, slots=True)
+class Unused:
+    """Something of Rasa's NLU the built-in engine does not use, where it was found.
+
+    ``kind`` is ``entity`` (an annotated example: its text is kept, the
+    markup dropped), ``synonym``, ``regex`` or ``lookup`` (a whole block,
+    ``name`` its name).
+    """
+
+    kind: str
+    name: str | None
+    source: str
+    line: int
+
+
 @dataclass
 class ParsedFiles:
     """The raw outcome of :func:`parse_files`, before it becomes :class:`TrainingData`."""
@@ -138,6 +164,7 @@ class ParsedFiles:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     response_names: set[str] = field(default_factory=set)
+    unused: list[Unused] = field(default_factory=list)
 
 
 def read_rasa(files: Sequence[tuple[str, str]]) -> ImportResult:
@@ -180,10 +207,43 @@ def parse_files(
             out.warnings.append(Problem(name, None, "not a .yml/.yaml file: ignored"))
             continue
         _read_file(name, text, out)
+    if out.unused:
+        out.warnings.append(unused_warning(out.unused))
     out.examples = deduplicate(out.examples, out.problems)
     if not out.examples and not out.problems:
         out.problems.append(Problem(where, None, "no NLU examples found in any YAML file"))
     return out
+
+
+def unused_warning(unused: Sequence[Unused]) -> Problem:
+    """The one warning for every entity, synonym, regex and lookup of a data set.
+
+    Rasa's entity extraction, synonyms, regex features and lookup tables have
+    no counterpart in the built-in engine (it classifies intents only), and a
+    ``rasa init`` project has dozens of them: one warning, at the first one,
+    says what was left out instead of one per example. With ``TSUNAGU_BOT=rasa``
+    the Rasa server uses them as usual.
+    """
+    counts: dict[str, int] = {}
+    names: dict[str, list[str]] = {}
+    for item in unused:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+        if item.name is not None:
+            names.setdefault(item.kind, []).append(item.name)
+    parts = []
+    for kind, (one, several) in _UNUSED_NAMES.items():
+        count = counts.get(kind, 0)
+        if not count:
+            continue
+        part = f"{count} {one if count == 1 else several}"
+        if kind in names:
+            part += " (" + ", ".join(repr(name) for name in names[kind]) + ")"
+        parts.append(part)
+    message = "ignored, the built-in engine classifies intents only: " + ", ".join(parts)
+    if "entity" in counts:
+        message += " (the examples are kept without their entity markup)"
+    first = unused[0]
+    return Problem(first.source, first.line, message)
 
 
 def _first_alias(root: yaml.Node) -> yaml.Node | None:
@@ -221,12 +281,11 @@ def _read_file(source: str, text: str, out: ParsedFiles) -> None:
     if not isinstance(root, yaml.MappingNode):
         out.problems.append(Problem(source, _line(root), "expected a mapping at the top level"))
         return
-    annotated: list[int] = []
     first_warning = len(out.warnings)
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if key == "nlu":
-            out.examples.extend(_read_nlu(value_node, source, out, annotated))
+            out.examples.extend(_read_nlu(value_node, source, out))
         elif key == "responses":
             _read_responses(value_node, source, out)
         elif key == "labels":
@@ -247,20 +306,10 @@ def _read_file(source: str, text: str, out: ParsedFiles) -> None:
                     f"key {key!r} ignored: tsunagu reads only nlu, responses and labels",
                 )
             )
-    if annotated:
-        out.warnings.append(
-            Problem(
-                source,
-                annotated[0],
-                f"entity annotations were ignored ({len(annotated)} examples)",
-            )
-        )
     out.warnings[first_warning:] = sorted(out.warnings[first_warning:], key=lambda w: w.line or 0)
 
 
-def _read_nlu(
-    node: yaml.Node, source: str, out: ParsedFiles, annotated: list[int]
-) -> Iterator[Example]:
+def _read_nlu(node: yaml.Node, source: str, out: ParsedFiles) -> Iterator[Example]:
     if _is_null(node):
         return
     if not isinstance(node, yaml.SequenceNode):
@@ -278,13 +327,7 @@ def _read_nlu(
             for kind in skipped:
                 value = fields[kind]
                 label = value.value if isinstance(value, yaml.ScalarNode) else "?"
-                out.warnings.append(
-                    Problem(
-                        source,
-                        _line(block),
-                        f"{kind} {label!r} ignored: tsunagu does not use {_SKIPPED_NLU[kind]}",
-                    )
-                )
+                out.unused.append(Unused(kind, str(label), source, _line(block)))
             continue
         intent_node = fields["intent"]
         intent = str(intent_node.value).strip() if isinstance(intent_node, yaml.ScalarNode) else ""
@@ -300,7 +343,7 @@ def _read_nlu(
                 )
             )
             continue
-        found = list(_read_examples(fields.get("examples"), intent, source, out, annotated))
+        found = list(_read_examples(fields.get("examples"), intent, source, out))
         if not found:
             out.problems.append(
                 Problem(source, _line(intent_node), f"intent {intent!r} has no examples")
@@ -309,12 +352,12 @@ def _read_nlu(
 
 
 def _read_examples(
-    node: yaml.Node | None, intent: str, source: str, out: ParsedFiles, annotated: list[int]
+    node: yaml.Node | None, intent: str, source: str, out: ParsedFiles
 ) -> Iterator[Example]:
     if node is None or _is_null(node):
         return
     if isinstance(node, yaml.SequenceNode):
-        yield from _read_example_list(node, intent, source, out, annotated)
+        yield from _read_example_list(node, intent, source, out)
         return
     if not isinstance(node, yaml.ScalarNode):
         out.problems.append(
@@ -336,13 +379,13 @@ def _read_examples(
                 Problem(source, first + offset, f"intent {intent!r}: example must start with '- '")
             )
             continue
-        example = _example(stripped[1:], intent, source, first + offset, annotated)
+        example = _example(stripped[1:], intent, source, first + offset, out)
         if example is not None:
             yield example
 
 
 def _read_example_list(
-    node: yaml.SequenceNode, intent: str, source: str, out: ParsedFiles, annotated: list[int]
+    node: yaml.SequenceNode, intent: str, source: str, out: ParsedFiles
 ) -> Iterator[Example]:
     """Rasa's other form: ``- text: ...`` items, each with optional (ignored) ``metadata``."""
     for item in node.value:
@@ -360,15 +403,15 @@ def _read_example_list(
         # The raw scalar, not a resolved value: "- text: no" is the word, not False.
         # A multi-line text (a "|" block) is one utterance: its lines are joined.
         raw = " ".join(part.strip() for part in text_node.value.splitlines() if part.strip())
-        example = _example(raw, intent, source, _content_line(text_node), annotated)
+        example = _example(raw, intent, source, _content_line(text_node), out)
         if example is not None:
             yield example
 
 
-def _example(raw: str, intent: str, source: str, line: int, annotated: list[int]) -> Example | None:
+def _example(raw: str, intent: str, source: str, line: int, out: ParsedFiles) -> Example | None:
     text, marked = _ENTITY_MARKUP.subn(r"\1", raw.strip())
     if marked:
-        annotated.append(line)
+        out.unused.append(Unused("entity", None, source, line))
     text = text.strip()
     return Example(text, intent, source, line) if text else None
 

@@ -49,17 +49,9 @@ def test_rasa_init_project_imports_with_located_warnings() -> None:
 
     nlu, domain = "data/nlu.yml", "domain.yml"
     expected = [
-        Problem(nlu, line_of(files, nlu, "where is order [12345](order_id)"),
-                "entity annotations were ignored (5 examples)"),
         Problem(nlu, line_of(files, nlu, "- intent: faq/ask_opening_hours"),
                 "retrieval intent 'faq/ask_opening_hours' ignored: "
                 "tsunagu does not use retrieval intents"),
-        Problem(nlu, line_of(files, nlu, "- synonym: credit"),
-                "synonym 'credit' ignored: tsunagu does not use synonyms"),
-        Problem(nlu, line_of(files, nlu, "- regex: account_number"),
-                "regex 'account_number' ignored: tsunagu does not use regular expressions"),
-        Problem(nlu, line_of(files, nlu, "- lookup: city"),
-                "lookup 'city' ignored: tsunagu does not use lookup tables"),
         Problem("data/rules.yml", 3,
                 "rules ignored: tsunagu does not use Rasa rules (its dialogue is built in)"),
         Problem("data/stories.yml", 3,
@@ -72,6 +64,13 @@ def test_rasa_init_project_imports_with_located_warnings() -> None:
         Problem(domain, line_of(files, domain, "utter_faq/ask_opening_hours:"),
                 "response 'utter_faq/ask_opening_hours' ignored: "
                 "tsunagu does not use retrieval intents"),
+        # Entities, synonyms, regexes and lookups: ONE warning for the whole
+        # project, at the first of them.
+        Problem(nlu, line_of(files, nlu, "where is order [12345](order_id)"),
+                "ignored, the built-in engine classifies intents only: "
+                "5 entity annotations, 1 synonym ('credit'), "
+                "1 regular expression ('account_number'), 1 lookup table ('city') "
+                "(the examples are kept without their entity markup)"),
     ]  # fmt: skip
     # config.yml and the domain's intents/entities/slots/actions/session_config
     # are a normal part of a Rasa project: nothing to say about them.
@@ -345,3 +344,132 @@ def test_yaml_aliases_are_refused_before_they_expand() -> None:
     with pytest.raises(TrainingDataError, match="aliases") as caught:
         read_rasa([("bomb.yml", bomb)])
     assert caught.value.problems[0].source == "bomb.yml"
+
+
+def test_entities_synonyms_regexes_and_lookups_of_many_files_make_one_warning() -> None:
+    first = """\
+nlu:
+- intent: order_status
+  examples: |
+    - where is order [12345](order_id)
+    - track [A-778]{"entity": "order_id"}
+- synonym: parcel
+  examples: |
+    - package
+- regex: order_id
+  examples: |
+    - \\d{5}
+"""
+    second = """\
+nlu:
+- intent: check_weather
+  examples:
+  - text: weather in [Osaka](city)
+- lookup: city
+  examples: |
+    - Osaka
+- lookup: country
+  examples: |
+    - Japan
+"""
+    result = read_rasa([("data/a.yml", first), ("data/b.yml", second)])
+    assert result.warnings == [
+        Problem("data/a.yml", 4,
+                "ignored, the built-in engine classifies intents only: "
+                "3 entity annotations, 1 synonym ('parcel'), 1 regular expression "
+                "('order_id'), 2 lookup tables ('city', 'country') "
+                "(the examples are kept without their entity markup)"),
+    ]  # fmt: skip
+    assert pairs(result.data) == Counter({
+        ("order_status", "where is order 12345"): 1, ("order_status", "track A-778"): 1,
+        ("check_weather", "weather in Osaka"): 1,
+    })  # fmt: skip
+
+
+def test_every_form_rasa_data_validate_accepts_loads() -> None:
+    """What Rasa 3.6's schema allows and a built-in bot has no use for loads, silently:
+    intent and example metadata, conditional and channel variations, images,
+    button types, custom payloads, slots, forms, entity roles, domain config."""
+    domain = """\
+version: "3.1"
+intents:
+- greet
+- mood_unhappy:
+    use_entities: []
+entities:
+- city:
+    roles: [departure, destination]
+slots:
+  name:
+    type: text
+    influence_conversation: false
+    mappings:
+    - type: custom
+forms:
+  address_form:
+    required_slots: [name]
+actions:
+- action_handoff
+responses:
+  utter_greet:
+  - text: "Hey {name}! How are you?"
+    condition:
+    - type: slot
+      name: name
+      value: Aoi
+    id: greet_known
+  - text: "Hey! How are you?"
+    buttons:
+    - title: "great"
+      payload: "/mood_great"
+    - title: "sad"
+      payload: '/mood_unhappy{"mood": "sad"}'
+    button_type: vertical
+    channel: rest
+  utter_cheer_up:
+  - text: "Here is something to cheer you up:"
+    image: "https://i.imgur.com/nGF1K8f.jpg"
+    metadata: {rich_response: true}
+  utter_handoff:
+  - custom:
+      handoff: true
+session_config:
+  session_expiration_time: 60
+  carry_over_slots_to_new_session: true
+config:
+  store_entities_as_slots: true
+"""
+    nlu = """\
+version: "3.1"
+nlu:
+- intent: greet
+  metadata: {sentiment: neutral}
+  examples:
+  - text: hey
+    metadata: {sentiment: neutral}
+  - text: |
+      good morning
+- intent: mood_unhappy
+  examples: |
+    - I am sad
+    - not good
+"""
+    files = [("domain.yml", domain), ("data/nlu.yml", nlu)]
+    result = read_rasa(files)
+    assert result.warnings == [
+        Problem("domain.yml", line_of(files, "domain.yml", "utter_handoff:"),
+                "response 'utter_handoff' skipped: none of its variations has text"),
+    ]  # fmt: skip
+    responses = result.data.responses
+    assert responses["utter_greet"] == [
+        {"text": "Hey {name}! How are you?"},
+        {"text": "Hey! How are you?", "buttons": [
+            {"title": "great", "payload": "/mood_great"},
+            {"title": "sad", "payload": '/mood_unhappy{"mood": "sad"}'},
+        ]},
+    ]  # fmt: skip
+    assert responses["utter_cheer_up"] == [{"text": "Here is something to cheer you up:"}]
+    assert pairs(result.data) == Counter({
+        ("greet", "hey"): 1, ("greet", "good morning"): 1,
+        ("mood_unhappy", "I am sad"): 1, ("mood_unhappy", "not good"): 1,
+    })  # fmt: skip
