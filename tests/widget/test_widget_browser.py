@@ -885,28 +885,13 @@ def _add_agent(gateway: Any, email: str, name: str, password: str, capacity: int
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def _login(url: str, email: str, password: str) -> str:
-    import urllib.request
-
-    request = urllib.request.Request(
-        f"{url}/api/auth/login",
-        data=json.dumps({"email": email, "password": password}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = json.loads(response.read())
-    assert body["ok"], body
-    return str(body["token"])
-
-
 def test_person_takes_over_replies_by_name_closes_and_gets_rated(
     browser: Any, widget_bundle: Any, shop: Shop, aloop: Any
 ) -> None:
     """Ask for a person → wait in the queue → an agent (python-socketio) takes it → CSAT."""
     import uuid
 
-    from tests.clients import VisitorClient
+    from tests.clients import AgentClient, VisitorClient
 
     # The shop's gateway: its own store, so this agent routes no other test's chats.
     gateway = shop.gateway
@@ -917,13 +902,6 @@ def test_person_takes_over_replies_by_name_closes_and_gets_rated(
         # One agent with room for one chat, already busy with another visitor,
         # so the widget's visitor has to wait in the queue first.
         _add_agent(gateway, "sato@example.com", "佐藤 美咲", "correct-horse-42", capacity=1)
-        token = _login(gateway.url, "sato@example.com", "correct-horse-42")
-
-        async def agent_online() -> Any:
-            client = VisitorClient(gateway.url, namespace="/agent", auth={"token": token})
-            await client.connect()
-            await client.next("hello")
-            return client
 
         async def busy_visitor() -> tuple[Any, str]:
             client = await VisitorClient(gateway.url, locale="ja").connect()
@@ -934,7 +912,8 @@ def test_person_takes_over_replies_by_name_closes_and_gets_rated(
             assigned = await agent.next("assigned")
             return client, assigned["conversation"]["id"]
 
-        agent = aloop.run(agent_online())
+        agent = aloop.run(
+            AgentClient.signed_in(gateway.url, "sato@example.com", "correct-horse-42"))
         other, first_chat = aloop.run(busy_visitor())
 
         dialogs: list[str] = []

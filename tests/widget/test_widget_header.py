@@ -6,7 +6,6 @@ human replies in the record, and "closed — opens …" outside business hours.
 
 from __future__ import annotations
 
-import json
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from playwright.sync_api import expect
 
 from handoff import BusinessHours
 from live_chat.store.models import Conversation, ConversationEvent, Visitor
-from tests.clients import VisitorClient
+from tests.clients import AgentClient
 from tests.conftest import GatewayProcess, spawn_gateway, stop_gateway
 from tests.console.conftest import _seed
 from tests.widget.conftest import ARTIFACTS, BackgroundLoop
@@ -42,14 +41,6 @@ def start(tmp_path: Path, models_dir: Path, widget_bundle: Path) -> Iterator[Any
     yield start_
     for gateway in gateways:
         stop_gateway(gateway)
-
-
-def _login(url: str, email: str) -> str:
-    request = urllib.request.Request(
-        f"{url}/api/auth/login", data=json.dumps({"email": email, "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(json.loads(response.read())["token"])
 
 
 def _logout(url: str, token: str) -> None:
@@ -86,15 +77,7 @@ def test_team_name_and_an_agent_avatar_that_comes_and_goes(
         avatars = header.locator(".avatars .avatar")
         expect(avatars).to_have_count(0)
 
-        token = _login(gateway.url, "aoi@example.com")
-
-        async def sign_in() -> Any:
-            client = VisitorClient(gateway.url, namespace="/agent", auth={"token": token})
-            await client.connect()
-            await client.next("hello")
-            return client
-
-        agent = aloop.run(sign_in())
+        agent = aloop.run(AgentClient.signed_in(gateway.url, "aoi@example.com", PASSWORD))
         # The header is asked for again each time the panel opens.
         _reopen_until(w, avatars, 1)
         expect(avatars.first).to_have_text("A Aoi")  # the initial, and the name for readers
@@ -104,7 +87,7 @@ def test_team_name_and_an_agent_avatar_that_comes_and_goes(
         assert header.locator("img").count() == 0  # never an image from anywhere
         w.page.screenshot(path=str(ARTIFACTS / "widget-header-mobile.png"))
 
-        _logout(gateway.url, token)
+        _logout(gateway.url, agent.token)
         _reopen_until(w, avatars, 0)
     finally:
         if agent is not None:

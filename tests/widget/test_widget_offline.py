@@ -161,15 +161,8 @@ def test_the_visitor_sees_why_when_their_agent_is_gone(
     try:
         base._add_agent(gateway, "sato@example.com", "佐藤 <b>美咲</b>", "correct-horse-42",
                         capacity=2)
-        token = base._login(gateway.url, "sato@example.com", "correct-horse-42")
-
-        async def sign_in() -> Any:
-            agent = AgentClient(gateway.url, token)
-            await agent.connect()
-            await agent.next("hello")
-            return agent
-
-        agent = aloop.run(sign_in())
+        agent = aloop.run(
+            AgentClient.signed_in(gateway.url, "sato@example.com", "correct-horse-42"))
         page = context.new_page()
         page.goto(f"{gateway.url}/")
         w = base.Widget(page, context)

@@ -16,10 +16,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from tests.clients import VisitorClient
+from tests.clients import AgentClient
 from tests.conftest import free_port, spawn_gateway, stop_gateway
 from tests.widget.conftest import BackgroundLoop
-from tests.widget.test_widget_browser import _add_agent, _login, shop_widget
+from tests.widget.test_widget_browser import _add_agent, shop_widget
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -56,15 +56,8 @@ def test_the_transcript_form_shows_at_close_and_the_email_arrives(
     w = None
     try:
         _add_agent(gateway, "sato@example.com", "Sato", "correct-horse-42", capacity=2)
-        token = _login(gateway.url, "sato@example.com", "correct-horse-42")
-
-        async def agent_online() -> Any:
-            client = VisitorClient(gateway.url, namespace="/agent", auth={"token": token})
-            await client.connect()
-            await client.next("hello")
-            return client
-
-        agent = aloop.run(agent_online())
+        agent = aloop.run(
+            AgentClient.signed_in(gateway.url, "sato@example.com", "correct-horse-42"))
         w = shop_widget(browser, gateway.url, "en")
         w.open()
         form = w.page.locator("tsunagu-chat form.transcript")
