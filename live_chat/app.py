@@ -11,6 +11,7 @@ from live_chat import http, socket_json
 from live_chat.agent_events import AgentNamespace
 from live_chat.context import CONTEXT, SETTINGS, SIO, ChatContext
 from live_chat.origins import Origins
+from live_chat.prometheus import PROMETHEUS, GatewayMetrics
 from live_chat.redis_clients import PooledRedisManager
 from live_chat.resources import chat_resources
 from live_chat.settings import Settings
@@ -21,6 +22,7 @@ def create_app(settings: Settings) -> web.Application:
     """Build the gateway for ``settings``; resources open when the app starts."""
     app = web.Application(client_max_size=settings.max_payload_bytes)
     app[SETTINGS] = settings
+    app[PROMETHEUS] = GatewayMetrics()
     manager = (
         # write_only=False: this process also listens, to deliver emits made elsewhere.
         PooledRedisManager(settings.redis_url, channel=settings.redis_channel,

@@ -47,6 +47,8 @@ class SocketNotifier:
         self.sio = sio
         # Told of every state change and agent push (the supervisor feed listens).
         self.on_change: Callable[[], None] = lambda: None
+        # Told the sender of every message sent (each stored message is sent once).
+        self.on_message: Callable[[str], None] = lambda sender: None
 
     async def message(
         self, conversation: Conversation, message: dict[str, Any], *,
@@ -55,6 +57,7 @@ class SocketNotifier:
         """``message`` to the visitor's tabs but ``skip_sid`` (none when not
         ``to_visitor``), to the agent who holds the conversation (unless not
         ``to_agent``: they have it already) and to the supervisors watching it."""
+        self.on_message(message["sender"])
         if to_visitor:
             await self.sio.emit(
                 "message", message, room=visitor_room(conversation.visitor_id),

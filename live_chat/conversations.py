@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -55,6 +56,23 @@ class Notifier(Protocol):
     ) -> None: ...
 
     async def status(self, conversation: Conversation, payload: dict[str, Any]) -> None: ...
+
+
+class TurnObserver(Protocol):
+    """Hears what the bot decided and which conversations went to people (the
+    Prometheus metrics, :class:`live_chat.prometheus.GatewayMetrics`)."""
+
+    def bot_decided(self, action: str, seconds: float) -> None: ...
+
+    def escalated(self, by: str) -> None: ...
+
+
+class _Unobserved:
+    def bot_decided(self, action: str, seconds: float) -> None:
+        pass
+
+    def escalated(self, by: str) -> None:
+        pass
 
 
 class KeyedLocks:
@@ -120,8 +138,10 @@ class ConversationService:
         *,
         max_text: int,
         redact: Redactor | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self.store = store
+        self.observer = observer or _Unobserved()
         self.attachments = attachments
         self.presence = presence
         self._bot = bot
@@ -130,7 +150,8 @@ class ConversationService:
         self.max_text = max_text
         self.redact = redact or Redactor()
         self._turns = KeyedLocks()
-        self._writer = GroupCommit(store.engine, VisitorTurns(bot).write)
+        self._writer = GroupCommit(store.engine,
+                                   VisitorTurns(bot, self.observer.bot_decided).write)
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.Task[None]] = set()
 
@@ -215,9 +236,11 @@ class ConversationService:
         message, state = turn.message, turn.bot_state
         for _ in range(_WRITE_ATTEMPTS):
             # Outside any transaction: with TSUNAGU_NLU=rasa this is an HTTP call.
+            started = time.perf_counter()
             decision = await self._bot().respond_async(
                 message.text, payload=message.payload, locale=turn.locale, state=state,
             )
+            self.observer.bot_decided(decision.action.value, time.perf_counter() - started)
             async with self.store.begin() as tx:
                 conversation = await tx.conversation(conversation_id, lock=True)
                 if conversation is None or conversation.state != "bot":
@@ -241,6 +264,8 @@ class ConversationService:
         if reply is not None:
             await self.notifier.message(conversation, message_out(reply))
         if moved:
+            if conversation.state == "queued":
+                self.observer.escalated("bot")
             await self._after_move(conversation)
 
     # -- visitor requests ---------------------------------------------------
@@ -263,6 +288,8 @@ class ConversationService:
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
+        if moved:
+            self.observer.escalated("visitor")
         if moved or conversation.state == "queued":
             # Also when already queued: a retry after the backend call failed
             # must reach the backend (enqueue is idempotent).

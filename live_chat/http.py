@@ -17,6 +17,7 @@ from live_chat.attachments.routes import setup_attachment_routes
 from live_chat.auth_http import setup_auth_routes
 from live_chat.context import CONTEXT, REDIS, SETTINGS
 from live_chat.inbox_http import setup_inbox_routes
+from live_chat.prometheus import setup_metrics_route
 from live_chat.reports.routes import setup_report_routes
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def setup_routes(app: web.Application) -> None:
     setup_report_routes(app)
     setup_inbox_routes(app)
     setup_attachment_routes(app)
+    setup_metrics_route(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/widget/site", widget_site)

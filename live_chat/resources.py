@@ -41,6 +41,7 @@ from live_chat.conversations import ConversationService
 from live_chat.hosts import Hosts
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
+from live_chat.prometheus import PROMETHEUS
 from live_chat.redaction import Redactor
 from live_chat.redis_clients import redis_client
 from live_chat.routing import Routing
@@ -85,7 +86,10 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     except Exception as exc:
         await engine.dispose()
         raise RuntimeError(f"cannot prepare the database at {engine.url!r}: {exc}") from exc
-    redis = (redis_client(settings.redis_url, settings.redis_max_connections)
+    metrics = app[PROMETHEUS]
+    metrics.watch_engine(engine)
+    redis = (redis_client(settings.redis_url, settings.redis_max_connections,
+                          observe=metrics.redis_seconds.observe)
              if settings.redis_url else None)
     store = Store(engine)
     catalog = Catalog(store)
@@ -98,6 +102,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         raise
     log.info("bot model %s loaded", bot.version)
     notifier = SocketNotifier(sio)
+    notifier.on_message = metrics.message
     hosts = (Hosts(redis, settings.handoff_prefix, ttl_s=settings.host_ttl_s)
              if redis is not None else None)
     presence = (RedisPresence(redis, settings.handoff_prefix, hosts) if hosts is not None
@@ -113,7 +118,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                               AttachmentLinks(settings.secret_key, settings.attachment_link_ttl_s),
                               max_bytes=settings.attachment_max_bytes)
     conversations = ConversationService(store, holder, notifier, routing, presence, attachments,
-                                        max_text=settings.max_text, redact=redact)
+                                        max_text=settings.max_text, redact=redact,
+                                        observer=metrics)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     desk = AgentDesk(store, routing, notifier, attachments, max_text=settings.max_text,
                      redact=redact)

@@ -109,6 +109,8 @@ class Settings:
     gate_folds: int = 5
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
+    # Bearer token that GET /metrics asks for (Prometheus); None: no /metrics.
+    metrics_token: str | None = None
 
     @property
     def transcript_email(self) -> bool:
@@ -178,6 +180,7 @@ class Settings:
             "attachment_link_ttl_s": _int(env, "TSUNAGU_ATTACHMENT_LINK_TTL", 900, minimum=60,
                                           maximum=7 * 24 * 3600),
             "log_level": env.get("TSUNAGU_LOG_LEVEL", "INFO").upper(),
+            "metrics_token": (env.get("TSUNAGU_METRICS_TOKEN") or "").strip() or None,
             "agent_session_ttl_s": _int(env, "TSUNAGU_AGENT_SESSION_TTL", 12 * 3600, minimum=60),
             "agent_grace_s": float(_int(env, "TSUNAGU_AGENT_GRACE", 60, minimum=0)),
             "avg_handle_s": float(_int(env, "TSUNAGU_AVG_HANDLE", 300, minimum=1)),
@@ -234,6 +237,8 @@ class Settings:
         if self.mail_from is not None and not _MAIL_FROM.match(self.mail_from):
             raise ConfigError("TSUNAGU_MAIL_FROM must be an e-mail address such as "
                               f"support@shop.example (got {self.mail_from!r})")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ConfigError("TSUNAGU_METRICS_TOKEN must be at least 16 characters")
         self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
         try:
             for proxy in self.trusted_proxies:

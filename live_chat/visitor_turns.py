@@ -11,6 +11,7 @@ classification, the reply and any state move commit together. A remote bot
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,11 +70,21 @@ class StoredTurn:
     relocaled: bool = False
 
 
-class VisitorTurns:
-    """Stores batches of visitor turns; ``bot`` returns the bot currently serving."""
+#: Told of each decision the bot makes: its action and the seconds it took.
+OnDecision = Callable[[str, float], None]
 
-    def __init__(self, bot: Callable[[], Bot]) -> None:
+
+def _unobserved(action: str, seconds: float) -> None:
+    pass
+
+
+class VisitorTurns:
+    """Stores batches of visitor turns; ``bot`` returns the bot currently serving,
+    ``on_decision`` hears of each decision made (the Prometheus metrics)."""
+
+    def __init__(self, bot: Callable[[], Bot], on_decision: OnDecision = _unobserved) -> None:
         self._bot = bot
+        self._on_decision = on_decision
 
     async def write(self, conn: AsyncConnection,
                     turns: Sequence[VisitorTurn]) -> list[StoredTurn | BaseException]:
@@ -118,8 +129,10 @@ class VisitorTurns:
         with_bot = conversation is None or conversation.state == "bot"
         if with_bot and bot.decides_in_process and turn.text:
             # Before any write: a decision that raises leaves nothing half stored.
+            started = time.perf_counter()
             decision = bot.respond(turn.text, payload=turn.payload, locale=locale,
                                    state=bot_state)
+            self._on_decision(decision.action.value, time.perf_counter() - started)
         relocaled = False
         if conversation is None:
             conversation = await writes.add_conversation(turn.visitor_id,
