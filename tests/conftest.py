@@ -267,3 +267,52 @@ def gateway_process(
     yield gateway
     stop_gateway(gateway)
 
+
+
+# -- a real Rasa server (tests/rasa_server.py) ---------------------------------
+
+#: The fixtures that start a Rasa server. Tests using them run last (so that
+#: the Rasa build `make test` starts in the background overlaps everything
+#: else) and may wait for that build: their timeout covers it.
+RASA_FIXTURES = frozenset({"rasa_assistant", "rasa_nlu"})
+RASA_TEST_TIMEOUT = 1800
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needs_rasa = [item for item in items if RASA_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    if not needs_rasa:
+        return
+    for item in needs_rasa:
+        item.add_marker(pytest.mark.timeout(RASA_TEST_TIMEOUT))
+    chosen = set(map(id, needs_rasa))
+    items[:] = [item for item in items if id(item) not in chosen] + needs_rasa
+
+
+@pytest.fixture(scope="session")
+def rasa_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The stock ``rasa init`` assistant plus the handoff snippet (``tests/rasa/assistant``),
+    served by ``rasa run --enable-api --auth-token`` on a loopback port for the session.
+
+    A :class:`tests.rasa_server.RasaServer`: ``url``, ``token``, ``get``/``post``
+    (with the token), ``parse``. Rasa that cannot be built, trained or started
+    fails the test with its log."""
+    from tests.rasa_server import ASSISTANT_DIR, start_rasa, trained_model
+
+    model = trained_model(ASSISTANT_DIR)
+    server = start_rasa(model, tmp_path_factory.mktemp("rasa-assistant"),
+                        token=f"test-{uuid.uuid4().hex}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa_nlu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A Rasa server trained on ``training_data/`` (the NLU of ``TSUNAGU_NLU=rasa``,
+    ``tests/rasa/nlu/config.yml``: docs/bot.md's pipeline with few epochs)."""
+    from tests.rasa_server import NLU_PROJECT_DIR, TRAINING_DIR, start_rasa, trained_model
+
+    model = trained_model(NLU_PROJECT_DIR, TRAINING_DIR)
+    server = start_rasa(model, tmp_path_factory.mktemp("rasa-nlu"),
+                        token=f"test-{uuid.uuid4().hex}")
+    yield server
+    server.stop()
