@@ -27,19 +27,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.decision import Decision
+from bot.decision import Action, BotMessage, Decision
 from bot.engines.rasa import RasaClassifier
 from bot.errors import ModelNotFoundError, NLUEngineError
 from bot.language import detect_language
 from bot.model_store import ModelStore, ModelVersion, read_version
 from bot.nlu import OUT_OF_SCOPE, IntentClassifier, Prediction
 from bot.policy import DialogueState, Policy, PolicyConfig
+from bot.rasa_assistant import RasaAssistant
 from bot.responses import ResponseCatalog
-from bot.site_facts import load_defaults
+from bot.site_facts import load_defaults, render
 from bot.training import load_model, train_model
 from bot.training_data import load_training_data
 
 log = logging.getLogger(__name__)
+
+#: The intent stored on a visitor message no engine could classify (the
+#: remote engine was down): never counted as out of scope.
+NLU_UNAVAILABLE = "nlu_unavailable"
 
 
 class Bot:
@@ -53,6 +58,7 @@ class Bot:
         version: str,
         policy_config: PolicyConfig | None = None,
         facts: Mapping[str, str] | None = None,
+        assistant: RasaAssistant | None = None,
     ) -> None:
         """Assemble a bot; prefer the ``load_*`` constructors.
 
@@ -63,9 +69,12 @@ class Bot:
         ``policy_config``: the policy's tunables; by default the answer
         threshold is ``TSUNAGU_ANSWER_THRESHOLD``, else the classifier's own
         ``answer_threshold`` when it has one, else
-        :attr:`PolicyConfig.answer_threshold`.
+        :attr:`PolicyConfig.answer_threshold`. ``assistant``: a Rasa assistant
+        that answers instead of the policy (``TSUNAGU_BOT=rasa``); the
+        responses then only say why a person is coming when it is down.
         """
         self.classifier = classifier
+        self.assistant = assistant
         self.version = version
         if policy_config is None:
             policy_config = PolicyConfig(answer_threshold=_answer_threshold(classifier))
@@ -84,6 +93,7 @@ class Bot:
             version=self.version,
             policy_config=self.policy.config,
             facts=facts,
+            assistant=self.assistant,
         )
 
     # -- construction ---------------------------------------------------------------
@@ -154,6 +164,36 @@ class Bot:
             facts=load_defaults(training_dir),
         )
 
+    @classmethod
+    def with_rasa_assistant(
+        cls,
+        training_dir: Path,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
+    ) -> Bot:
+        """A bot whose dialogue is a whole Rasa assistant (``TSUNAGU_BOT=rasa``).
+
+        ``url``: ``RASA_URL``; ``token``: ``RASA_TOKEN`` (``rasa run
+        --auth-token``); ``timeout``: ``RASA_TIMEOUT``, default 10 s (a
+        dialogue turn runs policies and maybe custom actions). Our responses
+        (``training_dir``) are used only when Rasa cannot be reached.
+        """
+        url = url or os.environ.get("RASA_URL")
+        if not url:
+            raise ValueError("TSUNAGU_BOT=rasa needs RASA_URL (e.g. http://127.0.0.1:5005)")
+        token = token if token is not None else os.environ.get("RASA_TOKEN") or None
+        timeout = timeout if timeout is not None else _env_float("RASA_TIMEOUT", 10.0)
+        data = load_training_data(training_dir)
+        return cls(
+            RasaClassifier(url, timeout=timeout),
+            ResponseCatalog(data.responses, data.labels),
+            version="rasa:assistant",
+            facts=load_defaults(training_dir),
+            assistant=RasaAssistant(url, token=token, timeout=timeout),
+        )
+
     def reload(self, models_dir: Path) -> Bot:
         """Hot swap: the bot of the now-active version, or ``self`` if it is unchanged.
 
@@ -212,8 +252,16 @@ class Bot:
         payload: str | None = None,
         locale: str = "en",
         state: Mapping[str, Any] | None = None,
+        conversation_id: str | None = None,
     ) -> Decision:
-        """:meth:`respond` for any engine; awaits the HTTP call of a remote one (Rasa)."""
+        """:meth:`respond` for any engine; awaits the HTTP call of a remote one (Rasa).
+
+        ``conversation_id`` names the conversation to a Rasa assistant (its
+        ``sender``, so its tracker follows the conversation); other engines
+        ignore it.
+        """
+        if self.assistant is not None:
+            return await self._assistant_turn(text, payload, locale, state, conversation_id)
         dialogue, language = self._context(text, locale, state)
         prediction = Policy.prediction_from_payload(payload)
         if prediction is None:
@@ -222,6 +270,78 @@ class Bot:
             except NLUEngineError as exc:
                 prediction = _unavailable(exc)
         return self.policy.decide(prediction, language, dialogue, payload=payload)
+
+    async def hold(self, conversation_id: str) -> None:
+        """A person holds the conversation now: a Rasa assistant pauses its tracker.
+
+        No-op for the other engines (they keep no dialogue of their own). An
+        unreachable Rasa is logged, not raised: the handoff goes on, and the
+        bot is not asked anything while a person holds the chat anyway.
+        """
+        if self.assistant is not None:
+            try:
+                await self.assistant.pause(conversation_id)
+            except NLUEngineError as exc:
+                log.warning("could not pause Rasa's tracker of %s: %s", conversation_id, exc)
+
+    async def release(self, conversation_id: str) -> None:
+        """The bot has the conversation again: a Rasa assistant resumes its tracker."""
+        if self.assistant is not None:
+            try:
+                await self.assistant.resume(conversation_id)
+            except NLUEngineError as exc:
+                log.warning("could not resume Rasa's tracker of %s: %s", conversation_id, exc)
+
+    async def _assistant_turn(
+        self,
+        text: str,
+        payload: str | None,
+        locale: str,
+        state: Mapping[str, Any] | None,
+        conversation_id: str | None,
+    ) -> Decision:
+        """Rasa answers: its messages, its classification, a handoff if it asks for one."""
+        assert self.assistant is not None
+        if conversation_id is None:
+            raise ValueError("a Rasa assistant needs the conversation id (its sender)")
+        language = detect_language(text, fallback=locale)
+        # The dialogue lives in Rasa's tracker: the state we store stays as it
+        # is, so a turn never looks outdated and is never sent to Rasa twice.
+        kept = dict(state or {})
+        # A clicked button sends its payload, as Rasa's own channels do
+        # ("/mood_great" is that intent for Rasa, at confidence 1).
+        message = payload or text
+        metadata = {"locale": language, "conversation_id": conversation_id}
+        try:
+            turn = await self.assistant.turn(conversation_id, message, metadata)
+        except NLUEngineError as exc:
+            # Rasa is the dialogue: with it down, a person is the only help.
+            log.warning("Rasa assistant unavailable, handing over to a person: %s", exc)
+            response = self.policy.responses.get("utter_fallback_escalate", language)
+            return Decision(
+                Action.ESCALATE,
+                render(response.text, self.facts) if response is not None else "",
+                intent=NLU_UNAVAILABLE,
+                state=kept,
+                nlu_unavailable=True,
+            )
+        if turn.handoff is not None:
+            messages = turn.messages
+            if not messages:
+                # Rasa said nothing: say why the chat is waiting for a person.
+                response = self.policy.responses.get("utter_request_human", language)
+                text_out = render(response.text, self.facts) if response is not None else ""
+                messages = (BotMessage(text_out),) if text_out else ()
+            first = messages[0] if messages else BotMessage("")
+            return Decision(
+                Action.ESCALATE, first.text, first.quick_replies, turn.intent, turn.confidence,
+                priority=turn.priority, ranking=turn.ranking, state=kept, messages=messages,
+            )
+        first = turn.messages[0] if turn.messages else BotMessage("")
+        return Decision(
+            Action.ANSWER, first.text, first.quick_replies, turn.intent, turn.confidence,
+            ranking=turn.ranking, state=kept, messages=turn.messages,
+        )
 
     def parse(self, text: str) -> Prediction:
         """Classify ``text`` without deciding anything (``tsunagu parse``)."""

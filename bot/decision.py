@@ -31,6 +31,21 @@ class QuickReply:
 
 
 @dataclass(frozen=True, slots=True)
+class BotMessage:
+    """One message a bot sends: what a Rasa assistant answers is a list of these.
+
+    ``text`` may be empty for an image or a custom payload alone. ``image``
+    is an http(s) URL; ``custom`` a JSON object passed on to the widget
+    (Rasa's ``custom:`` responses) for the site's own code.
+    """
+
+    text: str
+    quick_replies: tuple[QuickReply, ...] = ()
+    image: str | None = None
+    custom: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The bot's answer to one visitor message.
 
@@ -44,6 +59,12 @@ class Decision:
     ``resolved`` is true when the visitor confirmed that the bot's answer
     helped. ``state`` is the dialogue state to store and pass back on the next
     message; the gateway treats it as an opaque JSON object.
+    ``messages``: when not empty, what the bot says, in order (a Rasa
+    assistant may answer with several messages, images and custom payloads);
+    ``text`` and ``quick_replies`` are then those of the first.
+    ``nlu_unavailable``: the engine could not be reached, so ``intent`` is not
+    a classification of the message (the reports must not count it as out of
+    scope).
     """
 
     action: Action
@@ -55,3 +76,12 @@ class Decision:
     resolved: bool = False
     ranking: tuple[tuple[str, float], ...] = ()
     state: dict[str, Any] = field(default_factory=dict)
+    messages: tuple[BotMessage, ...] = ()
+    nlu_unavailable: bool = False
+
+    @property
+    def replies(self) -> tuple[BotMessage, ...]:
+        """What the bot says, in order: ``messages``, or the one ``text`` (none if empty)."""
+        if self.messages:
+            return self.messages
+        return (BotMessage(self.text, self.quick_replies),) if self.text else ()

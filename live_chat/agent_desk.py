@@ -8,6 +8,7 @@ one over. Anyone else gets ``forbidden``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from live_chat import system_lines
@@ -46,8 +47,12 @@ class AgentDesk:
 
     def __init__(self, store: Store, routing: Routing, notifier: SocketNotifier,
                  attachments: Attachments, *, max_text: int,
-                 redact: Redactor | None = None) -> None:
+                 redact: Redactor | None = None,
+                 release_bot: Callable[[str], Awaitable[None]] | None = None) -> None:
+        """``release_bot``: what gives a handed-back conversation's dialogue back to
+        the bot (``ConversationService.release_bot``: a Rasa assistant resumes)."""
         self.store = store
+        self._release_bot = release_bot
         self.attachments = attachments
         self.routing = routing
         self.notifier = notifier
@@ -186,6 +191,9 @@ class AgentDesk:
             line = await system_lines.add_line(tx, conversation, "handed_back")
             conversation.bot_state = {}
             await apply_move(tx, conversation, "handback", actor=agent.id)
+        if self._release_bot is not None:
+            # Before anyone hears of it: the visitor's next message finds the bot listening.
+            await self._release_bot(conversation.id)
         # The agent sees it before the chat leaves their console; the visitor with it.
         await self.notifier.to_agent(agent.id, "message", message_out(line, for_agent=True))
         await system_lines.announce(self.notifier, conversation, line, to_agent=False)

@@ -196,7 +196,7 @@ class ConversationService:
         await self.notifier.message(conversation, out, skip_sid=sid, to_visitor=others)
         if stored.decided:
             # After the ack (sent when this returns), as the two-step path does.
-            self._spawn(self._announce(conversation, stored.reply, stored.moved))
+            self._spawn(self._announce(conversation, stored.replies, stored.moved))
         elif conversation.state == "bot" and stored.message.text:  # files only: no words
             self._spawn(self._bot_turn(conversation.id, _Turn(
                 stored.message, stored.bot_state or {}, stored.locale)))
@@ -234,11 +234,16 @@ class ConversationService:
 
     async def _answer(self, conversation_id: str, turn: _Turn) -> None:
         message, state = turn.message, turn.bot_state
+        if self._bot().assistant is not None and not await self._with_bot(conversation_id):
+            # A Rasa assistant keeps what it is sent in its tracker: a message
+            # that waited while a person took over is not its to answer.
+            return
         for _ in range(_WRITE_ATTEMPTS):
             # Outside any transaction: with TSUNAGU_NLU=rasa this is an HTTP call.
             started = time.perf_counter()
             decision = await self._bot().respond_async(
                 message.text, payload=message.payload, locale=turn.locale, state=state,
+                conversation_id=conversation_id,
             )
             self.observer.bot_decided(decision.action.value, time.perf_counter() - started)
             async with self.store.begin() as tx:
@@ -251,22 +256,40 @@ class ConversationService:
                     state = dict(conversation.bot_state or {})
                     continue
                 await tx.classify(message.id, decision.intent, decision.confidence)
-                reply, moved = await record_decision(tx, conversation, decision)
+                replies, moved = await record_decision(tx, conversation, decision)
             break
         else:
             log.error("bot turn for %s gave up: the dialogue kept changing", conversation_id)
             return
-        await self._announce(conversation, reply, moved)
+        await self._announce(conversation, replies, moved)
 
-    async def _announce(self, conversation: Conversation, reply: Message | None,
+    async def _with_bot(self, conversation_id: str) -> bool:
+        async with self.store.begin() as tx:
+            conversation = await tx.conversation(conversation_id)
+        return conversation is not None and conversation.state == "bot"
+
+    async def _announce(self, conversation: Conversation, replies: tuple[Message, ...],
                         moved: bool) -> None:
-        """After the commit: send the bot's reply, then tell of the state move."""
-        if reply is not None:
+        """After the commit: send the bot's replies in order, then tell of the state move."""
+        for reply in replies:
             await self.notifier.message(conversation, message_out(reply))
         if moved:
             if conversation.state == "queued":
                 self.observer.escalated("bot")
             await self._after_move(conversation)
+
+    async def hold_bot(self, conversation_id: str) -> None:
+        """A person has the conversation: the bot's own dialogue pauses (a Rasa
+        assistant's tracker); in turn with the conversation's bot turns."""
+        async with self._turns.hold(conversation_id):
+            await self._bot().hold(conversation_id)
+
+    async def release_bot(self, conversation_id: str) -> None:
+        """The bot has the conversation again: its dialogue resumes where it paused.
+        Awaited before the hand-back is announced, so the visitor's next message
+        finds the assistant listening."""
+        async with self._turns.hold(conversation_id):
+            await self._bot().release(conversation_id)
 
     # -- visitor requests ---------------------------------------------------
 
@@ -451,9 +474,14 @@ class ConversationService:
     async def _after_move(self, conversation: Conversation) -> None:
         """Tell the visitor, and hand the conversation to (or take it from) the humans."""
         if conversation.state == "queued":
+            # A task: the pause waits for the bot turn in progress (this may be it),
+            # and a slow Rasa must not delay the escalation.
+            self._spawn(self.hold_bot(conversation.id))
             # Routing announces the place in the queue (or the agent who took it).
             await self.routing.escalate(conversation)
             return
+        if conversation.state == "bot":
+            await self.release_bot(conversation.id)  # the visitor came back from the queue
         await self.notifier.status(conversation, conversation_out(conversation))
         if conversation.state in ("closed", "abandoned", "bot"):
             await self.routing.release(conversation.id)

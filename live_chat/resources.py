@@ -122,7 +122,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                                         observer=metrics)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     desk = AgentDesk(store, routing, notifier, attachments, max_text=settings.max_text,
-                     redact=redact)
+                     redact=redact, release_bot=conversations.release_bot)
     feed = SupervisorFeed(sio, partial(overview, store, routing, settings.timezone),
                           namespace=AGENT_NS, shared=redis is not None)
     notifier.on_change = feed.changed
@@ -271,10 +271,13 @@ async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegist
     """The bot to serve at start: the active version of the record (made on a first start).
 
     The training data is seeded into the record from ``training_data/`` once.
-    With ``TSUNAGU_NLU=rasa`` the classifier is a Rasa server and no model
-    version is involved.
+    With ``TSUNAGU_NLU=rasa`` the classifier is a Rasa server, with
+    ``TSUNAGU_BOT=rasa`` the whole dialogue is a Rasa assistant; no model
+    version is involved in either.
     """
     await catalog.seed(settings.training_data_dir)
+    if settings.bot_engine == "rasa":
+        return await asyncio.to_thread(Bot.with_rasa_assistant, settings.training_data_dir)
     if settings.nlu_engine == "rasa":
         return await asyncio.to_thread(Bot.with_rasa, settings.training_data_dir)
     version = await registry.bootstrap(catalog.training_data, settings.training_data_dir)

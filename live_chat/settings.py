@@ -106,6 +106,9 @@ class Settings:
     handoff_prefix: str = "tsunagu:handoff:"
     training_data_dir: Path = PACKAGE_ROOT / "training_data"
     nlu_engine: str = "builtin"
+    # TSUNAGU_BOT: "builtin" (our policy answers, with TSUNAGU_NLU's intents) or
+    # "rasa" (a whole Rasa assistant answers, bot/rasa_assistant.py).
+    bot_engine: str = "builtin"
     gate_folds: int = 5
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
@@ -190,6 +193,7 @@ class Settings:
             "timezone": env.get("TSUNAGU_TIMEZONE", "UTC").strip() or "UTC",
             "handoff_prefix": env.get("TSUNAGU_HANDOFF_PREFIX", "tsunagu:handoff:"),
             "nlu_engine": (env.get("TSUNAGU_NLU") or "builtin").strip().lower(),
+            "bot_engine": (env.get("TSUNAGU_BOT") or "builtin").strip().lower(),
             "team_name": (env.get("TSUNAGU_TEAM_NAME") or "").strip()[:80] or None,
             "widget_agent_names": (env.get("TSUNAGU_WIDGET_AGENT_NAMES") or "first")
             .strip().lower(),
@@ -231,6 +235,8 @@ class Settings:
             raise ConfigError("TSUNAGU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         if self.nlu_engine not in ("builtin", "rasa"):
             raise ConfigError(f"TSUNAGU_NLU must be builtin or rasa, not {self.nlu_engine!r}")
+        if self.bot_engine not in ("builtin", "rasa"):
+            raise ConfigError(f"TSUNAGU_BOT must be builtin or rasa, not {self.bot_engine!r}")
         if self.widget_agent_names not in ("full", "first", "none"):
             raise ConfigError("TSUNAGU_WIDGET_AGENT_NAMES must be full, first or none, "
                               f"not {self.widget_agent_names!r}")

@@ -30,7 +30,8 @@ class Writes(Mover, Protocol):
 
     async def add_message(self, conversation_id: str, *, sender: str, text: str,
                           quick_replies: list[dict[str, str]] | None = None,
-                          action: str | None = None) -> Message: ...
+                          action: str | None = None, image: str | None = None,
+                          custom: dict[str, Any] | None = None) -> Message: ...
 
     async def add_event(self, conversation_id: str, type_: str, *,
                         actor: str | None = None,
@@ -63,11 +64,16 @@ class StoredTurn:
     created: bool
     new_conversation: bool = False
     decided: bool = False
-    reply: Message | None = None
+    replies: tuple[Message, ...] = ()
     moved: bool = False
     bot_state: dict[str, Any] | None = None
     locale: str = "en"
     relocaled: bool = False
+
+    @property
+    def reply(self) -> Message | None:
+        """The bot's (first) reply, if it said anything."""
+        return self.replies[0] if self.replies else None
 
 
 #: Told of each decision the bot makes: its action and the seconds it took.
@@ -149,36 +155,38 @@ class VisitorTurns:
             confidence=decision.confidence if decision else None,
             attachments=list(turn.attachments),
         )
-        reply, moved = (None, False) if decision is None else await record_decision(
+        replies, moved = ((), False) if decision is None else await record_decision(
             writes, conversation, decision)
         if not is_open(conversation.state):
             del by_visitor[turn.visitor_id]  # closed: the visitor's next message opens one
         return StoredTurn(conversation, message, created=True, new_conversation=new_conversation,
-                          decided=decision is not None, reply=reply, moved=moved,
+                          decided=decision is not None, replies=replies, moved=moved,
                           bot_state=bot_state, locale=locale, relocaled=relocaled)
 
 
 async def record_decision(writes: Writes, conversation: Conversation,
-                          decision: Decision) -> tuple[Message | None, bool]:
-    """Store what the bot decided: its dialogue state, its reply (if it says anything)
-    and the state move it asks for; (the reply, whether the state changed)."""
+                          decision: Decision) -> tuple[tuple[Message, ...], bool]:
+    """Store what the bot decided: its dialogue state, its replies (none, one, or a Rasa
+    assistant's several) and the state move it asks for; (the replies, whether the
+    state changed)."""
     conversation.bot_state = dict(decision.state)
-    reply = None
-    if decision.text:
-        reply = await writes.add_message(
-            conversation.id, sender="bot", text=decision.text,
+    replies = []
+    for said in decision.replies:
+        replies.append(await writes.add_message(
+            conversation.id, sender="bot", text=said.text,
             quick_replies=[{"title": q.title, "payload": q.payload}
-                           for q in decision.quick_replies],
-            action=decision.action.value,
-        )
+                           for q in said.quick_replies],
+            action=decision.action.value, image=said.image, custom=said.custom,
+        ))
+    stored = tuple(replies)
     if decision.action is Action.ESCALATE:
         conversation.priority = decision.priority
         await apply_move(writes, conversation, "escalate", actor="bot",
                          data={"intent": decision.intent, "priority": decision.priority})
-        return reply, True
+        return stored, True
     if decision.resolved:
         conversation.resolution = "resolved_by_bot"
         await writes.add_event(conversation.id, "bot_resolved", actor="visitor")
         await apply_move(writes, conversation, "close", actor="bot")
-        return reply, True
-    return reply, False
+        return stored, True
+    return stored, False

@@ -280,6 +280,9 @@ def message_out(message: Message, *, for_agent: bool = False) -> dict[str, Any]:
         "quick_replies": list(message.quick_replies or []),
         "client_id": message.client_id,
         "attachments": list(message.attachments or []),
+        # A Rasa assistant's image URL and custom payload (null otherwise).
+        "image": message.image,
+        "custom": message.custom,
         "ts": message.created_at.isoformat(),
     }
     if for_agent:

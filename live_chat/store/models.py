@@ -134,6 +134,10 @@ class Message(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     # Filled on bot messages: what the bot did (answer, clarify, fallback, escalate).
     action: Mapped[str | None] = mapped_column(String(16))
+    # Filled on bot messages of a Rasa assistant: an image's http(s) URL, and a
+    # custom payload (a JSON object the site's own code may act on).
+    image: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The files sent with it, as clients see them: [{id, name, type, size}]
     # (the rows of ``attachments`` say where they are kept and who may read them).
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)

@@ -192,10 +192,13 @@ class Transaction:
         intent: str | None = None,
         confidence: float | None = None,
         action: str | None = None,
+        image: str | None = None,
+        custom: dict[str, Any] | None = None,
     ) -> Message:
         """Store a message with the conversation's next ``seq`` (``intent`` and
         ``confidence``: the bot's classification, when it is already known;
-        ``action``: on a bot message, what the bot did).
+        ``action``: on a bot message, what the bot did; ``image`` and ``custom``:
+        a Rasa assistant's image URL and custom payload).
 
         The counter is bumped with an UPDATE … RETURNING, which locks the
         conversation row until commit: concurrent writers queue up and ``seq``
@@ -214,7 +217,7 @@ class Transaction:
             conversation_id=conversation_id, seq=seq, sender=sender, text=text,
             client_id=client_id, payload=payload, author_id=author_id,
             author_name=author_name, quick_replies=quick_replies or [], created_at=now,
-            intent=intent, confidence=confidence, action=action,
+            intent=intent, confidence=confidence, action=action, image=image, custom=custom,
         )
         self.session.add(message)
         await self.session.flush()

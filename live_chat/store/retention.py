@@ -115,7 +115,7 @@ async def anonymise_before(store: Store, cutoff: datetime, blobs: BlobStore, *,
             await session.execute(delete(Attachment).where(Attachment.conversation_id.in_(ids)))
             await session.execute(
                 update(Message).where(Message.conversation_id.in_(ids), Message.text != "")
-                .values(text="", payload=None, quick_replies=[]))
+                .values(text="", payload=None, quick_replies=[], image=None, custom=None))
             await session.execute(
                 update(Note).where(Note.conversation_id.in_(ids), Note.text != "")
                 .values(text=""))

@@ -168,7 +168,9 @@ class TurnWrites:
                           intent: str | None = None,
                           confidence: float | None = None,
                           action: str | None = None,
-                          attachments: list[dict[str, Any]] | None = None) -> Message:
+                          attachments: list[dict[str, Any]] | None = None,
+                          image: str | None = None,
+                          custom: dict[str, Any] | None = None) -> Message:
         """``attachments``: the files it carries, as clients see them ({id, name, type,
         size}); each is bound to this message."""
         conversation = self._open[conversation_id]
@@ -181,7 +183,8 @@ class TurnWrites:
                "text": text,
                "payload": payload, "quick_replies": quick_replies or [],
                "client_id": client_id, "intent": intent, "confidence": confidence,
-               "action": action, "attachments": attachments or [], "created_at": now}
+               "action": action, "attachments": attachments or [], "image": image,
+               "custom": custom, "created_at": now}
         self._messages.append(row)
         self._bound += [{"_id": a["id"], "message_id": row["id"],
                          "conversation_id": conversation_id} for a in attachments or ()]

@@ -35,7 +35,8 @@ async def test_session_then_bot_reply(any_db_gateway: Gateway) -> None:
         message = ack["message"]
         assert message["seq"] == 1 and message["sender"] == "visitor"
         assert set(message) == {"id", "conversation_id", "seq", "sender", "author", "text",
-                                "quick_replies", "client_id", "attachments", "ts"}
+                                "quick_replies", "client_id", "attachments", "image", "custom",
+                                "ts"}
         reply = await visitor.next_where("message", lambda m: m["sender"] == "bot")
         assert reply["seq"] == 2
         assert reply["conversation_id"] == message["conversation_id"]

@@ -144,14 +144,17 @@ export class TranscriptView {
     }
     if (m.sender === "visitor" && m.id) meta.append(this.flagButton(m.id));
     const bubble = h("div", { class: "msg-bubble" });
-    bubble.append(renderText(document, m.text));
+    // A Rasa assistant's image and custom payload: the agent reads what the
+    // visitor was sent as text (the image's link, the payload's JSON).
+    const said = [m.text, m.image ?? "", m.custom ? JSON.stringify(m.custom) : ""].filter(Boolean).join("\n");
+    bubble.append(renderText(document, said));
     return h(
       "div",
       { class: `msg msg-${m.sender}`, "data-sender": m.sender, "data-seq": String(m.seq) },
       // A system line (a transfer, a hand-back) is one centred line: its
       // "System" label is for screen readers only.
       h("div", { class: m.sender === "system" ? "sr-only" : "msg-author" }, this.author(m)),
-      m.text || !m.attachments?.length ? bubble : null,
+      said || !m.attachments?.length ? bubble : null,
       m.attachments?.length ? renderFiles(document, m.attachments, consoleLink, this.locale) : null,
       meta,
     );

@@ -96,6 +96,8 @@ header h2{margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidde
 .upload-status{flex-basis:100%;font-size:12px;color:var(--muted)}
 .upload-status.failed{color:#b3261e}
 .msg-files{display:flex;flex-direction:column;gap:4px;max-width:100%}
+.msg-image{display:block;max-width:100%}
+.msg-image img{display:block;max-width:100%;max-height:240px;border-radius:10px;background:var(--bot)}
 .msg-visitor .msg-files{align-items:flex-end}
 .file-image img{display:block;max-width:min(240px,100%);max-height:240px;border-radius:10px;border:1px solid var(--line);background:var(--bot)}
 .file-image img:not([src]){width:120px;height:90px}

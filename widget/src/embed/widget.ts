@@ -442,6 +442,11 @@ export class Widget {
 
   private onIncoming(m: Message): void {
     if (m.sender === "bot" || m.sender === "agent") this.typingEl.textContent = "";
+    // A Rasa assistant's custom payload is for the site's own code: the widget
+    // shows nothing of it and hands it over as an event on its host element.
+    if (m.sender === "bot" && m.custom && typeof m.custom === "object") {
+      this.host.dispatchEvent(new CustomEvent("tsunagu:custom", { detail: m.custom, bubbles: true, composed: true }));
+    }
   }
 
   private renderStatus(c: Conversation | null): void {

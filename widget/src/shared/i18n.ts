@@ -21,6 +21,7 @@ const en = {
   connecting: "Connecting…",
   typing: (who: string) => `${who} is typing…`,
   quickReplies: "Suggested replies",
+  botImage: "Image from the assistant",
   talkToHuman: "Talk to a person",
   endChat: "End chat",
   queued: (n: number | null, minutes: number | null) =>
@@ -96,6 +97,7 @@ const ja: Strings = {
   connecting: "接続中…",
   typing: (who) => `${who}が入力中…`,
   quickReplies: "返信の候補",
+  botImage: "アシスタントからの画像",
   talkToHuman: "担当者と話す",
   endChat: "チャットを終了",
   queued: (n, minutes) =>

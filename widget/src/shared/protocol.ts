@@ -27,6 +27,10 @@ export interface Message {
   client_id: string | null;
   /** Files sent with it (images, PDFs); absent from older gateways. */
   attachments?: Attachment[];
+  /** A Rasa assistant's image (an http(s) URL); absent or null otherwise. */
+  image?: string | null;
+  /** A Rasa assistant's custom payload, for the site's own code (see docs/widget.md). */
+  custom?: Record<string, unknown> | null;
   ts: string;
 }
 

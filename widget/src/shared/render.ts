@@ -87,7 +87,7 @@ export function formatTime(iso: string | number, locale: string): string {
  */
 export function renderMessage(
   doc: Document,
-  m: Pick<Message, "sender" | "author" | "text"> & { ts: string | number; attachments?: Attachment[] },
+  m: Pick<Message, "sender" | "author" | "text" | "image"> & { ts: string | number; attachments?: Attachment[] },
   t: Strings,
   locale: string,
   link?: (id: string) => Promise<string | null>,
@@ -104,16 +104,37 @@ export function renderMessage(
     who.textContent = m.sender === "visitor" ? `${label}:` : label;
     row.append(who);
   }
-  if (m.text || !m.attachments?.length) {
+  const image = m.image ? safeHref(m.image) : null;
+  if (m.text || (!m.attachments?.length && !image)) {
     const bubble = doc.createElement("div");
     bubble.className = "msg-bubble";
     bubble.append(renderText(doc, m.text));
     row.append(bubble);
   }
+  if (image) row.append(renderImage(doc, image, t.botImage));
   if (m.attachments?.length && link) row.append(renderFiles(doc, m.attachments, link, locale));
   const meta = doc.createElement("div");
   meta.className = "msg-meta";
   meta.textContent = formatTime(m.ts, locale);
   row.append(meta);
   return row;
+}
+
+/**
+ * A bot's image (a Rasa assistant's `image:` response): an http(s) URL only,
+ * set as a property, never markup; a click opens it in a new tab.
+ */
+function renderImage(doc: Document, href: string, alt: string): HTMLElement {
+  const a = doc.createElement("a");
+  a.className = "msg-image";
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  const img = doc.createElement("img");
+  img.src = href;
+  img.alt = alt;
+  img.loading = "lazy";
+  img.referrerPolicy = "no-referrer";
+  a.append(img);
+  return a;
 }
