@@ -1,16 +1,20 @@
 """A Rasa assistant as the bot (``TSUNAGU_BOT=rasa``), through a real gateway.
 
 The outage path needs no Rasa: the gateway points at a loopback port where
-nothing listens.
+nothing listens. The others talk to a real ``rasa run --auth-token`` serving
+the ``rasa init`` mood bot plus the README's handoff snippet
+(``rasa_assistant``, ``tests/rasa/assistant``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from live_chat.store.models import Message
-from tests.clients import cid
+from tests.clients import VisitorClient, cid
 from tests.conftest import Gateway, GatewayFactory, free_port
 from tests.live_chat.test_agent_protocol import agent
 
@@ -47,4 +51,78 @@ async def test_rasa_down_hands_the_visitor_to_a_person_and_marks_the_message(
     stored = await visitor_messages(gateway, conversation_id)
     assert [(m.sender, m.intent) for m in stored][:2] == [
         ("visitor", "nlu_unavailable"), ("bot", None)]
+    await hanako.disconnect()
+
+
+# -- against a real Rasa server: the rasa init mood bot plus the README's handoff snippet --
+
+
+async def rasa_gateway(start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch,
+                       rasa: Any) -> Gateway:
+    monkeypatch.setenv("RASA_URL", rasa.url)
+    monkeypatch.setenv("RASA_TOKEN", rasa.token)
+    return await start_gateway(bot_engine="rasa")
+
+
+async def bot_messages(visitor: VisitorClient, count: int) -> list[dict[str, Any]]:
+    return [await visitor.next_where("message", lambda m: m["sender"] == "bot")
+            for _ in range(count)]
+
+
+async def test_the_mood_bot_answers_and_hands_over_to_a_person(
+    start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch, rasa_assistant: Any
+) -> None:
+    gateway = await rasa_gateway(start_gateway, monkeypatch, rasa_assistant)
+    hanako = await agent(gateway, "Hanako")
+    async with gateway.visitor() as visitor:
+        ack = await visitor.send("hello", cid())
+        conversation_id = ack["message"]["conversation_id"]
+        (greeting,) = await bot_messages(visitor, 1)
+        assert greeting["text"] == "Hey! How are you?"
+        assert greeting["quick_replies"] == [{"title": "great", "payload": "/mood_great"},
+                                             {"title": "sad", "payload": "/mood_unhappy"}]
+        # The visitor clicks "sad": the payload goes to Rasa, as Rasa's channels send it.
+        await visitor.send("sad", cid(), payload="/mood_unhappy")
+        cheer, image, question = await bot_messages(visitor, 3)
+        assert cheer["text"] == "Here is something to cheer you up:"
+        assert (image["text"], image["image"]) == ("", "http://127.0.0.1:9/cheer-up.jpg")
+        assert question["text"] == "Did that help you?"
+
+        # The README's snippet: request_human → utter_handoff with {"handoff": true}.
+        await visitor.send("I want to talk to a human", cid())
+        (handoff,) = await bot_messages(visitor, 1)
+        assert handoff["text"] == "Let me get a person for you." and handoff["custom"] is None
+        assigned = await hanako.next("assigned")
+        assert assigned["conversation"]["id"] == conversation_id
+        said = [(m["sender"], m["text"], m["intent"], m["action"]) for m in assigned["messages"]
+                if m["sender"] in ("visitor", "bot")]
+        assert said[0][:3] == ("visitor", "hello", "greet")
+        assert said[2][:3] == ("visitor", "sad", "mood_unhappy")
+        assert said[-2][:3] == ("visitor", "I want to talk to a human", "request_human")
+        assert said[-1] == ("bot", "Let me get a person for you.", None, "escalate")
+        await gateway.ctx.conversations.drain()  # the pause is a task
+        assert rasa_assistant.get(f"/conversations/{conversation_id}/tracker")["paused"] is True
+
+        # Held: the message reaches the agent, never Rasa, and the bot says nothing.
+        await visitor.send("are you a bot?", cid())
+        held = await hanako.next_where("message", lambda m: m["sender"] == "visitor")
+        assert held["text"] == "are you a bot?"
+        await gateway.ctx.conversations.drain()
+        assert [m for m in visitor.pending("message") if m["sender"] == "bot"] == []
+        tracker = rasa_assistant.get(f"/conversations/{conversation_id}/tracker")
+        assert tracker["paused"] is True
+        assert "are you a bot?" not in [e.get("text") for e in tracker["events"]]
+
+        # Handed back: Rasa is listening again, with the same tracker.
+        ack = await hanako.call("handback", {"conversation_id": conversation_id})
+        assert ack["ok"], ack
+        tracker = rasa_assistant.get(f"/conversations/{conversation_id}/tracker")
+        assert tracker["paused"] is False
+        await visitor.send("are you a bot?", cid())
+        answer = await visitor.next_where("message", lambda m: m["sender"] == "bot"
+                                          and m["text"] != "")
+        assert answer["text"] == "I am a bot, powered by Rasa."
+        texts = [e.get("text") for e in rasa_assistant.get(
+            f"/conversations/{conversation_id}/tracker")["events"] if e["event"] == "user"]
+        assert texts == ["hello", "/mood_unhappy", "I want to talk to a human", "are you a bot?"]
     await hanako.disconnect()

@@ -27,7 +27,10 @@ def say(server: RasaServer, sender: str, text: str) -> list[dict]:
 def test_the_mood_bot_dialogue_runs_on_the_real_server(rasa_assistant: RasaServer) -> None:
     sender = f"visitor-{uuid.uuid4().hex[:8]}"
     assert say(rasa_assistant, sender, "hello") == [
-        {"recipient_id": sender, "text": "Hey! How are you?"}
+        {"recipient_id": sender, "text": "Hey! How are you?", "buttons": [
+            {"title": "great", "payload": "/mood_great"},
+            {"title": "sad", "payload": "/mood_unhappy"},
+        ]}
     ]
     sad = say(rasa_assistant, sender, "I am sad")
     assert [m.get("text") for m in sad if "text" in m] == [

@@ -1,0 +1,52 @@
+"""The ``rasa init`` mood bot behind the widget (``TSUNAGU_BOT=rasa``), in Debian's Chromium.
+
+A real ``tsunagu serve`` talks to a real ``rasa run --auth-token`` (the
+``rasa_assistant`` fixture: the stock mood bot, its greeting with two
+buttons, and the README's handoff snippet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import GatewayProcess, spawn_gateway, stop_gateway
+from tests.rasa_server import RasaServer
+from tests.widget.test_widget_browser import shop_widget
+
+
+@pytest.fixture
+def rasa_gateway(tmp_path: Path, models_dir: Path,
+                 rasa_assistant: RasaServer) -> Iterator[GatewayProcess]:
+    gateway = spawn_gateway(tmp_path / "gateway", models_dir, TSUNAGU_BOT="rasa",
+                            RASA_URL=rasa_assistant.url, RASA_TOKEN=rasa_assistant.token)
+    yield gateway
+    stop_gateway(gateway)
+
+
+def test_the_mood_bot_talks_with_buttons_and_an_image_in_the_widget(
+    browser: object, rasa_gateway: GatewayProcess
+) -> None:
+    w = shop_widget(browser, rasa_gateway.url, locale="en")
+    try:
+        w.open()
+        w.send("hello")
+        expect(w.stored("bot").last.locator(".msg-bubble")).to_have_text("Hey! How are you?")
+        expect(w.quick_replies).to_have_text(["great", "sad"])
+        # The button sends its payload (/mood_unhappy) to Rasa; its title is what is shown.
+        w.quick_replies.filter(has_text="sad").click()
+        expect(w.stored("visitor").last.locator(".msg-bubble")).to_have_text("sad")
+        expect(w.stored("bot").last.locator(".msg-bubble")).to_have_text("Did that help you?")
+        image = w.page.locator("tsunagu-chat .msg-bot .msg-image img")
+        expect(image).to_have_attribute("src", "http://127.0.0.1:9/cheer-up.jpg")
+        expect(image).to_have_attribute("alt", "Image from the assistant")
+        expect(w.stored("bot").locator(".msg-bubble")).to_have_text(
+            ["Hey! How are you?", "Here is something to cheer you up:", "Did that help you?"])
+        expect(w.stored("bot")).to_have_count(4)  # the image is a message of its own
+        # The image row has no empty bubble beside it.
+        expect(w.page.locator("tsunagu-chat .msg-bot:has(.msg-image) .msg-bubble")).to_have_count(0)
+    finally:
+        w.context.close()
