@@ -21,6 +21,7 @@ from live_chat.supervision import SUPERVISORS_ROOM
 from live_chat.wire import (
     AgentCloseIn,
     AgentMessageIn,
+    AgentReadIn,
     AgentSyncIn,
     AgentTypingIn,
     ConversationRef,
@@ -132,6 +133,13 @@ class AgentNamespace(ServiceNamespace):
         me = await self._agent(sid)
         await self.ctx.desk.typing(me.agent, data, sid)
         return {}
+
+    @acked
+    async def on_read(self, sid: str, *args: Any) -> dict[str, Any]:
+        """The agent has had a chat they hold up to ``seq`` in view (read receipts)."""
+        data = parse(AgentReadIn, first_arg(args))
+        me = await self._agent(sid)
+        return await self.ctx.read_receipts.agent_read(me.agent, data.conversation_id, data.seq)
 
     @acked
     async def on_note(self, sid: str, *args: Any) -> dict[str, Any]:

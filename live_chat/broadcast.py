@@ -101,6 +101,19 @@ class SocketNotifier:
                 skip_sid=skip_sid,
             )
 
+    async def read(self, conversation: Conversation, by: str, seq: int) -> None:
+        """A read mark moved: the visitor's goes to the agent holding the chat and the
+        supervisors watching it, the agent's to the visitor's tabs (from any process,
+        like every emit here)."""
+        if by == "visitor":
+            await self.to_agents(conversation, "read", {
+                "conversation_id": conversation.id, "by": by, "seq": seq})
+        else:
+            await self.sio.emit("read", {"conversation_id": conversation.id, "by": by,
+                                         "seq": seq},
+                                room=visitor_room(conversation.visitor_id),
+                                namespace=VISITOR_NS)
+
     async def _to_holder(self, conversation: Conversation, event: str, payload: dict[str, Any],
                          *, skip_sid: str | None = None, watchers: bool = False) -> None:
         rooms = self._agent_rooms(conversation, watchers=watchers)

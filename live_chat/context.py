@@ -24,6 +24,7 @@ from live_chat.canned import CannedResponses
 from live_chat.conversations import ConversationService
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
+from live_chat.read_receipts import ReadReceipts
 from live_chat.routing import Routing
 from live_chat.settings import Settings
 from live_chat.site_status import SiteStatus
@@ -79,6 +80,7 @@ class ChatContext:
     site: SiteStatus
     attachments: Attachments
     transcripts: Transcripts
+    read_receipts: ReadReceipts
 
 
 ContextGetter = Callable[[], ChatContext]

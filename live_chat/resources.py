@@ -42,6 +42,7 @@ from live_chat.hosts import Hosts
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.prometheus import PROMETHEUS
+from live_chat.read_receipts import ReadReceipts
 from live_chat.redaction import Redactor
 from live_chat.redis_clients import redis_client
 from live_chat.routing import Routing
@@ -153,6 +154,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         site=SiteStatus(settings, store, routing.backend),
         attachments=attachments,
         transcripts=transcripts,
+        read_receipts=ReadReceipts(store, notifier),
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     site_facts = SiteFacts(store, holder, load_defaults(settings.training_data_dir))

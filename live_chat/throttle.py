@@ -47,6 +47,9 @@ FREE_FAILURES = 5
 BACKOFF_CAP_S = 60.0
 #: An account's wrong passwords are forgotten after this long without one.
 FAILURES_KEPT_S = 900
+#: Read receipts one visitor may send, all their tabs together: (reports, window in
+#: seconds). The widget sends at most about one a second while messages arrive.
+VISITOR_READS = (120, 60.0)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -170,6 +173,10 @@ class Throttles:
     async def visitor_message(self, visitor_id: str) -> bool:
         """Count one message (or form) from ``visitor_id``; False when over the limit."""
         return await self._allow("message", visitor_id, self._visitor_messages)
+
+    async def visitor_read(self, visitor_id: str) -> bool:
+        """Count one read receipt from ``visitor_id``; False when over :data:`VISITOR_READS`."""
+        return await self._allow("read", visitor_id, VISITOR_READS)
 
     async def agent_event(self, agent_id: str) -> bool:
         """Count one event from ``agent_id``; False when over the limit."""

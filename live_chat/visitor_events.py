@@ -25,6 +25,7 @@ from live_chat.wire import (
     IdentityIn,
     LeaveMessageIn,
     ProfileIn,
+    ReadIn,
     SyncIn,
     TypingIn,
     VisitorMessageIn,
@@ -192,6 +193,15 @@ class VisitorNamespace(ServiceNamespace):
         if conversation is not None:
             await self.ctx.notifier.typing(conversation, "visitor", data.typing)
         return {}
+
+    @acked
+    async def on_read(self, sid: str, *args: Any) -> dict[str, Any]:
+        """The visitor has had their conversation up to ``seq`` in view (read receipts)."""
+        data = parse(ReadIn, first_arg(args))
+        visitor_id, _ = await self._visitor_session(sid)
+        if not await self.ctx.throttles.visitor_read(visitor_id):
+            raise RateLimited("too many read receipts; wait a few seconds")
+        return await self.ctx.read_receipts.visitor_read(visitor_id, data.seq)
 
     @acked
     async def on_activity(self, sid: str, *args: Any) -> dict[str, Any]:

@@ -155,6 +155,12 @@ class TypingIn(Payload):
     typing: bool
 
 
+class ReadIn(Payload):
+    """``read``: the visitor has had their conversation up to ``seq`` in view."""
+
+    seq: int = Field(ge=0, le=MAX_SEQ)
+
+
 class ActivityIn(Payload):
     """A visitor tab's report: idle after a while without input or focus, or active again."""
 
@@ -190,6 +196,12 @@ class AgentTypingIn(ConversationRef):
 
 class AgentSyncIn(ConversationRef):
     since_seq: int = Field(ge=0, le=MAX_SEQ)
+
+
+class AgentReadIn(ConversationRef):
+    """``read``: the agent has had the chat up to ``seq`` in view."""
+
+    seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class TransferIn(ConversationRef):
@@ -335,6 +347,9 @@ def conversation_out(
         # The visitor's language as it stands (it follows what they write).
         "locale": conversation.locale,
         "can_rate": rateable(conversation),
+        # Read receipts: the highest seq each side has had in view (0: nothing yet).
+        "read": {"visitor": conversation.visitor_read_seq or 0,
+                 "agent": conversation.agent_read_seq or 0},
         "version": version if version is not None else snapshot_version(),
     }
 

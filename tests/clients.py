@@ -32,7 +32,7 @@ class VisitorClient:
         self.events: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
         self.session: dict[str, Any] = {}
         for name in ("session", "message", "status", "typing", "conversation", "hello",
-                     "assigned", "connect_error", "resync"):
+                     "assigned", "connect_error", "resync", "read"):
             self.sio.on(name, self._recorder(name), namespace=namespace)
 
     def _recorder(self, name: str) -> Any:

@@ -108,6 +108,10 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
+    # Read receipts: the highest seq each side has had in front of them. Only
+    # ever raised, by a guarded UPDATE (Transaction.advance_read_mark).
+    visitor_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    agent_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Message(Base):

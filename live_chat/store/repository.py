@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +34,19 @@ from live_chat.store.models import (
 )
 from live_chat.store.portable import insert_for
 
-__all__ = ["IntegrityError", "Store", "Transaction"]
+__all__ = ["IntegrityError", "ReadMarks", "ReadSide", "Store", "Transaction"]
+
+#: Whose read mark: the visitor's or the agent's (whoever holds the chat).
+ReadSide = Literal["visitor", "agent"]
+_READ_COLUMNS = {"visitor": Conversation.visitor_read_seq, "agent": Conversation.agent_read_seq}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMarks:
+    """How far each side of a conversation has read: the highest seq they had in view."""
+
+    visitor: int
+    agent: int
 
 
 class Store:
@@ -156,6 +169,28 @@ class Transaction:
         self.session.add(event)
         await self.session.flush()
         return event
+
+    async def advance_read_mark(self, conversation_id: str, side: ReadSide,
+                                seq: int) -> tuple[bool, ReadMarks]:
+        """Raise ``side``'s read mark of the conversation to ``seq`` if it is lower.
+
+        Returns whether it moved, and both marks as stored after. The guard is in
+        the UPDATE itself, so a mark never goes back, however two processes race:
+        on PostgreSQL the second UPDATE waits for the first's row lock and checks
+        its WHERE again on the row as committed; SQLite has one writer at a time.
+        """
+        column = _READ_COLUMNS[side]
+        result = await self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, column < seq)
+            .values({column: seq})
+            # The ORM copies loaded in this session are not touched (nor flushed back).
+            .execution_options(synchronize_session=False))
+        moved = result.rowcount == 1  # type: ignore[attr-defined]
+        row = (await self.session.execute(
+            select(Conversation.visitor_read_seq, Conversation.agent_read_seq)
+            .where(Conversation.id == conversation_id))).one()
+        return moved, ReadMarks(visitor=row[0], agent=row[1])
 
     # -- messages -----------------------------------------------------------
 

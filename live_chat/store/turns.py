@@ -154,7 +154,7 @@ class TurnWrites:
             id=new_id(), visitor_id=visitor_id, state="bot", priority=0, team=None,
             agent_id=None, agent_name=None, last_seq=0, locale=locale, bot_state={},
             resolution=None, queued_at=None, assigned_at=None, created_at=now,
-            updated_at=now, closed_at=None,
+            updated_at=now, closed_at=None, visitor_read_seq=0, agent_read_seq=0,
         )
         self._open[conversation.id] = conversation
         self._new.append(conversation)

@@ -22,11 +22,11 @@ from tests.live_chat.test_agent_protocol import PASSWORD, add_agent, waiting_vis
 CODES = {"invalid", "too_long", "rate_limited", "forbidden", "not_found", "conflict",
          "gate_refused", "transcript_unavailable"}
 VISITOR_EVENTS = ["message", "leave_message", "sync", "typing", "request_human", "close",
-                  "csat", "back_to_bot", "email_transcript"]
+                  "csat", "back_to_bot", "email_transcript", "read"]
 AGENT_EVENTS = ["message", "typing", "note", "transfer", "handback", "close", "presence",
-                "sync", "watch", "unwatch", "takeover"]
+                "sync", "watch", "unwatch", "takeover", "read"]
 # Fields the handlers read, so that fuzzed payloads get past "not an object" often.
-KEYS = ["client_id", "text", "payload", "since_seq", "typing", "score", "comment", "name",
+KEYS = ["client_id", "text", "payload", "since_seq", "seq", "typing", "score", "comment", "name",
         "email", "conversation_id", "to_agent_id", "to_team", "resolution", "status",
         "intent", "examples", "locale", "title", "shortcut", "q", "files", "reason",
         "tag", "state", "visitor", "agent", "from", "to", "cursor", "limit"]
