@@ -180,7 +180,10 @@ export class ConsoleApp {
     inboxToggle.addEventListener("click", () => this.showInbox(!this.inbox.isOpen));
     signOut.addEventListener("click", () => void this.signOut());
     document.addEventListener("keydown", (e) => this.onShortcut(e));
-    window.addEventListener("focus", () => this.renderTitle());
+    window.addEventListener("focus", () => {
+      this.renderTitle();
+      this.readActive();
+    });
     armSound();
   }
 
@@ -249,6 +252,7 @@ export class ConsoleApp {
     const view = this.views.get(chat.id);
     // What arrives in the chat the agent is working in is read as it comes.
     if (view && document.hasFocus() && view.element.contains(document.activeElement)) chat.markSeen();
+    if (chat.id === this.active) this.readActive();
     view?.render();
     this.renderTab(chat);
     this.renderTitle();
@@ -295,6 +299,7 @@ export class ConsoleApp {
     if (on) this.admin.open();
     else {
       this.admin.close();
+      this.readActive();
       this.adminToggle.focus();
     }
   }
@@ -309,6 +314,7 @@ export class ConsoleApp {
     if (on) this.reports.open();
     else {
       this.reports.close();
+      this.readActive();
       if (refocus) this.reportsToggle.focus();
     }
   }
@@ -322,6 +328,7 @@ export class ConsoleApp {
     if (on) this.inbox.open(focusTitle);
     else {
       this.inbox.close();
+      this.readActive();
       if (refocus) this.inboxToggle.focus();
     }
   }
@@ -352,6 +359,17 @@ export class ConsoleApp {
       view.setActive(cid === id);
       this.tabs.get(cid)?.setAttribute("aria-selected", String(cid === id));
     }
+    this.readActive();
+  }
+
+  /**
+   * Read receipts: the chat whose tab is the active one is read, while the
+   * window has focus and no Inbox, Reports or Admin page covers the chats.
+   */
+  private readActive(): void {
+    const chat = this.active ? this.desk.chats.get(this.active) : undefined;
+    const covered = this.inbox.isOpen || !!this.reports?.isOpen || !!this.admin?.isOpen;
+    if (chat && !covered && document.hasFocus()) this.desk.markRead(chat);
   }
 
   private seen(chat: Chat): void {

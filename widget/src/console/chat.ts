@@ -5,7 +5,7 @@
 // second tab of the same browser agrees.
 
 import { Outbox, type PendingMessage } from "../shared/outbox";
-import type { Conversation, Message } from "../shared/protocol";
+import { type Conversation, higherMark, type Message } from "../shared/protocol";
 import { local, readJson } from "../shared/storage";
 import { type Entry, Transcript } from "../shared/transcript";
 import type { AgentConversation, AgentMessage, Note, VisitorInfo } from "./types";
@@ -36,13 +36,18 @@ export class Chat {
   /** Announced and not yet looked at: highlighted, counted in the page title. */
   fresh = false;
   pumping = false;
+  /** Read receipts: the highest seq the visitor has seen, and the agent's as last reported. */
+  visitorRead = 0;
+  agentRead = 0;
+  private current!: AgentConversation;
   private readonly marksKey: string;
 
   constructor(
     agentId: string,
-    public conversation: AgentConversation,
+    conversation: AgentConversation,
     public visitor: VisitorInfo | null,
   ) {
+    this.conversation = conversation;
     this.outbox = new Outbox(local, `tsunagu:console:${agentId}:outbox:${conversation.id}`);
     this.marksKey = `tsunagu:console:${agentId}:chat:${conversation.id}`;
     this.transcript.useConversation(conversation.id, false);
@@ -50,6 +55,17 @@ export class Chat {
 
   get id(): string {
     return this.conversation.id;
+  }
+
+  get conversation(): AgentConversation {
+    return this.current;
+  }
+
+  /** A snapshot replaces the last; its read marks only ever raise ours (one may come late). */
+  set conversation(c: AgentConversation) {
+    this.current = c;
+    this.visitorRead = higherMark(this.visitorRead, c.read?.visitor);
+    this.agentRead = higherMark(this.agentRead, c.read?.agent);
   }
 
   messages(): AgentMessage[] {

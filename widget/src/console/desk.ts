@@ -14,8 +14,10 @@ import {
   type AckError,
   type Conversation,
   isOutdated,
+  higherMark,
   isPermanentError,
   type Message,
+  type ReadEvent,
 } from "../shared/protocol";
 import { Chat, heldBy } from "./chat";
 import type { AgentInfo, AgentTyping, Assigned, ConversationRecord, Hello, Note, Overview, Presence, VisitorPresenceEvent } from "./types";
@@ -47,6 +49,8 @@ export interface DeskListener {
 const ACK_TIMEOUT_MS = 10_000;
 const RETRY_DELAY_MS = 1_500;
 const TYPING_MAX_MS = 8_000;
+/** A chat's read receipt waits this long for more messages before it is reported. */
+const READ_DELAY_MS = 500;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -62,6 +66,8 @@ export class Desk {
   private socket: Socket | null = null;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly typingSent = new Map<string, boolean>();
+  /** Chats whose read receipt is about to be reported. */
+  private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Chats this console is letting go of (close, hand back, transfer in flight). */
   private readonly lettingGo = new Set<string>();
   /** The status this console asks for when it (re)connects; none: the gateway's default. */
@@ -93,6 +99,7 @@ export class Desk {
     socket.on("typing", (ev: AgentTyping) => this.onTyping(ev));
     socket.on("tags", (ev: { conversation_id: string; tags: string[] }) => this.onTags(ev));
     socket.on("visitor_presence", (p: VisitorPresenceEvent) => this.onVisitorPresence(p));
+    socket.on("read", (ev: ReadEvent) => this.onRead(ev));
     socket.on("session_ended", () => this.end());
     // The gateway lost emits between its processes (Redis restarted): catch up.
     socket.on("resync", () => {
@@ -268,6 +275,21 @@ export class Desk {
     const chat = ev && this.chats.get(ev.conversation_id);
     if (!chat || (ev.sender && ev.sender !== "visitor")) return;
     this.setVisitorTyping(chat, !!ev.typing);
+  }
+
+  /** The visitor has seen a chat up to `seq`: held and watched chats show it. */
+  private onRead(ev: ReadEvent): void {
+    if (ev?.by !== "visitor" || !ev.conversation_id) return;
+    const seen = this.watched.get(ev.conversation_id);
+    if (seen && higherMark(seen.visitorRead, ev.seq) !== seen.visitorRead) {
+      seen.visitorRead = ev.seq;
+      this.listener.watched?.(seen);
+    }
+    const chat = this.chats.get(ev.conversation_id);
+    if (chat && higherMark(chat.visitorRead, ev.seq) !== chat.visitorRead) {
+      chat.visitorRead = ev.seq;
+      this.listener.updated(chat);
+    }
   }
 
   private onVisitorPresence(p: VisitorPresenceEvent): void {
@@ -448,6 +470,29 @@ export class Desk {
     if ((this.typingSent.get(chat.id) ?? false) === typing) return;
     this.typingSent.set(chat.id, typing);
     if (this.socket?.connected) this.socket.emit("typing", { conversation_id: chat.id, typing });
+  }
+
+  /**
+   * The agent has the chat in front of them (the console decides when):
+   * report its newest seq (`read`) after a short wait that gathers a burst.
+   * Only for chats this agent holds; a watched chat moves no mark.
+   */
+  markRead(chat: Chat): void {
+    if (this.readTimers.has(chat.id)) return;
+    this.readTimers.set(
+      chat.id,
+      setTimeout(() => {
+        this.readTimers.delete(chat.id);
+        const seq = chat.transcript.lastSeq;
+        if (this.chats.get(chat.id) !== chat || seq <= chat.agentRead || !this.socket?.connected) return;
+        const before = chat.agentRead;
+        chat.agentRead = seq;
+        void this.call("read", { conversation_id: chat.id, seq }).then((ack) => {
+          // Not stored (a lost connection, the limit): the next look reports it again.
+          if (!ack.ok && chat.agentRead === seq) chat.agentRead = before;
+        });
+      }, READ_DELAY_MS),
+    );
   }
 
   /** Sends the chat's outbox one reply at a time, oldest first. */

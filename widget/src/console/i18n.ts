@@ -117,6 +117,8 @@ const en = {
   } as Record<string, string>,
   unread: (n: number) => `${n} unread`,
   sending: "Sending…",
+  /** Under the newest of the agents' messages the visitor has seen (read receipts). */
+  seenByVisitor: "Seen",
   notSent: "Not sent: ",
   refused: "That did not work: ",
   attach: "Attach an image or PDF",
@@ -498,6 +500,7 @@ const ja: ConsoleStrings = {
   },
   unread: (n) => `未読 ${n} 件`,
   sending: "送信中…",
+  seenByVisitor: "既読",
   notSent: "送信できませんでした: ",
   refused: "処理できませんでした: ",
   attach: "画像または PDF を添付",

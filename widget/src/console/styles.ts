@@ -115,6 +115,7 @@ button { cursor: pointer; }
 .msg-system { align-self: center; max-width: 92%; text-align: center; font-size: 12px; color: #5a6b66; }
 .msg-system .msg-bubble { padding: 2px 8px; font-style: italic; background: none; }
 .msg-system .msg-meta { justify-content: center; }
+.msg-seen { font-size: 11px; color: #5a6b66; text-align: right; }
 .msg.pending { opacity: .6; }
 .msg.failed .msg-bubble { background: #fde4e1; color: #7a1d13; }
 .intent { font-size: 11px; border-radius: 8px; padding: 0 6px; background: #e0ecff; color: #1d3f7a; }

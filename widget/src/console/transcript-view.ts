@@ -10,7 +10,7 @@
 import { h } from "../shared/dom";
 import { fileLink, renderFiles } from "../shared/attachments";
 import { formatTime, renderText } from "../shared/render";
-import type { Entry } from "../shared/transcript";
+import { type Entry, keyOf } from "../shared/transcript";
 import type { Chat } from "./chat";
 import { type ConsoleStrings, errorText } from "./i18n";
 import type { AgentMessage, Note } from "./types";
@@ -47,6 +47,8 @@ export class TranscriptView {
   private readonly nodes = new Map<string, { sig: string; el: HTMLElement }>();
   /** Flagged here, so a rebuilt message node still says so. */
   private readonly flagged = new Set<string>();
+  /** The one "Seen" line, under the newest agent message the visitor has seen. */
+  private readonly seen: HTMLElement;
 
   constructor(
     private readonly t: ConsoleStrings,
@@ -55,6 +57,7 @@ export class TranscriptView {
     label: string,
   ) {
     this.element = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": label, tabindex: "0" });
+    this.seen = h("div", { class: "msg-seen" }, t.seenByVisitor);
   }
 
   update(chat: Chat): void {
@@ -77,7 +80,18 @@ export class TranscriptView {
     const prefix = current.length <= wanted.length && current.every((el, i) => el === wanted[i]);
     if (prefix) log.append(...wanted.slice(current.length));
     else log.replaceChildren(...wanted);
+    this.placeSeen(chat);
     if (atBottom || !prefix) log.scrollTop = log.scrollHeight;
+  }
+
+  /** "Seen" under the newest agent message at or below the visitor's read mark. */
+  private placeSeen(chat: Chat): void {
+    let row: HTMLElement | undefined;
+    for (const m of chat.messages()) {
+      if (m.sender === "agent" && m.seq <= chat.visitorRead) row = this.nodes.get(keyOf(m))?.el;
+    }
+    if (!row) this.seen.remove();
+    else if (this.seen.parentElement !== row) row.append(this.seen);
   }
 
   scrollToEnd(): void {

@@ -24,6 +24,8 @@ export class MessageList {
   private stuck = true;
   /** Where our last scrollToEnd left the log. */
   private ownTop = -1;
+  /** The one "Seen" line, inside the row the agent has read up to. */
+  private seen: HTMLElement | null = null;
 
   constructor(
     readonly element: HTMLElement,
@@ -110,6 +112,21 @@ export class MessageList {
   private setAuthor(row: HTMLElement, sender: string, label: string): void {
     const who = row.querySelector<HTMLElement>(":scope > .msg-author, :scope > .sr-only");
     if (who) who.textContent = sender === "visitor" ? `${label}:` : label;
+  }
+
+  /** Puts the "Seen" line under the row `key` (none: removes it). Text only. */
+  setSeen(key: string | null, label: string): void {
+    const row = key === null ? undefined : this.rows.get(key);
+    if (!row) {
+      this.seen?.remove();
+      return;
+    }
+    if (!this.seen) {
+      this.seen = document.createElement("div");
+      this.seen.className = "msg-seen";
+    }
+    if (this.seen.textContent !== label) this.seen.textContent = label;
+    if (this.seen.parentElement !== row) row.append(this.seen);
   }
 
   /** Shows the end of the log and sticks to it again. */

@@ -51,6 +51,7 @@ header h2{margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidde
 .msg-system .msg-bubble{background:transparent;color:var(--muted);font-size:12px;font-style:italic;text-align:center;padding:2px 8px}
 .msg-bubble a{color:var(--accent);text-decoration:underline}
 .msg-meta{font-size:11px;color:var(--muted);margin:2px 4px 0}
+.msg-seen{font-size:11px;color:var(--muted);margin:0 4px}
 .msg.pending .msg-bubble{opacity:.6}
 .msg.failed .msg-bubble{background:#fff;color:#b3261e;border:1px dashed #b3261e}
 .typing{padding:0 16px 6px;font-size:12px;color:var(--muted);min-height:0}

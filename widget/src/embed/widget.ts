@@ -202,6 +202,11 @@ export class Widget {
     this.input.addEventListener("input", () => this.onLocalTyping());
     this.input.addEventListener("blur", () => this.client.setTyping(false));
 
+    // Coming back to the tab is when the visitor sees what arrived meanwhile.
+    document.addEventListener("visibilitychange", () => {
+      if (this.isOpen()) this.markSeen();
+    });
+
     this.renderMessages();
     this.renderStatus(null);
     this.client.start();
@@ -410,6 +415,7 @@ export class Widget {
   private renderMessages(): void {
     const entries = this.client.entries();
     this.list.update(entries);
+    this.renderSeen(entries);
     this.renderQuickReplies(entries);
     // The first message (from this tab or another) ends the time for the form.
     if (!this.prechat.element.hidden) this.renderPrechat();
@@ -440,6 +446,17 @@ export class Widget {
     );
   }
 
+  /** "Seen" under the newest visitor message the agent has read (one line, not one per message). */
+  private renderSeen(entries = this.client.entries()): void {
+    const mark = this.client.agentRead();
+    let key: string | null = null;
+    for (const e of entries) {
+      const m = e.kind === "stored" ? e.message : null;
+      if (m?.sender === "visitor" && m.conversation_id === mark.conversation && m.seq <= mark.seq) key = e.key;
+    }
+    this.list.setSeen(key, this.t.seen);
+  }
+
   private onIncoming(m: Message): void {
     if (m.sender === "bot" || m.sender === "agent") this.typingEl.textContent = "";
     // A Rasa assistant's custom payload is for the site's own code: the widget
@@ -466,6 +483,8 @@ export class Widget {
     this.endChat.hidden = !view.canEnd;
     this.tools.hidden = !view.canAskHuman && !view.canEnd;
     this.renderQuickReplies();
+    this.renderSeen();
+    if (this.isOpen()) this.markSeen();
     const showCsat = view.panel === "csat" && !!c;
     if (showCsat && c && this.csatFor !== c.id) {
       this.csatFor = c.id;
@@ -519,6 +538,7 @@ export class Widget {
     this.send.setAttribute("aria-label", t.send);
     this.typingEl.textContent = "";
     this.list.relabel(t, locale, this.client.entries());
+    this.renderSeen();
     this.csat.relabel(t);
     this.transcript.relabel(t);
     this.offline.relabel(t, locale);
@@ -567,6 +587,8 @@ export class Widget {
   private markSeen(): void {
     const conv = this.client.transcript.conversation;
     if (conv) local.set(this.keys.seen, JSON.stringify({ c: conv, s: this.client.transcript.lastSeq }));
+    // In front of the visitor only when the page itself is: a background tab reads nothing.
+    if (document.visibilityState === "visible") this.client.markRead();
     this.renderBadge();
   }
 }

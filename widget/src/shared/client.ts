@@ -23,7 +23,9 @@ import {
   type LeaveMessage,
   type Message,
   type OutgoingMessage,
+  higherMark,
   type Profile,
+  type ReadEvent,
   type Session,
   type SiteStatus,
   type SyncResult,
@@ -67,6 +69,9 @@ const SESSION_GRACE_MS = 3_000;
 /** Before connecting again after the gateway dropped us on purpose (it is restarting). */
 const SERVER_DROP_DELAY_MS = 1_000;
 
+/** Read receipts wait this long for more messages before reporting (within the gateway's 120 a minute). */
+const READ_DELAY_MS = 800;
+
 /** How long a file waits for a first visit's token (sent with `session`). */
 const TOKEN_WAIT_MS = 5_000;
 
@@ -91,6 +96,11 @@ export class ChatClient {
   private typingSent = false;
   /** What the visitor's activity last was (see `setIdle`); said again after a reconnect. */
   private idle = false;
+  /** Read receipts of the current conversation: whose they are, the agent's mark, ours as sent. */
+  private readFor: string | null = null;
+  private agentMark = 0;
+  private readSent = 0;
+  private readTimer: ReturnType<typeof setTimeout> | undefined;
   conversation: Conversation | null = null;
 
   constructor(private readonly opts: ClientOptions) {
@@ -125,6 +135,9 @@ export class ChatClient {
     socket.on("message", (m: Message) => this.onMessage(m));
     socket.on("status", (c: Conversation) => this.onStatus(c));
     socket.on("typing", (ev: TypingEvent) => this.opts.listener.typing(ev));
+    socket.on("read", (ev: ReadEvent) => {
+      if (ev?.by === "agent" && ev.conversation_id === this.conversation?.id && this.noteMarks(ev.conversation_id, ev.seq)) this.opts.listener.changed();
+    });
     // The gateway lost emits between its processes (Redis restarted): catch up.
     socket.on("resync", () => void this.resync());
     socket.on("disconnect", (reason) => {
@@ -296,6 +309,47 @@ export class ChatClient {
     if (this.socket?.connected) this.socket.volatile.emit("typing", { typing });
   }
 
+  /**
+   * The visitor has the conversation in front of them: report the newest seq
+   * (`read`), after a short wait that gathers a burst of messages. Only while
+   * a person has the chat: nobody reads receipts of the bot's part.
+   */
+  markRead(): void {
+    if (this.readTimer !== undefined) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = undefined;
+      const c = this.conversation;
+      const seq = this.transcript.lastSeq;
+      if (!c || c.state !== "assigned" || c.id !== this.transcript.conversation || !this.socket?.connected) return;
+      this.noteMarks(c.id);
+      if (seq <= this.readSent) return;
+      this.readSent = seq;
+      void this.call("read", { seq }).then((ack) => {
+        // Not stored (a lost connection, the limit): let the next look report it again.
+        if (!ack.ok && this.readFor === c.id && this.readSent === seq) this.readSent = 0;
+      });
+    }, READ_DELAY_MS);
+  }
+
+  /** The agent's read mark of the conversation shown (0: nothing read yet). */
+  agentRead(): { conversation: string | null; seq: number } {
+    return { conversation: this.readFor, seq: this.agentMark };
+  }
+
+  /** Takes in marks a snapshot or an event reports; true when the agent's moved. */
+  private noteMarks(conversation: string | null | undefined, agent?: unknown, visitor?: unknown): boolean {
+    if (!conversation) return false;
+    if (conversation !== this.readFor) {
+      this.readFor = conversation;
+      this.agentMark = 0;
+      this.readSent = 0;
+    }
+    this.readSent = higherMark(this.readSent, visitor);
+    const before = this.agentMark;
+    this.agentMark = higherMark(before, agent);
+    return this.agentMark !== before;
+  }
+
   entries(): Entry[] {
     const pending = [...this.outbox.list(), ...[...this.failed.values()].map((f) => f.item)];
     const reasons = new Map([...this.failed].map(([id, f]) => [id, f.reason] as const));
@@ -349,6 +403,7 @@ export class ChatClient {
       this.opts.listener.changed();
     }
     this.conversation = c;
+    this.noteMarks(c.id, c.read?.agent, c.read?.visitor);
     this.opts.listener.status(c);
   }
 

@@ -52,6 +52,8 @@ export interface Conversation {
   opens_at?: string | null;
   /** The visitor may rate it (`csat`): a person took part and it was not a left message. */
   can_rate?: boolean;
+  /** Read receipts: the highest seq the visitor and the agent have seen (absent from older gateways). */
+  read?: ReadMarks;
   /** The visitor's language ("ja", "en"), following what they write; the widget relabels to it. */
   locale?: string | null;
   /**
@@ -59,6 +61,24 @@ export interface Conversation {
    * several gateway processes snapshots can arrive out of order: keep the newest.
    */
   version?: number;
+}
+
+/** How far each side has read a conversation: the highest seq they had in view. */
+export interface ReadMarks {
+  visitor: number;
+  agent: number;
+}
+
+/** `read` from the gateway: the other side's mark moved (`by` says whose). */
+export interface ReadEvent {
+  conversation_id?: string;
+  by: "visitor" | "agent";
+  seq: number;
+}
+
+/** The higher of a known mark and one a snapshot or event reports (marks only go forward). */
+export function higherMark(known: number, reported: unknown): number {
+  return typeof reported === "number" && reported > known ? reported : known;
 }
 
 /** An agent online now, as the widget header shows them: never an image URL. */
