@@ -126,3 +126,22 @@ async def test_the_mood_bot_answers_and_hands_over_to_a_person(
             f"/conversations/{conversation_id}/tracker")["events"] if e["event"] == "user"]
         assert texts == ["hello", "/mood_unhappy", "I want to talk to a human", "are you a bot?"]
     await hanako.disconnect()
+
+
+async def test_a_visitor_who_leaves_the_queue_finds_rasa_listening_again(
+    start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch, rasa_assistant: Any
+) -> None:
+    gateway = await rasa_gateway(start_gateway, monkeypatch, rasa_assistant)
+    async with gateway.visitor() as visitor:  # no agent online: the chat waits in the queue
+        ack = await visitor.send("I want to talk to a human", cid())
+        conversation_id = ack["message"]["conversation_id"]
+        (handoff,) = await bot_messages(visitor, 1)
+        assert handoff["text"] == "Let me get a person for you."
+        await gateway.ctx.conversations.drain()
+        assert rasa_assistant.get(f"/conversations/{conversation_id}/tracker")["paused"] is True
+        back = await visitor.call("back_to_bot", {})
+        assert back["ok"] and back["conversation"]["state"] == "bot", back
+        assert rasa_assistant.get(f"/conversations/{conversation_id}/tracker")["paused"] is False
+        await visitor.send("are you a bot?", cid())
+        (answer,) = await bot_messages(visitor, 1)
+        assert answer["text"] == "I am a bot, powered by Rasa."
