@@ -19,6 +19,7 @@ from live_chat.context import CONTEXT, REDIS, SETTINGS
 from live_chat.inbox_http import setup_inbox_routes
 from live_chat.prometheus import setup_metrics_route
 from live_chat.reports.routes import setup_report_routes
+from live_chat.webhooks.routes import setup_webhook_routes
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def setup_routes(app: web.Application) -> None:
     setup_inbox_routes(app)
     setup_attachment_routes(app)
     setup_metrics_route(app)
+    setup_webhook_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/widget/site", widget_site)

@@ -61,6 +61,10 @@ from live_chat.throttle import Throttles
 from live_chat.transcripts import Transcripts
 from live_chat.visitor_presence import VisitorPresence
 from live_chat.visitors import VisitorDirectory
+from live_chat.webhooks.delivery import DeliveryWorker
+from live_chat.webhooks.log import DeliveryLog
+from live_chat.webhooks.routes import WEBHOOKS, Webhooks
+from live_chat.webhooks.subscriptions import Subscriptions, sync_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     try:
         async with startup_lock(engine):
             bot = await _first_bot(settings, catalog, registry)
+            await sync_from_settings(store, settings)
     except BaseException:
         await engine.dispose()
         raise
@@ -159,6 +164,10 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     site_facts = SiteFacts(store, holder, load_defaults(settings.training_data_dir))
     await site_facts.refresh()
+    webhooks = DeliveryWorker(store, settings, settings.public_url
+                              or f"http://{settings.host}:{settings.port}")
+    app[WEBHOOKS] = Webhooks(Subscriptions(store, settings), DeliveryLog(store, webhooks.wake),
+                             webhooks)
     app[ADMIN] = AdminServices(catalog=catalog, inbox=Inbox(store, holder), registry=registry,
                                jobs=jobs, site_facts=site_facts)
     try:
@@ -190,6 +199,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
     if settings.transcript_email:
         background.append(asyncio.create_task(transcripts.run()))
+    background.append(asyncio.create_task(webhooks.run()))
     if settings.retention_days:
         background.append(asyncio.create_task(_every(
             RETENTION_S, partial(_apply_retention, store, blobs, settings.retention_days))))

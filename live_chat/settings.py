@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from handoff import BusinessHours
+from live_chat.webhooks.targets import check_url
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,6 +104,23 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str | None = None
+    # Where people reach this gateway (links in Slack/Teams messages); None:
+    # http://<host>:<port>.
+    public_url: str | None = None
+    # Outbound webhooks (live_chat/webhooks/): a Slack or Teams incoming webhook
+    # told of every escalation; the hosts subscriptions may post to (empty:
+    # any public host); whether private and loopback addresses are allowed
+    # (off: a subscription cannot reach the internal network, see README);
+    # how often each process looks for work, the first retry's pause (then
+    # doubled), the attempts before a delivery fails, one attempt's timeout.
+    slack_webhook_url: str | None = None
+    teams_webhook_url: str | None = None
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_allow_private: bool = False
+    webhook_poll_s: float = 1.0
+    webhook_retry_s: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_timeout_s: float = 10.0
     handoff_prefix: str = "tsunagu:handoff:"
     training_data_dir: Path = PACKAGE_ROOT / "training_data"
     nlu_engine: str = "builtin"
@@ -209,6 +227,20 @@ class Settings:
             smtp_starttls=_flag(env, "TSUNAGU_SMTP_STARTTLS", True),
             mail_from=(env.get("TSUNAGU_MAIL_FROM") or "").strip() or None,
         )
+        values.update(
+            public_url=(env.get("TSUNAGU_PUBLIC_URL") or "").strip().rstrip("/") or None,
+            slack_webhook_url=(env.get("TSUNAGU_SLACK_WEBHOOK_URL") or "").strip() or None,
+            teams_webhook_url=(env.get("TSUNAGU_TEAMS_WEBHOOK_URL") or "").strip() or None,
+            webhook_allowed_hosts=tuple(
+                h.strip().lower() for h in env.get("TSUNAGU_WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                if h.strip()),
+            webhook_allow_private=_flag(env, "TSUNAGU_WEBHOOK_ALLOW_PRIVATE", False),
+            webhook_poll_s=_seconds(env, "TSUNAGU_WEBHOOK_POLL", 1.0),
+            webhook_retry_s=_seconds(env, "TSUNAGU_WEBHOOK_RETRY", 10.0),
+            webhook_max_attempts=_int(env, "TSUNAGU_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1,
+                                      maximum=20),
+            webhook_timeout_s=_seconds(env, "TSUNAGU_WEBHOOK_TIMEOUT", 10.0),
+        )
         fields, required = prechat_spec(env.get("TSUNAGU_PRECHAT", ""))
         values.update(prechat_fields=fields, prechat_required=required)
         if env.get("TSUNAGU_ATTACHMENT_DIR"):
@@ -245,6 +277,18 @@ class Settings:
                               f"support@shop.example (got {self.mail_from!r})")
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ConfigError("TSUNAGU_METRICS_TOKEN must be at least 16 characters")
+        if self.public_url is not None and not self.public_url.startswith(("http://",
+                                                                           "https://")):
+            raise ConfigError("TSUNAGU_PUBLIC_URL must look like https://chat.shop.example "
+                              f"(got {self.public_url!r})")
+        for name, url in (("TSUNAGU_SLACK_WEBHOOK_URL", self.slack_webhook_url),
+                          ("TSUNAGU_TEAMS_WEBHOOK_URL", self.teams_webhook_url)):
+            if url is not None:
+                try:
+                    check_url(url, self.webhook_allowed_hosts,
+                              allow_private=self.webhook_allow_private)
+                except ValueError as exc:
+                    raise ConfigError(f"{name}: {exc}") from None
         self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
         try:
             for proxy in self.trusted_proxies:
@@ -312,6 +356,20 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int,
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise ConfigError(f"{name} must be {bound} (got {value})")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive duration in seconds (fractions allowed), at most a day."""
+    raw = (env.get(name) or "").strip()
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from None
+    if not 0.01 <= value <= 86400:
+        raise ConfigError(f"{name} must be between 0.01 and 86400 seconds (got {raw})")
     return value
 
 

@@ -1,7 +1,7 @@
 """Data protection in the record: forgetting one visitor, and anonymising old transcripts.
 
 :func:`forget_visitor` deletes everything of one visitor (their conversations,
-messages, events, notes, ratings, the agents' flags on their messages, the
+messages, events, notes, ratings, webhook deliveries, the agents' flags on their messages, the
 training examples labelled from them, the report facts) in one transaction:
 the answer to "delete my data". (A model already trained on those examples
 keeps what it learnt until the next training.) The visitor's attached files,
@@ -9,7 +9,8 @@ and the agents' files in their conversations, go from the blob store too.
 
 :func:`anonymise_before` blanks the words of conversations that ended before
 a cutoff (message and note texts, quick replies and payloads, rating
-comments, the leave-a-message form's name and e-mail, attached files) and keeps
+comments, the leave-a-message form's name and e-mail, attached files, the
+webhook deliveries that quote them) and keeps
 their rows, times and classifications, so every figure of the reports stays
 what it was. Files uploaded before the cutoff and never sent go too, and so
 do the name and e-mail kept on visitors last seen before it (the pre-chat
@@ -44,6 +45,8 @@ from live_chat.store.models import (
     ReportFact,
     TranscriptRequest,
     Visitor,
+    WebhookDelivery,
+    WebhookOutbox,
 )
 from live_chat.store.repository import Store
 
@@ -77,8 +80,9 @@ async def forget_visitor(store: Store, visitor_id: str, blobs: BlobStore) -> int
             # Their words also left as training examples and inbox marks.
             for table in (MessageFlag, BotExample, InboxDismissal):
                 await session.execute(delete(table).where(table.message_id.in_(messages)))
+            # Webhook bodies quote their messages: the log and the outbox go too.
             for table in (Message, ConversationEvent, Note, Csat, TranscriptRequest,
-                          ConversationTag, ConversationAgent):
+                          ConversationTag, ConversationAgent, WebhookDelivery, WebhookOutbox):
                 await session.execute(delete(table).where(table.conversation_id.in_(ids)))
             await session.execute(delete(ReportFact).where(ReportFact.id.in_(ids)))
             await session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
@@ -125,6 +129,9 @@ async def anonymise_before(store: Store, cutoff: datetime, blobs: BlobStore, *,
             # The addresses transcripts went (or were to go) to.
             await session.execute(
                 delete(TranscriptRequest).where(TranscriptRequest.conversation_id.in_(ids)))
+            # Webhook bodies quote the words (a delivery still pending is dropped too).
+            await session.execute(
+                delete(WebhookDelivery).where(WebhookDelivery.conversation_id.in_(ids)))
             # The leave-a-message form's name and e-mail.
             await session.execute(
                 update(ConversationEvent)

@@ -1,0 +1,18 @@
+"""Outbound webhooks: subscriptions, signing, the outbox and the delivery worker.
+
+An event is recorded once, by a database trigger, in the transaction of the
+change it reports (migration 0015); :mod:`.outbox` turns it into one
+delivery per subscription that wants it, and :mod:`.delivery` posts them,
+signed (:mod:`.signing`), with retries. Slack and Teams are subscriptions of
+their own kinds whose body is an incoming-webhook message (:mod:`.payloads`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: The events a subscription may ask for (docs/protocol.md; names are fixed).
+EVENTS: Final = ("conversation.created", "escalated", "assigned", "closed", "csat",
+                 "message.created")
+#: What a subscription of each kind posts.
+KINDS: Final = ("webhook", "slack", "teams")
