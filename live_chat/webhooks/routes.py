@@ -42,9 +42,9 @@ def setup_webhook_routes(app: web.Application) -> None:
     add.add_put(f"/api/admin/webhooks/{_ID}", route(update_webhook, roles=ADMIN_ONLY))
     add.add_delete(f"/api/admin/webhooks/{_ID}", route(delete_webhook, roles=ADMIN_ONLY))
     add.add_get("/api/admin/webhook-deliveries", route(deliveries, roles=ADMIN_ONLY))
-    add.add_get("/api/admin/webhook-deliveries/{id:\\d{1,12}}",
+    add.add_get("/api/admin/webhook-deliveries/{id:\\d{1,9}}",
                 route(delivery, roles=ADMIN_ONLY))
-    add.add_post("/api/admin/webhook-deliveries/{id:\\d{1,12}}/replay",
+    add.add_post("/api/admin/webhook-deliveries/{id:\\d{1,9}}/replay",
                  route(replay, roles=ADMIN_ONLY))
 
 
@@ -92,6 +92,6 @@ async def replay(request: web.Request, me: SignedIn) -> dict[str, Any]:
 def _number(raw: str | None, default: int | None) -> int | None:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 9:
         raise InvalidPayload("limit and before are whole numbers")
     return int(raw)

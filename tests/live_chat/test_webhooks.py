@@ -24,6 +24,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from live_chat.store.models import WebhookDelivery, WebhookOutbox
+from live_chat.store.retention import forget_visitor
 from live_chat.webhooks.signing import HEADER, verify
 from live_chat.webhooks.targets import check_url
 from tests.clients import cid, login
@@ -242,7 +243,12 @@ async def test_a_failed_delivery_is_in_the_log_and_a_replay_sends_it_again(
     log = await deliveries(gateway, admin, f"?subscription={subscription_id}")
     assert [(d["id"], d["status"]) for d in log] == [(replay_id, "delivered"),
                                                      (failed["id"], "failed")]
+    # Bodies quote the visitor: forgetting them forgets their deliveries.
+    assert (await visitor.call("close", {}))["ok"]
     await visitor.disconnect()
+    await forget_visitor(gateway.ctx.store, visitor.session["visitor_id"],
+                         gateway.ctx.attachments.blobs)
+    assert await deliveries(gateway, admin) == []
 
 
 async def test_slack_hears_of_an_escalation_with_a_link_to_the_chat(
