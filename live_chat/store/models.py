@@ -597,7 +597,7 @@ class WebhookSubscription(Base):
     ``kind`` is ``webhook`` (signed JSON of every event), ``slack`` or
     ``teams`` (an incoming-webhook ``{"text": …}`` message). ``events`` holds
     the event names separated by single spaces with one before and after
-    (``" escalated closed "``): the outbox triggers of migration 0015 find
+    (``" escalated closed "``): the outbox triggers of migration 0016 find
     the subscriptions that want an event with ``LIKE '% name %'``.
     ``source`` is ``admin`` or ``setting`` (made from TSUNAGU_SLACK_WEBHOOK_URL
     or TSUNAGU_TEAMS_WEBHOOK_URL at start, not editable through the API).
@@ -625,7 +625,7 @@ class WebhookSubscription(Base):
 class WebhookOutbox(Base):
     """An event some subscription wants, not yet turned into deliveries.
 
-    Written only by database triggers (migration 0015), in the transaction
+    Written only by database triggers (migration 0016), in the transaction
     that records the event itself (a conversation event or a message), so an
     event that is committed is never lost and one rolled back is never sent.
     ``source_id`` is the ``conversation_events.id`` or the ``messages.id``.

@@ -1,7 +1,7 @@
 """Outbound webhooks: subscriptions, signing, the outbox and the delivery worker.
 
 An event is recorded once, by a database trigger, in the transaction of the
-change it reports (migration 0015); :mod:`.outbox` turns it into one
+change it reports (migration 0016); :mod:`.outbox` turns it into one
 delivery per subscription that wants it, and :mod:`.delivery` posts them,
 signed (:mod:`.signing`), with retries. Slack and Teams are subscriptions of
 their own kinds whose body is an incoming-webhook message (:mod:`.payloads`).

@@ -6,8 +6,8 @@ group commit's executemany, a script), but only when an active subscription
 wants that event: a deployment without webhooks pays one lookup in a tiny
 table per row.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05 09:30:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import live_chat.store.models
 
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
