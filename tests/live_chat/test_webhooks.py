@@ -5,7 +5,7 @@ assigned, closed and rated: the receiver gets the events in order, each
 signed so that the receiver-side check accepts it and refuses a changed
 body, another secret or an old timestamp. A receiver that fails gets the
 delivery on a retry; one that keeps failing leaves a failed delivery in the
-log, which a replay sends again. Slack's format on escalation; the outbox
+log, which a replay sends again. Slack's and Teams' format on escalation; the outbox
 and the deliveries survive a restart; two processes on one PostgreSQL send
 each delivery once.
 """
@@ -254,9 +254,11 @@ async def test_a_failed_delivery_is_in_the_log_and_a_replay_sends_it_again(
 async def test_slack_hears_of_an_escalation_with_a_link_to_the_chat(
         start_gateway: GatewayFactory, receiver: Receiver) -> None:
     gateway = await start_gateway(slack_webhook_url=receiver.url + "/slack", **FAST)
+    admin = await token_of(gateway, "Aiko", role="admin")
+    await subscribe(gateway, admin, receiver.url + "/teams", ["escalated"], kind="teams")
     visitor = await waiting_visitor(gateway, "<!channel> my order & <b>parcel</b>")
-    [posted] = await receiver.wait_for(1)
-    assert posted.path == "/slack"
+    await receiver.wait_for(2)
+    [posted] = [r for r in receiver.requests if r.path == "/slack"]
     assert posted.headers["Content-Type"] == "application/json"
     async with gateway.ctx.store.begin() as tx:
         conversation = await tx.open_conversation(visitor.session["visitor_id"])
@@ -268,12 +270,16 @@ async def test_slack_hears_of_an_escalation_with_a_link_to_the_chat(
     assert "&lt;!channel&gt; my order &amp; &lt;b&gt;parcel&lt;/b&gt;" in text
     assert "<!channel>" not in text
     assert f"<{PUBLIC_URL}/console#conversation={conversation.id}|Open the chat>" in text
+    # Teams: a Markdown link, and the visitor's words cannot make one either.
+    [teams] = [r for r in receiver.requests if r.path == "/teams"]
+    teams_text = teams.json["text"]
+    assert f"[Open the chat]({PUBLIC_URL}/console#conversation={conversation.id})" in teams_text
+    assert "&lt;b&gt;parcel&lt;/b&gt;" in teams_text and "<b>" not in teams_text
 
     # The setting's subscription is listed, and only the setting changes it.
-    admin = await token_of(gateway, "Aiko", role="admin")
     status, body = await api(gateway, "GET", "/api/admin/webhooks", admin)
     assert status == 200
-    [slack] = body["webhooks"]
+    [slack] = [w for w in body["webhooks"] if w["kind"] == "slack"]
     assert (slack["kind"], slack["source"], slack["events"]) == ("slack", "setting",
                                                                  ["escalated"])
     assert "secret" not in slack
