@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from bot.engines.rasa import RasaClassifier
 from bot.errors import ModelNotFoundError, NLUEngineError
 from bot.language import detect_language
 from bot.model_store import ModelStore, ModelVersion, read_version
-from bot.nlu import OUT_OF_SCOPE, IntentClassifier, Prediction
+from bot.nlu import NLU_UNAVAILABLE, OUT_OF_SCOPE, IntentClassifier, Prediction
 from bot.policy import DialogueState, Policy, PolicyConfig
 from bot.rasa_assistant import RasaAssistant
 from bot.responses import ResponseCatalog
@@ -42,9 +43,6 @@ from bot.training_data import load_training_data
 
 log = logging.getLogger(__name__)
 
-#: The intent stored on a visitor message no engine could classify (the
-#: remote engine was down): never counted as out of scope.
-NLU_UNAVAILABLE = "nlu_unavailable"
 
 
 class Bot:
@@ -142,20 +140,30 @@ class Bot:
 
     @classmethod
     def with_rasa(
-        cls, training_dir: Path, *, url: str | None = None, threshold: float | None = None
+        cls,
+        training_dir: Path,
+        *,
+        url: str | None = None,
+        threshold: float | None = None,
+        timeout: float | None = None,
+        token: str | None = None,
     ) -> Bot:
         """A bot classifying with a Rasa server (``RASA_URL``) and our responses.
 
         ``threshold``: Rasa confidence below which a message is out of scope
-        (``RASA_THRESHOLD``, default 0.5).
+        (``RASA_THRESHOLD``, default 0.5). ``timeout``: seconds to wait for
+        Rasa (``RASA_TIMEOUT``, default 2). ``token``: the ``--auth-token``
+        Rasa was started with (``RASA_TOKEN``). Each left out is read from
+        the environment.
         """
         url = url or os.environ.get("RASA_URL")
         if not url:
             raise ValueError("TSUNAGU_NLU=rasa needs RASA_URL (e.g. http://127.0.0.1:5005)")
         threshold = threshold if threshold is not None else _env_float("RASA_THRESHOLD", 0.5)
-        timeout = _env_float("RASA_TIMEOUT", 2.0)
+        timeout = timeout if timeout is not None else _env_float("RASA_TIMEOUT", 2.0)
+        token = token if token is not None else os.environ.get("RASA_TOKEN") or None
         data = load_training_data(training_dir)
-        classifier = RasaClassifier(url, threshold=threshold, timeout=timeout)
+        classifier = RasaClassifier(url, threshold=threshold, timeout=timeout, token=token)
         responses = ResponseCatalog(data.responses, data.labels)
         return cls(
             classifier,
@@ -242,7 +250,7 @@ class Bot:
             try:
                 prediction = self.classifier.parse(text)
             except NLUEngineError as exc:
-                prediction = _unavailable(exc)
+                return self._unavailable(exc, language, dialogue, payload)
         return self.policy.decide(prediction, language, dialogue, payload=payload)
 
     async def respond_async(
@@ -268,7 +276,7 @@ class Bot:
             try:
                 prediction = await self._parse_async(text)
             except NLUEngineError as exc:
-                prediction = _unavailable(exc)
+                return self._unavailable(exc, language, dialogue, payload)
         return self.policy.decide(prediction, language, dialogue, payload=payload)
 
     async def hold(self, conversation_id: str) -> None:
@@ -343,6 +351,20 @@ class Bot:
             ranking=turn.ranking, state=kept, messages=turn.messages,
         )
 
+    def _unavailable(
+        self, exc: NLUEngineError, language: str, dialogue: DialogueState, payload: str | None
+    ) -> Decision:
+        # A remote engine that is down must not leave the visitor without an
+        # answer: the policy treats the message as not understood (a fallback
+        # with "talk to a person", a person after the second one), but the
+        # message is recorded as unclassified, never as out of scope.
+        log.warning("NLU engine unavailable, answering with a fallback: %s", exc)
+        decision = self.policy.decide(
+            Prediction(OUT_OF_SCOPE, 0.0), language, dialogue, payload=payload
+        )
+        return replace(decision, intent=NLU_UNAVAILABLE, confidence=None, ranking=(),
+                       nlu_unavailable=True)
+
     def parse(self, text: str) -> Prediction:
         """Classify ``text`` without deciding anything (``tsunagu parse``)."""
         return self.classifier.parse(text)
@@ -362,14 +384,6 @@ class Bot:
         # conversation's language, then the widget's locale.
         language = detect_language(text, fallback=dialogue.language or locale)
         return dialogue, language
-
-
-def _unavailable(exc: NLUEngineError) -> Prediction:
-    # A remote engine that is down must not leave the visitor without an
-    # answer: treat the message as not understood, so the visitor gets a
-    # fallback with "talk to a person" (and a person after the second one).
-    log.warning("NLU engine unavailable, answering with a fallback: %s", exc)
-    return Prediction(OUT_OF_SCOPE, 0.0)
 
 
 def _answer_threshold(classifier: IntentClassifier) -> float:

@@ -14,6 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 #: because its best confidence is below the engine's threshold or because the
 #: engine classified it as an explicit ``out_of_scope`` example.
 OUT_OF_SCOPE = "out_of_scope"
+#: Stored as the intent of a message that came while a remote engine (Rasa)
+#: was unreachable: not classified, so never counted as out of scope.
+NLU_UNAVAILABLE = "nlu_unavailable"
 
 
 @dataclass(frozen=True, slots=True)

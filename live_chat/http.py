@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from bot.errors import NLUEngineError
 from live_chat.admin.routes import setup_admin_api
 from live_chat.admin_http import setup_admin_routes
 from live_chat.attachments.routes import setup_attachment_routes
@@ -60,12 +61,21 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """200 when the database (and Redis, if configured) answer; 503 naming what does not."""
+    """200 when the database (and Redis, if configured, and the Rasa server of
+    ``TSUNAGU_NLU=rasa``) answer; 503 naming what does not."""
     problems: dict[str, str] = {}
+    ctx = request.app[CONTEXT]
     try:
-        await request.app[CONTEXT].store.ping()
+        await ctx.store.ping()
     except Exception as exc:
         problems["database"] = type(exc).__name__
+    # A remote NLU engine (Rasa) that is down leaves every visitor with a fallback.
+    check_nlu = getattr(ctx.bot.current.classifier, "check_async", None)
+    if check_nlu is not None:
+        try:
+            await check_nlu()
+        except NLUEngineError as exc:
+            problems["nlu"] = str(exc)[:300]
     redis = request.app[REDIS]
     if redis is not None:
         try:

@@ -291,6 +291,9 @@ async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegist
     if settings.bot_engine == "rasa":
         return await asyncio.to_thread(Bot.with_rasa_assistant, settings.training_data_dir)
     if settings.nlu_engine == "rasa":
-        return await asyncio.to_thread(Bot.with_rasa, settings.training_data_dir)
+        return await asyncio.to_thread(
+            partial(Bot.with_rasa, settings.training_data_dir, url=settings.rasa_url,
+                    token=settings.rasa_token, threshold=settings.rasa_threshold,
+                    timeout=settings.rasa_timeout))
     version = await registry.bootstrap(catalog.training_data, settings.training_data_dir)
     return await asyncio.to_thread(Bot.from_version, version)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.engines.rasa import rasa_url_problem
 from handoff import BusinessHours
 from live_chat.webhooks.targets import check_url
 
@@ -127,6 +128,13 @@ class Settings:
     # TSUNAGU_BOT: "builtin" (our policy answers, with TSUNAGU_NLU's intents) or
     # "rasa" (a whole Rasa assistant answers, bot/rasa_assistant.py).
     bot_engine: str = "builtin"
+    # The Rasa server of TSUNAGU_NLU=rasa (docs/bot.md): base URL, its
+    # --auth-token, the confidence below which a message is out of scope and
+    # the seconds to wait for it.
+    rasa_url: str | None = None
+    rasa_token: str | None = None
+    rasa_threshold: float = 0.5
+    rasa_timeout: float = 2.0
     gate_folds: int = 5
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
@@ -212,6 +220,10 @@ class Settings:
             "handoff_prefix": env.get("TSUNAGU_HANDOFF_PREFIX", "tsunagu:handoff:"),
             "nlu_engine": (env.get("TSUNAGU_NLU") or "builtin").strip().lower(),
             "bot_engine": (env.get("TSUNAGU_BOT") or "builtin").strip().lower(),
+            "rasa_url": (env.get("RASA_URL") or "").strip() or None,
+            "rasa_token": env.get("RASA_TOKEN") or None,
+            "rasa_threshold": _float(env, "RASA_THRESHOLD", 0.5, minimum=0.0, maximum=1.0),
+            "rasa_timeout": _float(env, "RASA_TIMEOUT", 2.0, minimum=0.1, maximum=60.0),
             "team_name": (env.get("TSUNAGU_TEAM_NAME") or "").strip()[:80] or None,
             "widget_agent_names": (env.get("TSUNAGU_WIDGET_AGENT_NAMES") or "first")
             .strip().lower(),
@@ -269,6 +281,13 @@ class Settings:
             raise ConfigError(f"TSUNAGU_NLU must be builtin or rasa, not {self.nlu_engine!r}")
         if self.bot_engine not in ("builtin", "rasa"):
             raise ConfigError(f"TSUNAGU_BOT must be builtin or rasa, not {self.bot_engine!r}")
+        if self.nlu_engine == "rasa":
+            if not self.rasa_url:
+                raise ConfigError("TSUNAGU_NLU=rasa needs RASA_URL, the Rasa server's base URL "
+                                  "(e.g. http://127.0.0.1:5005)")
+            problem = rasa_url_problem(self.rasa_url)
+            if problem:
+                raise ConfigError(problem)
         if self.widget_agent_names not in ("full", "first", "none"):
             raise ConfigError("TSUNAGU_WIDGET_AGENT_NAMES must be full, first or none, "
                               f"not {self.widget_agent_names!r}")
@@ -370,6 +389,20 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from None
     if not 0.01 <= value <= 86400:
         raise ConfigError(f"{name} must be between 0.01 and 86400 seconds (got {raw})")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float,
+           maximum: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number (got {raw!r})") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g} (got {raw})")
     return value
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
@@ -37,15 +38,27 @@ class RasaClassifier:
 
     ``url``: the server's base URL (``http://127.0.0.1:5005``). ``threshold``:
     a top confidence below it makes the message out of scope. ``timeout``:
-    seconds to wait for an answer. ``ranking_size``: intents kept.
+    seconds to wait for an answer. ``token``: the server's ``--auth-token``
+    (sent as Rasa's ``?token=`` query parameter), ``None`` for a server
+    without one. ``ranking_size``: intents kept.
     """
 
     def __init__(
-        self, url: str, *, threshold: float = 0.5, timeout: float = 2.0, ranking_size: int = 5
+        self,
+        url: str,
+        *,
+        threshold: float = 0.5,
+        timeout: float = 2.0,
+        token: str | None = None,
+        ranking_size: int = 5,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"RASA_URL must be an http(s) URL, not {url!r}")
-        self.endpoint = url.rstrip("/") + "/model/parse"
+        problem = rasa_url_problem(url)
+        if problem:
+            raise ValueError(problem)
+        base = url.rstrip("/")
+        self.endpoint = base + "/model/parse"
+        self.status_endpoint = base + "/status"
+        self._query = "?" + urllib.parse.urlencode({"token": token}) if token else ""
         self.threshold = threshold
         self.timeout = timeout
         self.ranking_size = ranking_size
@@ -53,7 +66,7 @@ class RasaClassifier:
     def parse(self, text: str) -> Prediction:
         """Classify ``text`` with a blocking HTTP call."""
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
-            self.endpoint,
+            self.endpoint + self._query,
             data=json.dumps({"text": text}).encode("utf-8"),
             headers={"Content-Type": "application/json"},
             method="POST",
@@ -71,13 +84,44 @@ class RasaClassifier:
         try:
             async with (
                 aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(self.endpoint, json={"text": text}) as answer,
+                session.post(self.endpoint + self._query, json={"text": text}) as answer,
             ):
                 answer.raise_for_status()
                 body = await answer.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise NLUEngineError(f"Rasa at {self.endpoint}: {exc}") from exc
         return prediction_from_rasa(body, self.threshold, self.ranking_size)
+
+
+    async def check_async(self) -> None:
+        """Raise :class:`NLUEngineError` unless the server answers ``GET /status``
+        with a loaded model (``/readyz`` of the gateway)."""
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.get(self.status_endpoint + self._query) as answer,
+            ):
+                answer.raise_for_status()
+                body = await answer.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise NLUEngineError(f"Rasa at {self.status_endpoint}: {exc}") from exc
+        if not isinstance(body, dict) or not body.get("model_file"):
+            raise NLUEngineError(f"Rasa at {self.status_endpoint} has no model loaded")
+
+
+def rasa_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a Rasa server's base URL (``RASA_URL``), or ``None``."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return f"RASA_URL must be an http(s) URL such as http://127.0.0.1:5005, not {url!r}"
+    try:
+        parsed.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return f"RASA_URL has an invalid port: {url!r}"
+    if parsed.query or parsed.fragment:
+        return f"RASA_URL must be the server's base URL, without a query: {url!r}"
+    return None
 
 
 def prediction_from_rasa(

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.nlu import OUT_OF_SCOPE
+from bot.nlu import NLU_UNAVAILABLE, OUT_OF_SCOPE
 from bot.policy import CHITCHAT
 from live_chat.store.models import (
     Conversation,
@@ -50,8 +50,9 @@ from live_chat.store.portable import epoch_us, keyed_text
 from live_chat.store.repository import Store
 
 #: Intents that say nothing about what the visitor came for (docs/metrics.md): the
-#: policy's small talk, and asking for a person.
-NOT_A_TOPIC = (*sorted(CHITCHAT), "request_human")
+#: policy's small talk, asking for a person, and a message that came while the NLU
+#: engine (Rasa) was down (unclassified: neither a topic nor out of scope).
+NOT_A_TOPIC = (*sorted(CHITCHAT), "request_human", NLU_UNAVAILABLE)
 #: Milestones read from ``conversation_events`` (``closed_by_agent``: the ``closed``
 #: event when an agent held the chat).
 MILESTONES = ("escalated", "assigned", "first_agent_reply", "closed", "closed_by_agent",
