@@ -6,20 +6,24 @@ and, for changes, the CSRF header; roles gate what each may do.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from live_chat.agents import SignedIn
+from live_chat.api_shapes import AgentsOut, CannedListOut, CannedOneOut, OkOut, ReportOut
 from live_chat.auth_http import authenticate, error
 from live_chat.canned import CannedIn
 from live_chat.context import CONTEXT, SETTINGS
 from live_chat.errors import ChatError, Forbidden, InvalidPayload, TooLong
+from live_chat.openapi import describe, doc_of, documented, with_roles
 from live_chat.supervision import agent_view, overview
 from live_chat.wire import parse, storable
 
 Handler = Callable[[web.Request, SignedIn], Awaitable[Any]]
+_DOC_FIELDS = ("auth", "body", "response", "status", "media", "errors", "query", "tags")
 _STATUS = {"invalid": 400, "too_long": 400, "forbidden": 403, "not_found": 404,
            "conflict": 409, "gate_refused": 409, "rate_limited": 429, "unavailable": 503}
 
@@ -43,6 +47,7 @@ def route(handler: Handler, *, roles: tuple[str, ...] | None = None
     ``None``).
     """
 
+    @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         signed_in = await authenticate(request, csrf_required=request.method != "GET")
         if signed_in is None:
@@ -58,6 +63,10 @@ def route(handler: Handler, *, roles: tuple[str, ...] | None = None
             return result
         return web.json_response({"ok": True, **result})
 
+    # The OpenAPI description beside the handler, with who may call it.
+    doc = with_roles(doc_of(handler), roles)
+    if doc is not None:
+        describe(wrapped, doc.summary, **{k: getattr(doc, k) for k in _DOC_FIELDS})
     return wrapped
 
 
@@ -78,33 +87,45 @@ async def json_body(request: web.Request) -> Any:
         raise TooLong(f"send at most {request.app[SETTINGS].max_payload_bytes} bytes") from None
 
 
+@documented("Agents, with status and load (for transfers)", response=AgentsOut,
+            tags=("console",))
 async def list_agents(request: web.Request, me: SignedIn) -> dict[str, Any]:
     ctx = request.app[CONTEXT]
     return {"agents": await agent_view(ctx.store, ctx.routing)}
 
 
+@documented("Search canned responses (q, locale)", response=CannedListOut,
+            tags=("console",))
 async def list_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
     query = request.query.get("q") or None
     locale = request.query.get("locale") or None
     return {"canned": await request.app[CONTEXT].canned.search(query, locale)}
 
 
+@documented("Add a canned response", body=CannedIn, response=CannedOneOut,
+            errors=(400, 409), tags=("console",))
 async def add_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(CannedIn, await json_body(request))
     return {"canned": await request.app[CONTEXT].canned.add(data)}
 
 
+@documented("Change a canned response", body=CannedIn, response=CannedOneOut,
+            errors=(400, 404, 409), tags=("console",))
 async def update_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(CannedIn, await json_body(request))
     canned_id = int(request.match_info["id"])
     return {"canned": await request.app[CONTEXT].canned.update(canned_id, data)}
 
 
+@documented("Delete a canned response", response=OkOut, errors=(404,),
+            tags=("console",))
 async def delete_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
     await request.app[CONTEXT].canned.delete(int(request.match_info["id"]))
     return {}
 
 
+@documented("The supervisor's overview: queue, agents, today's figures",
+            response=ReportOut, tags=("console",))
 async def supervisor_overview(request: web.Request, me: SignedIn) -> dict[str, Any]:
     ctx = request.app[CONTEXT]
     return await overview(ctx.store, ctx.routing, ctx.settings.timezone)

@@ -15,8 +15,10 @@ from typing import Any
 from aiohttp import web
 
 from live_chat.agents import SESSION_COOKIE, SignedIn
+from live_chat.api_shapes import LoginIn, LoginOut, OkOut, SessionOut
 from live_chat.broadcast import AGENT_NS
 from live_chat.context import CONTEXT, SIO
+from live_chat.openapi import documented
 from live_chat.throttle import Throttles
 from live_chat.wire import agent_out, storable
 
@@ -34,6 +36,8 @@ def error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"ok": False, "error": code, "message": message}, status=status)
 
 
+@documented("Sign in: a token, the session cookie and the csrf value", auth="public",
+            body=LoginIn, response=LoginOut, errors=(400, 401, 429), tags=("auth",))
 async def login(request: web.Request) -> web.Response:
     try:
         body = await request.json()
@@ -75,6 +79,8 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
+@documented("Sign out: the session ends and its sockets close", response=OkOut,
+            errors=(401,), tags=("auth",))
 async def logout(request: web.Request) -> web.Response:
     signed_in = await authenticate(request)
     if signed_in is None:
@@ -87,6 +93,8 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
+@documented("Who the cookie belongs to, and its csrf value", response=SessionOut,
+            errors=(401,), tags=("auth",))
 async def current_session(request: web.Request) -> web.Response:
     """Who the cookie belongs to, and the csrf value to use (for a reloaded console)."""
     signed_in = await authenticate(request, csrf_required=False)

@@ -14,10 +14,12 @@ from aiohttp import web
 from bot.errors import NLUEngineError
 from live_chat.admin.routes import setup_admin_api
 from live_chat.admin_http import setup_admin_routes
+from live_chat.api_shapes import OkOut, ReadyOut, WidgetSiteOut
 from live_chat.attachments.routes import setup_attachment_routes
 from live_chat.auth_http import setup_auth_routes
 from live_chat.context import CONTEXT, REDIS, SETTINGS
 from live_chat.inbox_http import setup_inbox_routes
+from live_chat.openapi import describe, documented, setup_openapi_route
 from live_chat.prometheus import setup_metrics_route
 from live_chat.reports.routes import setup_report_routes
 from live_chat.webhooks.routes import setup_webhook_routes
@@ -46,20 +48,30 @@ def setup_routes(app: web.Application) -> None:
     setup_attachment_routes(app)
     setup_metrics_route(app)
     setup_webhook_routes(app)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/api/widget/site", widget_site)
-    app.router.add_get("/widget.js", bundle("widget.js"))
-    app.router.add_get("/console.js", bundle("console.js"))
-    app.router.add_get("/", page("demo/index.html", with_facts=True))
-    app.router.add_get("/login", page("console/login.html"))
-    app.router.add_get("/console", page("console/index.html"))
+    setup_openapi_route(app)
+    add = app.router.add_get
+    add("/healthz", healthz)
+    add("/readyz", readyz)
+    add("/api/widget/site", widget_site)
+    add("/widget.js", describe(bundle("widget.js"), "The embeddable widget", auth="public",
+                               media="application/javascript", errors=(503,), tags=("pages",)))
+    add("/console.js", describe(bundle("console.js"), "The console's script", auth="public",
+                                media="application/javascript", errors=(503,), tags=("pages",)))
+    add("/", describe(page("demo/index.html", with_facts=True), "A demo page with the widget",
+                      auth="public", media="text/html", errors=(404,), tags=("pages",)))
+    add("/login", describe(page("console/login.html"), "The console's sign-in page",
+                           auth="public", media="text/html", errors=(404,), tags=("pages",)))
+    add("/console", describe(page("console/index.html"), "The agent console", auth="public",
+                             media="text/html", errors=(404,), tags=("pages",)))
 
 
+@documented("The process is alive", auth="public", response=OkOut, tags=("meta",))
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+@documented("Database (and Redis) reachable: 200, else 503 naming what is not",
+            auth="public", response=ReadyOut, errors=(503,), tags=("meta",))
 async def readyz(request: web.Request) -> web.Response:
     """200 when the database (and Redis, if configured, and the Rasa server of
     ``TSUNAGU_NLU=rasa``) answer; 503 naming what does not."""
@@ -87,6 +99,8 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+@documented("The widget header's snapshot (team, avatars, reply time, hours, form)",
+            auth="public", response=WidgetSiteOut, tags=("widget",))
 async def widget_site(request: web.Request) -> web.Response:
     """The widget header's snapshot (live_chat/site_status.py): public, the same for
     every visitor, so any page or CDN may cache it for a short while."""

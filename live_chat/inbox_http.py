@@ -18,10 +18,12 @@ from multidict import MultiMapping
 
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
+from live_chat.api_shapes import SearchOut, TagsOut, TranscriptOut, VisitorProfileOut
 from live_chat.context import CONTEXT
 from live_chat.conversation_records import ConversationRecords
 from live_chat.errors import InvalidPayload
 from live_chat.lifecycle import State
+from live_chat.openapi import documented
 from live_chat.store.conversation_search import MAX_PAGE, Cursor, Filters
 from live_chat.wire import TagIn, parse
 
@@ -45,6 +47,8 @@ def records(request: web.Request) -> ConversationRecords:
     return ConversationRecords(ctx.store, ctx.notifier)
 
 
+@documented("Search conversations (q, state, visitor, intent, agent, from, to, tag, "
+            "limit, cursor)", response=SearchOut, errors=(400,), tags=("inbox",))
 async def search_conversations(request: web.Request, me: SignedIn) -> dict[str, Any]:
     query = request.query
     filters = parse_filters(query)
@@ -56,20 +60,26 @@ async def search_conversations(request: web.Request, me: SignedIn) -> dict[str, 
             "next_cursor": encode_cursor(following) if following else None}
 
 
+@documented("A conversation's transcript: messages with intents, notes, tags, CSAT",
+            response=TranscriptOut, errors=(404,), tags=("inbox",))
 async def read_conversation(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await records(request).read(me.agent, request.match_info["id"])
 
 
+@documented("A visitor and the conversations of theirs the caller may read",
+            response=VisitorProfileOut, errors=(404,), tags=("inbox",))
 async def visitor_profile(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await records(request).visitor(me.agent, request.match_info["id"])
 
 
+@documented("Tag a conversation", body=TagIn, response=TagsOut, errors=(400, 404), tags=("inbox",))
 async def add_conversation_tag(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(TagIn, await json_body(request))
     tags = await records(request).tag(me.agent, request.match_info["id"], data.tag, on=True)
     return {"tags": tags}
 
 
+@documented("Remove a tag", response=TagsOut, errors=(400, 404), tags=("inbox",))
 async def remove_conversation_tag(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(TagIn, {"tag": request.match_info["tag"]})
     tags = await records(request).tag(me.agent, request.match_info["id"], data.tag, on=False)

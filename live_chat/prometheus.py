@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from handoff import AgentStatus, HandoffBackend
 from live_chat.broadcast import AGENT_NS, VISITOR_NS
 from live_chat.context import CONTEXT, SETTINGS, SIO
+from live_chat.openapi import documented
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,8 @@ def setup_metrics_route(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics_endpoint)
 
 
+@documented("This process's Prometheus metrics (text format)", auth="metrics",
+            media="text/plain", errors=(401, 404), tags=("meta",))
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """The process's metrics for a bearer of ``TSUNAGU_METRICS_TOKEN``; 404 when unset."""
     token = request.app[SETTINGS].metrics_token

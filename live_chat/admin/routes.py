@@ -28,8 +28,20 @@ from live_chat.admin.registry import ModelRegistry
 from live_chat.admin.site_facts import SiteFacts
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
+from live_chat.api_shapes import (
+    AuditOut,
+    IgnoredOut,
+    IntentOut,
+    IntentsOut,
+    JobOut,
+    JobsOut,
+    OkOut,
+    ReportOut,
+    UnmatchedOut,
+)
 from live_chat.context import CONTEXT
 from live_chat.errors import InvalidPayload, TooLong
+from live_chat.openapi import documented
 from live_chat.wire import Payload, parse
 
 ADMIN_ONLY = ("admin",)
@@ -95,25 +107,34 @@ def _admin(request: web.Request) -> AdminServices:
     return request.app[ADMIN]
 
 
+@documented("Intents with counts (q filters)", response=IntentsOut, tags=("admin",))
 async def list_intents(request: web.Request, me: SignedIn) -> dict[str, Any]:
     query = request.query.get("q", "").strip()[:200] or None
     return {"intents": await _admin(request).catalog.summaries(query)}
 
 
+@documented("One intent: examples, responses, revision", response=IntentOut,
+            errors=(404,), tags=("admin",))
 async def get_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"intent": await _admin(request).catalog.intent(request.match_info["name"])}
 
 
+@documented("Create an intent", body=IntentIn, response=ReportOut, errors=(400, 409),
+            tags=("admin",))
 async def create_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(IntentIn, await json_body(request))
     return await _admin(request).catalog.create_intent(me.agent, data)
 
 
+@documented("Change an intent's responses or labels (revision checked)",
+            body=IntentUpdate, response=ReportOut, errors=(400, 404, 409), tags=("admin",))
 async def update_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(IntentUpdate, await json_body(request))
     return await _admin(request).catalog.update_intent(me.agent, request.match_info["name"], data)
 
 
+@documented("Delete an intent (?revision=N)", response=OkOut, errors=(400, 404, 409),
+            tags=("admin",))
 async def delete_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     revision = _int_query(request, "revision", None)
     if revision is None:
@@ -122,15 +143,20 @@ async def delete_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {}
 
 
+@documented("Add examples to an intent (a text or inbox messages)", body=ExamplesIn,
+            response=ReportOut, errors=(400, 404, 409), tags=("admin",))
 async def add_examples(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(ExamplesIn, await json_body(request))
     return await _admin(request).catalog.add_examples(me.agent, data)
 
 
+@documented("Delete an example", response=ReportOut, errors=(404,), tags=("admin",))
 async def delete_example(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).catalog.delete_example(me.agent, int(request.match_info["id"]))
 
 
+@documented("The unmatched inbox, grouped (days, locale)", response=UnmatchedOut,
+            errors=(400,), tags=("admin",))
 async def unmatched(request: web.Request, me: SignedIn) -> dict[str, Any]:
     days = _int_query(request, "days", 30)
     locale = request.query.get("locale") or None
@@ -140,33 +166,44 @@ async def unmatched(request: web.Request, me: SignedIn) -> dict[str, Any]:
                                                          locale=locale)}
 
 
+@documented("Take messages out of the inbox", body=MessageIdsIn, response=IgnoredOut,
+            errors=(400,), tags=("admin",))
 async def ignore(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(MessageIdsIn, await json_body(request))
     return {"ignored": await _admin(request).inbox.ignore(data.message_ids, me.agent)}
 
 
+@documented("Flag a message the bot got wrong (any agent)", body=FlagIn, response=OkOut,
+            errors=(400, 404), tags=("admin",))
 async def flag(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(FlagIn, await json_body(request))
     await _admin(request).inbox.flag(request.match_info["id"], me.agent, data.intent)
     return {}
 
 
+@documented("Start a training job", response=JobOut, errors=(409,), tags=("admin",))
 async def train(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"job": await _admin(request).jobs.start(me.agent)}
 
 
+@documented("Recent training jobs", response=JobsOut, tags=("admin",))
 async def jobs(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"jobs": await _admin(request).jobs.recent()}
 
 
+@documented("One training job and its gate report", response=JobOut, errors=(404,),
+            tags=("admin",))
 async def job(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"job": await _admin(request).jobs.get(request.match_info["id"])}
 
 
+@documented("Model versions, the active one marked", response=ReportOut, tags=("admin",))
 async def models(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).registry.listing()
 
 
+@documented("Activate a model version (a reason when the gate refused it)",
+            body=ActivateIn, response=ReportOut, errors=(400, 404, 409), tags=("admin",))
 async def activate(request: web.Request, me: SignedIn) -> dict[str, Any]:
     body = await json_body(request) if request.can_read_body else {}
     data = parse(ActivateIn, body)
@@ -174,6 +211,8 @@ async def activate(request: web.Request, me: SignedIn) -> dict[str, Any]:
                                                   data.reason)
 
 
+@documented("The training data as Rasa YAML files in a zip", media="application/zip",
+            tags=("admin",))
 async def export(request: web.Request, me: SignedIn) -> web.StreamResponse:
     files = await _admin(request).catalog.export_files()
     buffer = io.BytesIO()
@@ -184,6 +223,8 @@ async def export(request: web.Request, me: SignedIn) -> web.StreamResponse:
         "Content-Disposition": 'attachment; filename="tsunagu-training-data.zip"'})
 
 
+@documented("Import Rasa YAML files", body=ImportIn, response=ReportOut,
+            errors=(400,), tags=("admin",))
 async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
     # A whole Rasa project is larger than the chat's packet limit: read up to its own.
     too_long = TooLong(f"send at most {MAX_IMPORT_BYTES // 1_000_000} MB of training data at once")
@@ -204,15 +245,20 @@ async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).catalog.import_files(me.agent, data)
 
 
+@documented("The site facts the bot answers with", response=ReportOut, tags=("admin",))
 async def site_facts(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).site_facts.listing()
 
 
+@documented("Change site facts (null brings back the default)", body=SiteFactsIn,
+            response=ReportOut, errors=(400,), tags=("admin",))
 async def update_site_facts(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(SiteFactsIn, await json_body(request))
     return await _admin(request).site_facts.update(me.agent, data.facts)
 
 
+@documented("The audit log (action, target, limit, before)", response=AuditOut,
+            errors=(400,), tags=("admin",))
 async def audit_log(request: web.Request, me: SignedIn) -> dict[str, Any]:
     store = request.app[CONTEXT].store
     async with store.begin() as tx:

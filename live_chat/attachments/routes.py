@@ -13,11 +13,13 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
+from live_chat.api_shapes import LinkOut, UploadOut
 from live_chat.attachments.links import Link, Party
 from live_chat.attachments.sniff import is_image
 from live_chat.auth_http import THROTTLES, authenticate
 from live_chat.context import CONTEXT
 from live_chat.errors import ChatError, Forbidden, InvalidPayload, RateLimited, TooLarge
+from live_chat.openapi import documented
 
 _STATUS = {"invalid": 400, "forbidden": 403, "expired": 403, "not_found": 404,
            "conflict": 409, "too_large": 413, "unsupported_type": 415, "rate_limited": 429}
@@ -92,6 +94,9 @@ async def preflight(request: web.Request) -> web.StreamResponse:
     return _cors(request, response)
 
 
+@documented("Upload a file (multipart field file; an agent adds conversation_id)",
+            auth="visitor", response=UploadOut, status=201,
+            errors=(400, 401, 403, 404, 413, 415, 429), tags=("attachments",))
 async def upload(request: web.Request) -> web.StreamResponse:
     """One file (multipart field ``file``; an agent adds ``conversation_id``)."""
     ctx = request.app[CONTEXT]
@@ -168,6 +173,8 @@ async def _read_form(request: web.Request, limit: int
     return data, name, conversation_id
 
 
+@documented("A signed link to a file for the caller", auth="visitor", response=LinkOut,
+            errors=(401, 403, 404), tags=("attachments",))
 async def link(request: web.Request) -> web.StreamResponse:
     """A signed URL to one file for the caller, who must be one of its conversation's parties."""
     if _origin_refused(request):
@@ -182,6 +189,8 @@ async def link(request: web.Request) -> web.StreamResponse:
     return _cors(request, web.json_response({"ok": True, **_link_out(signed)}))
 
 
+@documented("The file behind a signed link (p, exp, sig)", auth="public",
+            media="application/octet-stream", errors=(403, 404), tags=("attachments",))
 async def fetch(request: web.Request) -> web.StreamResponse:
     """The file behind a signed link, with headers that keep a browser from running it."""
     query = request.query

@@ -15,8 +15,10 @@ from aiohttp import web
 
 from live_chat.admin_http import route
 from live_chat.agents import SignedIn
+from live_chat.api_shapes import ReportOut
 from live_chat.context import CONTEXT
 from live_chat.errors import InvalidPayload
+from live_chat.openapi import documented
 from live_chat.reports.csv_export import csv_chunks, filename
 from live_chat.reports.summary import summary
 from live_chat.reports.timeseries import timeseries
@@ -40,10 +42,14 @@ def report_window(request: web.Request) -> ReportWindow:
     return ReportWindow.from_query(request.query, default_tz=settings.timezone)
 
 
+@documented("Summary figures of a window (docs/metrics.md)", response=ReportOut,
+            errors=(400,), tags=("reports",))
 async def summary_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await summary(request.app[CONTEXT].store, report_window(request))
 
 
+@documented("One metric per interval (metric, interval)", response=ReportOut,
+            errors=(400,), tags=("reports",))
 async def timeseries_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     metric = request.query.get("metric", "")
     interval = request.query.get("interval", "day")
@@ -51,6 +57,7 @@ async def timeseries_report(request: web.Request, me: SignedIn) -> dict[str, Any
                             interval)
 
 
+@documented("The window's conversations as CSV", media="text/csv", errors=(400,), tags=("reports",))
 async def conversations_csv(request: web.Request, me: SignedIn) -> web.StreamResponse:
     """The window's conversations as a CSV download, written as the rows are read."""
     window = report_window(request)
@@ -74,6 +81,8 @@ async def conversations_csv(request: web.Request, me: SignedIn) -> web.StreamRes
     return response
 
 
+@documented("The threshold simulator (current)", response=ReportOut, errors=(400,),
+            tags=("reports",))
 async def thresholds_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     """The threshold simulator; ``current`` overrides the serving model's threshold."""
     # Imported here: the simulator is its own module, and this route must not

@@ -1,0 +1,230 @@
+"""The answers of the HTTP API as pydantic models, for the OpenAPI document.
+
+They describe the JSON the handlers already send (``wire.py``'s ``*_out``
+functions and the services build it); the keys are the wire contract of
+docs/protocol.md and must not be renamed. Models whose content is defined
+elsewhere in full (reports in docs/metrics.md, the admin API in docs/admin.md)
+name their top-level keys and allow what those documents add.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from live_chat.wire import Payload
+
+
+class Shape(BaseModel):
+    """An answer's shape: the keys named are always there; more may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorOut(Shape):
+    """Every error: a stable machine code and a sentence for people (some add details,
+    e.g. ``max_bytes`` or ``types``)."""
+
+    ok: Literal[False]
+    error: str
+    message: str
+
+
+class OkOut(Shape):
+    ok: Literal[True]
+
+
+class ReadyOut(Shape):
+    ok: bool
+    unavailable: dict[str, str] | None = Field(
+        default=None, description="what does not answer (database, redis): the error's class")
+
+
+class AgentOut(Shape):
+    id: str
+    name: str
+    email: str
+    role: Literal["agent", "supervisor", "admin"]
+    capacity: int
+    teams: list[str]
+    status: str
+
+
+class LoginIn(Payload):
+    """``POST /api/auth/login``'s body (checked by the handler: 1-320 characters each)."""
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=320)
+
+
+class LoginOut(OkOut):
+    token: str = Field(description="for `Authorization: Bearer` and the /agent socket")
+    agent: AgentOut
+    csrf: str = Field(description="echo in X-CSRF-Token with the cookie on changes")
+
+
+class SessionOut(OkOut):
+    agent: AgentOut
+    csrf: str
+
+
+class Avatar(Shape):
+    initials: str
+    color: str
+    name: str | None
+
+
+class Prechat(Shape):
+    fields: list[str]
+    required: list[str]
+
+
+class SiteOut(Shape):
+    team_name: str | None
+    agents: list[Avatar]
+    reply_time_s: int | None
+    open: bool
+    opens_at: str | None
+    timezone: str | None
+    prechat: Prechat
+    transcript_email: bool
+
+
+class WidgetSiteOut(OkOut):
+    site: SiteOut
+
+
+class AgentsOut(OkOut):
+    agents: list[dict[str, Any]]
+
+
+class CannedOut(Shape):
+    id: int
+    shortcut: str
+    locale: str
+    title: str
+    text: str
+    placeholders: list[str]
+
+
+class CannedListOut(OkOut):
+    canned: list[CannedOut]
+
+
+class CannedOneOut(OkOut):
+    canned: CannedOut
+
+
+class ConversationOut(Shape):
+    id: str
+    state: str
+    queue_position: int | None
+    eta_s: int | None
+    agent: dict[str, Any] | None
+    last_seq: int
+    created_at: str
+    queued_at: str | None
+    assigned_at: str | None
+    wait_s: float | None
+    resolution: str | None
+    locale: str | None
+    can_rate: bool
+    version: int
+
+
+class SearchOut(OkOut):
+    conversations: list[dict[str, Any]] = Field(description="Summary, see docs/protocol.md")
+    next_cursor: str | None
+
+
+class CsatOut(Shape):
+    score: int
+    comment: str | None
+
+
+class TranscriptOut(OkOut):
+    """A whole conversation, read-only (``GET /api/conversations/{id}``)."""
+
+    conversation: ConversationOut
+    summary: dict[str, Any]
+    visitor: dict[str, Any] | None
+    messages: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    tags: list[str]
+    csat: CsatOut | None
+
+
+class VisitorOut(Shape):
+    id: str
+    user_id: str | None
+    name: str | None
+    email: str | None
+    identified: bool
+    past_conversations: int
+    returning: bool
+    locale: str | None
+    page_url: str | None
+    first_seen: str
+    last_seen: str
+    earlier: list[dict[str, Any]]
+
+
+class VisitorProfileOut(OkOut):
+    visitor: VisitorOut
+    conversations: list[dict[str, Any]]
+
+
+class TagsOut(OkOut):
+    tags: list[str]
+
+
+class AttachmentOut(Shape):
+    id: str
+    name: str
+    type: str
+    size: int
+
+
+class LinkOut(OkOut):
+    url: str
+    expires_at: int
+
+
+class UploadOut(LinkOut):
+    attachment: AttachmentOut
+
+
+# -- the admin API (docs/admin.md) and the reports (docs/metrics.md) -----------------
+
+
+class IntentsOut(OkOut):
+    intents: list[dict[str, Any]]
+
+
+class IntentOut(OkOut):
+    intent: dict[str, Any]
+
+
+class UnmatchedOut(OkOut):
+    groups: list[dict[str, Any]]
+
+
+class IgnoredOut(OkOut):
+    ignored: int
+
+
+class JobOut(OkOut):
+    job: dict[str, Any]
+
+
+class JobsOut(OkOut):
+    jobs: list[dict[str, Any]]
+
+
+class AuditOut(OkOut):
+    entries: list[dict[str, Any]]
+
+
+class ReportOut(OkOut):
+    """A report: its figures are those of docs/metrics.md."""

@@ -1,0 +1,140 @@
+"""``GET /api/openapi.json``: generated from the routes and the pydantic models, and
+held to by a real gateway under schemathesis."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from typing import Any
+
+import aiohttp
+import pytest
+import schemathesis
+from aiohttp import web
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from live_chat.app import create_app
+from live_chat.openapi import Undocumented, build_document
+from live_chat.settings import Settings
+from tests.conftest import TEST_SECRET, Gateway, GatewayFactory
+from tests.live_chat.test_agent_protocol import waiting_visitor
+from tests.live_chat.test_console_api import token_of
+
+#: Examples generated per operation: enough to reach each handler's branches for
+#: bad input, few enough that the whole run takes seconds.
+EXAMPLES = 6
+#: Operations schemathesis leaves alone: signing out ends the session the run uses;
+#: a training job fits a model in the background (seconds of CPU each); webhook
+#: subscriptions and replays would send requests to generated (non-loopback) URLs.
+SKIPPED = {("POST", "/api/auth/logout"), ("POST", "/api/admin/train"),
+           ("POST", "/api/admin/webhooks"), ("PUT", "/api/admin/webhooks/{id}"),
+           ("POST", "/api/admin/webhook-deliveries/{id}/replay")}
+METRICS_TOKEN = "metrics-token-0123456789"
+
+
+def fresh_app() -> web.Application:
+    return create_app(Settings.from_env({}, data_dir=tempfile.mkdtemp(),
+                                        secret_key=TEST_SECRET))
+
+
+def test_every_route_is_described_from_the_models() -> None:
+    app = fresh_app()
+    document = build_document(app)
+    described = {(method.upper(), path) for path, item in document["paths"].items()
+                 for method in item}
+    routed = {(r.method, r.resource.canonical) for r in app.router.routes()
+              if r.method not in ("HEAD", "OPTIONS") and r.resource is not None
+              and not r.resource.canonical.startswith("/socket.io")}
+    assert len(described) == len(routed) >= 50
+    assert document["openapi"] == "3.1.0"
+    # Request and response schemas are the pydantic models' own.
+    canned = document["paths"]["/api/canned"]["post"]
+    assert canned["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CannedIn"}
+    schemas = document["components"]["schemas"]
+    assert schemas["CannedIn"]["properties"]["locale"]["pattern"] == "^(ja|en)$"
+    assert set(schemas["TranscriptOut"]["required"]) >= {
+        "conversation", "messages", "notes", "tags", "csat"}
+    # Admin routes say so, and answer 403 to others; public routes ask for nothing.
+    intents = document["paths"]["/api/admin/intents"]["get"]
+    assert intents["description"] == "Roles: admin." and "403" in intents["responses"]
+    assert document["paths"]["/healthz"]["get"]["security"] == []
+    assert document["paths"]["/api/canned/{id}"]["put"]["parameters"][0]["schema"][
+        "pattern"] == "^\\d{1,9}$"
+
+
+def test_a_route_without_a_description_fails_the_build() -> None:
+    app = fresh_app()
+
+    async def secret(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    app.router.add_get("/api/undocumented", secret)
+    with pytest.raises(Undocumented, match="GET /api/undocumented"):
+        build_document(app)
+
+
+def run_schemathesis(document: dict[str, Any], url: str,
+                     headers: dict[str, str]) -> tuple[int, list[str]]:
+    """Every operation of ``document`` against ``url``: (requests made, failures)."""
+    schema = schemathesis.openapi.from_dict(document)
+    failures: list[str] = []
+    calls = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if (operation.method.upper(), operation.path) in SKIPPED:
+            continue
+        try:
+            calls += exercise(operation, url, headers)
+        except Exception as exc:
+            failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
+    return calls, failures
+
+
+def exercise(operation: Any, url: str, headers: dict[str, str]) -> int:
+    """Up to :data:`EXAMPLES` generated requests to one operation; raises on the first
+    undocumented 5xx or answer off the schema. Returns the requests made."""
+    documented = set(operation.definition.raw["responses"])
+    calls = 0
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    def check(case: Any) -> None:
+        nonlocal calls
+        calls += 1
+        response = case.call(base_url=url, headers=headers, timeout=10)
+        # A 5xx the route documents (503: a bundle not built, readyz) is an
+        # answer; any other (a 500 above all) is a defect.
+        status = response.status_code
+        assert status < 500 or str(status) in documented, (
+            f"{status} from {case.method} {case.formatted_path}: {response.text[:500]}")
+        case.validate_response(response, checks=[response_schema_conformance])
+
+    check()
+    return calls
+
+
+async def schemathesis_on(gateway: Gateway, headers: dict[str, str]) -> int:
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{gateway.url}/api/openapi.json") as response:
+        assert response.status == 200
+        document = await response.json()
+    # The requests are blocking: made from a thread while this loop serves them.
+    calls, failures = await asyncio.to_thread(run_schemathesis, document, gateway.url,
+                                              headers)
+    assert failures == [], "\n\n".join(failures)
+    return calls
+
+
+async def test_schemathesis_finds_no_server_error_nor_an_answer_off_the_schema(
+        start_gateway: GatewayFactory) -> None:
+    gateway = await start_gateway(metrics_token=METRICS_TOKEN)
+    admin = await token_of(gateway, "Admin", role="admin")
+    # A conversation in the record, so reads have something to find.
+    visitor = await waiting_visitor(gateway)
+    calls = await schemathesis_on(gateway, {"Authorization": f"Bearer {admin}"})
+    assert calls >= 50
+    await visitor.disconnect()
