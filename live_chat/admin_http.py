@@ -25,7 +25,8 @@ from live_chat.wire import parse, storable
 Handler = Callable[[web.Request, SignedIn], Awaitable[Any]]
 _DOC_FIELDS = ("auth", "body", "response", "status", "media", "errors", "query", "tags")
 _STATUS = {"invalid": 400, "too_long": 400, "forbidden": 403, "not_found": 404,
-           "conflict": 409, "gate_refused": 409, "rate_limited": 429, "unavailable": 503}
+           "conflict": 409, "gate_refused": 409, "no_email": 409, "rate_limited": 429,
+           "unavailable": 503, "mail_unavailable": 503}
 
 
 def setup_admin_routes(app: web.Application) -> None:

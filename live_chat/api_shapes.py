@@ -153,6 +153,14 @@ class TranscriptOut(OkOut):
     notes: list[dict[str, Any]]
     tags: list[str]
     csat: CsatOut | None
+    reply_to: str | None = None
+
+
+class EmailReplyOut(OkOut):
+    """The agent's reply as stored (``POST /api/conversations/{id}/reply``); its
+    e-mail is queued."""
+
+    message: dict[str, Any]
 
 
 class VisitorOut(Shape):

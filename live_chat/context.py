@@ -22,6 +22,7 @@ from live_chat.auth import VisitorTokens
 from live_chat.broadcast import SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.conversations import ConversationService
+from live_chat.message_mail import MessageMail
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.read_receipts import ReadReceipts
@@ -81,6 +82,7 @@ class ChatContext:
     attachments: Attachments
     transcripts: Transcripts
     read_receipts: ReadReceipts
+    message_mail: MessageMail
 
 
 ContextGetter = Callable[[], ChatContext]

@@ -15,7 +15,9 @@ from typing import Any
 from live_chat.admin.audit import record
 from live_chat.agent_desk import SUPERVISING_ROLES
 from live_chat.broadcast import SocketNotifier
-from live_chat.errors import InvalidPayload, NotFound
+from live_chat.errors import Conflict, InvalidPayload, NotFound
+from live_chat.message_mail import MailUnavailable, MessageMail, NoEmail, visitor_email
+from live_chat.redaction import Redactor
 from live_chat.routing import chat_for_agent
 from live_chat.store.conversation_search import (
     MAX_TAGS,
@@ -29,9 +31,9 @@ from live_chat.store.conversation_search import (
     summaries,
     tags_of,
 )
-from live_chat.store.models import Agent, Conversation, Csat, Visitor
-from live_chat.store.repository import Store
-from live_chat.wire import conversation_out, visitor_out
+from live_chat.store.models import OPEN_STATES, Agent, Conversation, Csat, Visitor
+from live_chat.store.repository import IntegrityError, Store
+from live_chat.wire import EmailReplyIn, checked_text, conversation_out, message_out, visitor_out
 
 #: Conversations a visitor profile lists (newest first).
 PROFILE_CONVERSATIONS = 50
@@ -42,11 +44,14 @@ def viewer_of(agent: Agent) -> Viewer:
 
 
 class ConversationRecords:
-    """``store`` holds the record; ``notifier`` reaches the consoles."""
+    """``store`` holds the record; ``notifier`` reaches the consoles; ``mail`` sends
+    agents' replies by e-mail (None: this deployment sends no e-mail)."""
 
-    def __init__(self, store: Store, notifier: SocketNotifier) -> None:
+    def __init__(self, store: Store, notifier: SocketNotifier,
+                 mail: MessageMail | None = None) -> None:
         self.store = store
         self.notifier = notifier
+        self.mail = mail
 
     async def search(self, agent: Agent, filters: Filters, *, cursor: Cursor | None,
                      limit: int) -> tuple[list[dict[str, Any]], Cursor | None]:
@@ -57,15 +62,20 @@ class ConversationRecords:
 
     async def read(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
         """A whole conversation, read-only: ``{conversation, summary, visitor, messages,
-        notes, tags, csat}``."""
+        notes, tags, csat, reply_to}`` (``reply_to``: where an e-mail reply would go,
+        for an ended conversation when this deployment sends e-mail)."""
         async with self.store.begin() as tx:
             conversation = await self._readable(tx.session, agent, conversation_id)
             chat = await chat_for_agent(tx, conversation)
             rating = await tx.session.get(Csat, conversation.id)
             (summary,) = await summaries(tx.session, [conversation])
+            reply_to = (await visitor_email(tx, conversation)
+                        if self.mail is not None and conversation.state not in OPEN_STATES
+                        else None)
         return {
             "conversation": conversation_out(conversation), "summary": summary, **chat,
             "csat": {"score": rating.score, "comment": rating.comment} if rating else None,
+            "reply_to": reply_to,
         }
 
     async def visitor(self, agent: Agent, visitor_id: str) -> dict[str, Any]:
@@ -80,6 +90,47 @@ class ConversationRecords:
         if not page:
             raise NotFound("no such visitor")
         return {"visitor": visitor_out(visitor, past_conversations=total), "conversations": page}
+
+    async def reply_by_email(self, agent: Agent, conversation_id: str, data: EmailReplyIn,
+                             *, max_text: int, redact: Redactor) -> dict[str, Any]:
+        """Store the agent's reply in an ended conversation and queue it to the
+        visitor's e-mail (:func:`~live_chat.message_mail.visitor_email`), in one
+        transaction; a retried ``client_id`` answers with the first copy.
+
+        Raises :class:`MailUnavailable` (no SMTP), :class:`NotFound`,
+        :class:`Conflict` (the chat is still open: answer in it) or
+        :class:`NoEmail`.
+        """
+        mail = self.mail
+        if mail is None:
+            raise MailUnavailable("this deployment sends no e-mail (set TSUNAGU_SMTP_HOST "
+                                  "and TSUNAGU_MAIL_FROM)")
+        text = checked_text(data.text, max_text, redact)
+        for attempt in range(2):
+            try:
+                async with self.store.begin() as tx:
+                    conversation = await self._readable(tx.session, agent, conversation_id)
+                    message = await tx.message_by_client_id(conversation.id, data.client_id)
+                    if message is None:
+                        await tx.conversation(conversation.id, lock=True)
+                        if conversation.state in OPEN_STATES:
+                            raise Conflict("the chat is still open: answer in the chat")
+                        to = await visitor_email(tx, conversation)
+                        if to is None:
+                            raise NoEmail("the visitor left no e-mail address")
+                        message = await tx.add_message(
+                            conversation.id, sender="agent", text=text,
+                            client_id=data.client_id, author_id=agent.id,
+                            author_name=agent.name)
+                        await tx.add_event(conversation.id, "email_reply", actor=agent.id,
+                                           data={"message_id": message.id})
+                        await mail.queue(tx, "agent_reply", message, to)
+                break
+            except IntegrityError:  # the same client_id from two tabs at once
+                if attempt:
+                    raise
+        mail.wake()
+        return {"message": message_out(message, for_agent=True)}
 
     async def tag(self, agent: Agent, conversation_id: str, tag: str, *,
                   on: bool) -> list[str]:

@@ -18,14 +18,20 @@ from multidict import MultiMapping
 
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
-from live_chat.api_shapes import SearchOut, TagsOut, TranscriptOut, VisitorProfileOut
+from live_chat.api_shapes import (
+    EmailReplyOut,
+    SearchOut,
+    TagsOut,
+    TranscriptOut,
+    VisitorProfileOut,
+)
 from live_chat.context import CONTEXT
 from live_chat.conversation_records import ConversationRecords
 from live_chat.errors import InvalidPayload
 from live_chat.lifecycle import State
 from live_chat.openapi import documented
 from live_chat.store.conversation_search import MAX_PAGE, Cursor, Filters
-from live_chat.wire import TagIn, parse
+from live_chat.wire import EmailReplyIn, TagIn, parse
 
 _ID = "{id:[A-Za-z0-9_.:-]{1,64}}"
 STATES: tuple[str, ...] = get_args(State)
@@ -38,13 +44,15 @@ def setup_inbox_routes(app: web.Application) -> None:
     add.add_get("/api/conversations", route(search_conversations))
     add.add_get(f"/api/conversations/{_ID}", route(read_conversation))
     add.add_post(f"/api/conversations/{_ID}/tags", route(add_conversation_tag))
+    add.add_post(f"/api/conversations/{_ID}/reply", route(reply_by_email))
     add.add_delete(f"/api/conversations/{_ID}/tags/{{tag}}", route(remove_conversation_tag))
     add.add_get(f"/api/visitors/{_ID}", route(visitor_profile))
 
 
 def records(request: web.Request) -> ConversationRecords:
     ctx = request.app[CONTEXT]
-    return ConversationRecords(ctx.store, ctx.notifier)
+    return ConversationRecords(ctx.store, ctx.notifier,
+                               ctx.message_mail if ctx.settings.sends_email else None)
 
 
 @documented("Search conversations (q, state, visitor, intent, agent, from, to, tag, "
@@ -70,6 +78,17 @@ async def read_conversation(request: web.Request, me: SignedIn) -> dict[str, Any
             response=VisitorProfileOut, errors=(404,), tags=("inbox",))
 async def visitor_profile(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await records(request).visitor(me.agent, request.match_info["id"])
+
+
+@documented("Answer an ended conversation by e-mail to the visitor (stored as an agent "
+            "message)", body=EmailReplyIn, response=EmailReplyOut,
+            errors=(400, 404, 409, 503), tags=("inbox",))
+async def reply_by_email(request: web.Request, me: SignedIn) -> dict[str, Any]:
+    ctx = request.app[CONTEXT]
+    data = parse(EmailReplyIn, await json_body(request))
+    return await records(request).reply_by_email(
+        me.agent, request.match_info["id"], data, max_text=ctx.settings.max_text,
+        redact=ctx.conversations.redact)
 
 
 @documented("Tag a conversation", body=TagIn, response=TagsOut, errors=(400, 404), tags=("inbox",))

@@ -39,6 +39,7 @@ from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
 from live_chat.hosts import Hosts
+from live_chat.message_mail import MessageMail
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.prometheus import PROMETHEUS
@@ -126,6 +127,11 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     conversations = ConversationService(store, holder, notifier, routing, presence, attachments,
                                         max_text=settings.max_text, redact=redact,
                                         observer=metrics)
+    message_mail = MessageMail(store, settings)
+    conversations = ConversationService(
+        store, holder, notifier, routing, presence, attachments, max_text=settings.max_text,
+        redact=redact, team_mail=(message_mail, settings.team_email)
+        if settings.sends_email and settings.team_email else None)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     desk = AgentDesk(store, routing, notifier, attachments, max_text=settings.max_text,
                      redact=redact, release_bot=conversations.release_bot)
@@ -160,6 +166,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         attachments=attachments,
         transcripts=transcripts,
         read_receipts=ReadReceipts(store, notifier),
+        message_mail=message_mail,
     )
     jobs = TrainingJobs(store, catalog, registry, folds=settings.gate_folds)
     site_facts = SiteFacts(store, holder, load_defaults(settings.training_data_dir))
@@ -200,6 +207,9 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     if settings.transcript_email:
         background.append(asyncio.create_task(transcripts.run()))
     background.append(asyncio.create_task(webhooks.run()))
+    if settings.sends_email:
+        background += [asyncio.create_task(transcripts.run()),
+                       asyncio.create_task(message_mail.run())]
     if settings.retention_days:
         background.append(asyncio.create_task(_every(
             RETENTION_S, partial(_apply_retention, store, blobs, settings.retention_days))))

@@ -122,6 +122,9 @@ class Settings:
     webhook_retry_s: float = 10.0
     webhook_max_attempts: int = 8
     webhook_timeout_s: float = 10.0
+    # Where visitors' offline messages are e-mailed (live_chat/message_mail.py);
+    # None: they are kept in the record only.
+    team_email: str | None = None
     handoff_prefix: str = "tsunagu:handoff:"
     training_data_dir: Path = PACKAGE_ROOT / "training_data"
     nlu_engine: str = "builtin"
@@ -142,9 +145,14 @@ class Settings:
     metrics_token: str | None = None
 
     @property
-    def transcript_email(self) -> bool:
-        """Whether visitors may ask for their transcript by e-mail (SMTP is configured)."""
+    def sends_email(self) -> bool:
+        """Whether this deployment can send e-mail (an SMTP host and a From address)."""
         return bool(self.smtp_host and self.mail_from)
+
+    @property
+    def transcript_email(self) -> bool:
+        """Whether visitors may ask for their transcript by e-mail."""
+        return self.sends_email
 
     @property
     def models_dir(self) -> Path:
@@ -238,6 +246,7 @@ class Settings:
             smtp_password=env.get("TSUNAGU_SMTP_PASSWORD") or None,
             smtp_starttls=_flag(env, "TSUNAGU_SMTP_STARTTLS", True),
             mail_from=(env.get("TSUNAGU_MAIL_FROM") or "").strip() or None,
+            team_email=(env.get("TSUNAGU_TEAM_EMAIL") or "").strip() or None,
         )
         values.update(
             public_url=(env.get("TSUNAGU_PUBLIC_URL") or "").strip().rstrip("/") or None,
@@ -308,6 +317,9 @@ class Settings:
                               allow_private=self.webhook_allow_private)
                 except ValueError as exc:
                     raise ConfigError(f"{name}: {exc}") from None
+        if self.team_email is not None and not _MAIL_FROM.match(self.team_email):
+            raise ConfigError("TSUNAGU_TEAM_EMAIL must be an e-mail address such as "
+                              f"support@shop.example (got {self.team_email!r})")
         self.hours()  # raises on a bad TSUNAGU_BUSINESS_HOURS or TSUNAGU_TIMEZONE
         try:
             for proxy in self.trusted_proxies:

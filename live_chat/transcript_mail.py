@@ -1,4 +1,4 @@
-"""A conversation's transcript as an e-mail, and its delivery over SMTP.
+"""A conversation's transcript as an e-mail (sent by live_chat/transcripts.py).
 
 The text part is the transcript line by line; the HTML part is built from the
 same lines with every piece of user text escaped (never user HTML). Only
@@ -15,13 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
-
-from live_chat.settings import Settings
 from live_chat.store.models import Conversation, Message
-
-# How long one SMTP delivery may take before it counts as failed.
-SMTP_TIMEOUT_S = 20.0
 
 _WORDS: dict[str, dict[str, str]] = {
     "en": {"subject": "Your conversation with us", "visitor": "You", "bot": "Assistant",
@@ -82,12 +76,3 @@ def compose(conversation: Conversation, messages: Sequence[Message], *, to: str,
     mail.add_alternative(f"<!doctype html><html><body><p>{html.escape(intro)}</p>{rows}"
                          "</body></html>", subtype="html")
     return mail
-
-
-async def send(settings: Settings, mail: EmailMessage) -> None:
-    """Deliver ``mail`` through the configured SMTP server (raises on any failure)."""
-    assert settings.smtp_host is not None
-    await aiosmtplib.send(
-        mail, hostname=settings.smtp_host, port=settings.smtp_port,
-        username=settings.smtp_user, password=settings.smtp_password,
-        start_tls=settings.smtp_starttls, timeout=SMTP_TIMEOUT_S)

@@ -213,6 +213,14 @@ class AgentCloseIn(ConversationRef):
     resolution: str | None = Field(default=None, max_length=64)
 
 
+class EmailReplyIn(Payload):
+    """``POST /api/conversations/{id}/reply``: an agent's answer by e-mail to a visitor
+    whose conversation has ended (an offline message, most often)."""
+
+    client_id: str = Field(min_length=1, max_length=64, pattern=_ID_PATTERN)
+    text: str = Field(min_length=1)
+
+
 class TagIn(Payload):
     """A conversation tag: trimmed and lower-cased, then 1-32 letters (any script),
     digits, ``-`` or ``_``."""

@@ -91,11 +91,15 @@ def like_pattern(text: str) -> str:
 
 
 def readable_by(viewer: Viewer, conversation: Any = Conversation) -> ColumnElement[bool]:
-    """The condition "``viewer`` may read ``conversation``" (a table or an alias of it)."""
+    """The condition "``viewer`` may read ``conversation``" (a table or an alias of it):
+    supervisors and admins read all; an agent the conversations they took part in,
+    those of the visitors they hold now, and offline messages (left for the whole
+    team, which any agent may answer by e-mail)."""
     if viewer.sees_all:
         return true()
     held = aliased(Conversation)
     return or_(
+        conversation.resolution == "offline_message",
         exists().where(ConversationAgent.conversation_id == conversation.id,
                        ConversationAgent.agent_id == viewer.agent_id),
         conversation.visitor_id.in_(

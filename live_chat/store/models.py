@@ -245,28 +245,48 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TranscriptRequest(Base):
-    """A visitor's request for their conversation's transcript by e-mail.
+class MailDelivery:
+    """The delivery state every queued e-mail row has (see live_chat/mail_queue.py).
 
     Kept so that a restart loses none: the sender picks up rows with
-    ``sent_at`` unset whose conversation has ended and whose ``next_try_at``
-    has come. ``attempts`` counts failed deliveries; after the last one
-    ``failed_at`` is set and it is tried no more.
+    ``sent_at`` unset whose ``next_try_at`` has come. ``attempts`` counts
+    failed deliveries; after the last one ``failed_at`` is set and it is tried
+    no more.
     """
-
-    __tablename__ = "transcript_requests"
-    __table_args__ = (Index("ix_transcript_requests_due", "sent_at", "failed_at",
-                            "next_try_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
-    email: Mapped[str] = mapped_column(String(254))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
     next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     failed_at: Mapped[datetime | None] = mapped_column()
+
+
+class TranscriptRequest(MailDelivery, Base):
+    """A visitor's request for their conversation's transcript by e-mail, sent
+    once the conversation has ended."""
+
+    __tablename__ = "transcript_requests"
+    __table_args__ = (Index("ix_transcript_requests_due", "sent_at", "failed_at",
+                            "next_try_at"),)
+
+    email: Mapped[str] = mapped_column(String(254))
+
+
+class OutgoingMail(MailDelivery, Base):
+    """An e-mail about one message: a visitor's offline message to the team
+    (``kind`` ``offline_message``), or an agent's reply to the visitor
+    (``agent_reply``). Written in the transaction that stores the message, so
+    an accepted message never loses its e-mail."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_due", "sent_at", "failed_at", "next_try_at"),)
+
+    kind: Mapped[str] = mapped_column(String(24))
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"))
+    to_address: Mapped[str] = mapped_column(String(254))
 
 
 class ConversationTag(Base):
