@@ -38,7 +38,7 @@ def acked(
         except ChatError as exc:
             return exc.to_ack()
         except Exception as exc:
-            if _outage(exc):
+            if is_outage(exc):
                 _outage_log.note(handler.__name__, exc)
             else:
                 log.exception("handler %s failed", handler.__name__)
@@ -48,7 +48,7 @@ def acked(
     return wrapper
 
 
-def _outage(exc: Exception) -> bool:
+def is_outage(exc: BaseException) -> bool:
     """A database or Redis that cannot be reached (not a bug: no traceback helps)."""
     if isinstance(exc, DBAPIError):
         # statement None: it failed while connecting (refused, not accepting connections).

@@ -34,6 +34,7 @@ from live_chat.attachments.links import AttachmentLinks
 from live_chat.attachments.service import Attachments
 from live_chat.auth import AgentTokens, VisitorTokens
 from live_chat.auth_http import THROTTLES
+from live_chat.boundary import is_outage
 from live_chat.broadcast import AGENT_NS, VISITOR_NS, SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
@@ -285,8 +286,15 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         await asyncio.sleep(seconds)
         try:
             await job()
-        except Exception:
-            log.exception("%r failed; retrying in %s s", job, seconds)
+        except Exception as exc:
+            if is_outage(exc):
+                # The database or Redis is unreachable: several loops tick each
+                # second, and a traceback each would flood the log of an outage.
+                log.warning("%r failed (%s: %s); retrying in %s s", job,
+                            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "",
+                            seconds)
+            else:
+                log.exception("%r failed; retrying in %s s", job, seconds)
 
 
 async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegistry) -> Bot:
