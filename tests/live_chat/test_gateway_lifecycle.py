@@ -35,6 +35,32 @@ async def test_readyz_is_503_when_redis_is_down(start_gateway, redis_url: str) -
     assert body["ok"] is False and "redis" in body["unavailable"]
 
 
+async def test_a_first_start_on_an_empty_models_folder_trains_and_activates_a_model(
+    start_gateway, tmp_path: Path
+) -> None:
+    from bot.model_store import ModelStore
+    from live_chat.admin.registry import ModelRegistry
+
+    models = tmp_path / "fresh" / "models"
+    models.mkdir(parents=True)  # its own folder: not the run's shared, already trained one
+    gateway = await start_gateway(data_dir=tmp_path / "fresh")
+    trained = ModelStore(models).versions()
+    assert len(trained) == 1
+    registry = ModelRegistry(gateway.ctx.store, models)
+    assert await registry.active_name() == trained[0].name == gateway.ctx.bot.current.version
+
+
+async def test_a_start_on_a_folder_with_an_active_model_of_the_seed_adopts_it(
+    start_gateway, models_dir: Path
+) -> None:
+    from bot.model_store import ModelStore
+
+    before = [version.name for version in ModelStore(models_dir).versions()]
+    gateway = await start_gateway()  # on the run's shared folder (tests/conftest.py)
+    assert gateway.ctx.bot.current.version == ModelStore(models_dir).active_name()
+    assert [version.name for version in ModelStore(models_dir).versions()] == before
+
+
 def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
     cases = {
         "TSUNAGU_PORT": "eighty",
@@ -102,13 +128,16 @@ async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing(
 
 
 async def test_a_database_outage_answers_unavailable_without_a_traceback_flood(
-    start_gateway, pg_url: str, caplog: pytest.LogCaptureFixture
+    start_gateway, pg_url: str, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before, every `unavailable` logged a full traceback (252 for one 6 s outage)."""
+    """Before, every `unavailable` logged a full traceback (252 for one 6 s outage),
+    and so did each background loop's tick (the model watch: one a second)."""
     import asyncpg
 
     from tests.conftest import PG_ADMIN_DSN
 
+    monkeypatch.setattr(resources, "MODEL_WATCH_S", 0.05)  # ticks within the outage
     gateway = await start_gateway(database_url=pg_url, rate_limit_messages=1000)
     name = pg_url.rsplit("/", 1)[1]
     admin = await asyncpg.connect(PG_ADMIN_DSN)
@@ -120,6 +149,10 @@ async def test_a_database_outage_answers_unavailable_without_a_traceback_flood(
                                 "WHERE datname = $1", name)
             caplog.clear()
             acks = [await visitor.send(f"during {i}", f"d{i}") for i in range(20)]
+            deadline = asyncio.get_running_loop().time() + 10
+            while not any(r.name == resources.log.name for r in caplog.records):
+                assert asyncio.get_running_loop().time() < deadline, "no loop met the outage"
+                await asyncio.sleep(0.05)
         finally:
             await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             await admin.close()
