@@ -107,8 +107,19 @@ async def redis_url() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One models folder for the whole run: the default model is trained once."""
-    return tmp_path_factory.mktemp("models")
+    """One models folder for the whole run: the default model is trained once.
+
+    It is trained here and made the folder's active version, so every gateway
+    started on this folder adopts it (a few hundred ms) instead of training its
+    own (seconds): the registry trains only when the folder has no active model
+    of the seed data. Training on a first start has its own test
+    (test_gateway_lifecycle.py), on an empty folder.
+    """
+    from bot.training import train_model
+
+    models = tmp_path_factory.mktemp("models")
+    train_model(REPO / "training_data", models)
+    return models
 
 
 @dataclass

@@ -13,8 +13,10 @@ from tests.conftest import spawn_gateway, stop_gateway
 async def test_message_sent_on_one_process_reaches_a_client_on_the_other(
     tmp_path: Path, models_dir: Path, pg_url: str, redis_url: str
 ) -> None:
+    unique = uuid.uuid4().hex  # its own channel and keys: other runs share this Redis
     env = {"DATABASE_URL": pg_url, "REDIS_URL": redis_url,
-           "TSUNAGU_REDIS_CHANNEL": f"tsunagu-test-{uuid.uuid4().hex}"}
+           "TSUNAGU_REDIS_CHANNEL": f"tsunagu-test-{unique}",
+           "TSUNAGU_HANDOFF_PREFIX": f"tsunagu-test-{unique}:"}
     one = await asyncio.to_thread(spawn_gateway, tmp_path / "one", models_dir, **env)
     two = await asyncio.to_thread(spawn_gateway, tmp_path / "two", models_dir, **env)
     try:
