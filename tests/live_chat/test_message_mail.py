@@ -52,9 +52,10 @@ async def test_the_offline_message_reaches_the_team_and_the_reply_reaches_the_vi
     port, inbox = smtp
     db = {"database_url": database_url} if database_url else {}
     gateway = await start_gateway(**mail_settings(port), **db)
-    _, conversation_id = await offline_message(
+    visitor, conversation_id = await offline_message(
         gateway, "Please call me about order 4711 <b>today</b>", name="Taro Yamada",
         email="taro@example.jp")
+    await visitor.disconnect()
 
     await inbox.wait_for(1)
     recipients, team_mail = inbox.received[0]
@@ -127,7 +128,8 @@ async def test_the_reply_route_refuses_what_it_cannot_send(
     assert (status, body["error"]) == (409, "no_email"), body
 
     # Blank text, and a conversation this agent may not read.
-    _, offline = await offline_message(gateway, "call me", email="a@example.com")
+    left, offline = await offline_message(gateway, "call me", email="a@example.com")
+    await left.disconnect()
     status, body = await api(gateway, "POST", f"/api/conversations/{offline}/reply",
                              hanako.token, {"client_id": cid(), "text": "   "})
     assert (status, body["error"]) == (400, "invalid"), body
@@ -147,7 +149,8 @@ async def test_the_reply_route_refuses_what_it_cannot_send(
 async def test_without_smtp_nothing_is_queued_and_the_reply_is_unavailable(
         start_gateway: GatewayFactory) -> None:
     gateway = await start_gateway(team_email=TEAM)
-    _, conversation_id = await offline_message(gateway, "call me", email="a@example.com")
+    visitor, conversation_id = await offline_message(gateway, "call me", email="a@example.com")
+    await visitor.disconnect()
     assert await outgoing(gateway, conversation_id) == []
     token = (await login(gateway.url, await add_agent(gateway, "Boss", role="supervisor"),
                          PASSWORD))[1]["token"]
