@@ -125,13 +125,10 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     attachments = Attachments(AttachmentRecord(store), blobs,
                               AttachmentLinks(settings.secret_key, settings.attachment_link_ttl_s),
                               max_bytes=settings.attachment_max_bytes)
-    conversations = ConversationService(store, holder, notifier, routing, presence, attachments,
-                                        max_text=settings.max_text, redact=redact,
-                                        observer=metrics)
     message_mail = MessageMail(store, settings)
     conversations = ConversationService(
         store, holder, notifier, routing, presence, attachments, max_text=settings.max_text,
-        redact=redact, team_mail=(message_mail, settings.team_email)
+        redact=redact, observer=metrics, team_mail=(message_mail, settings.team_email)
         if settings.sends_email and settings.team_email else None)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     desk = AgentDesk(store, routing, notifier, attachments, max_text=settings.max_text,
