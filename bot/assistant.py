@@ -195,7 +195,7 @@ class Bot:
         timeout = timeout if timeout is not None else _env_float("RASA_TIMEOUT", 10.0)
         data = load_training_data(training_dir)
         return cls(
-            RasaClassifier(url, timeout=timeout),
+            RasaClassifier(url, timeout=timeout, token=token),
             ResponseCatalog(data.responses, data.labels),
             version="rasa:assistant",
             facts=load_defaults(training_dir),
