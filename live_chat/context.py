@@ -22,7 +22,8 @@ from live_chat.auth import VisitorTokens
 from live_chat.broadcast import SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.conversations import ConversationService
-from live_chat.message_mail import MessageMail
+from live_chat.mail.messages import MessageMail
+from live_chat.mail.transcripts import Transcripts
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.read_receipts import ReadReceipts
@@ -32,7 +33,6 @@ from live_chat.site_status import SiteStatus
 from live_chat.store.repository import Store
 from live_chat.supervision import SupervisorFeed
 from live_chat.throttle import Throttles
-from live_chat.transcripts import Transcripts
 from live_chat.visitor_presence import VisitorPresence
 from live_chat.visitors import VisitorDirectory
 

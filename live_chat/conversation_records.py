@@ -16,7 +16,7 @@ from live_chat.admin.audit import record
 from live_chat.agent_desk import SUPERVISING_ROLES
 from live_chat.broadcast import SocketNotifier
 from live_chat.errors import Conflict, InvalidPayload, NotFound
-from live_chat.message_mail import MailUnavailable, MessageMail, NoEmail, visitor_email
+from live_chat.mail.messages import MailUnavailable, MessageMail, NoEmail, visitor_email
 from live_chat.redaction import Redactor
 from live_chat.routing import chat_for_agent
 from live_chat.store.conversation_search import (
@@ -94,7 +94,7 @@ class ConversationRecords:
     async def reply_by_email(self, agent: Agent, conversation_id: str, data: EmailReplyIn,
                              *, max_text: int, redact: Redactor) -> dict[str, Any]:
         """Store the agent's reply in an ended conversation and queue it to the
-        visitor's e-mail (:func:`~live_chat.message_mail.visitor_email`), in one
+        visitor's e-mail (:func:`~live_chat.mail.messages.visitor_email`), in one
         transaction; a retried ``client_id`` answers with the first copy.
 
         Raises :class:`MailUnavailable` (no SMTP), :class:`NotFound`,

@@ -22,7 +22,7 @@ from live_chat.attachments.links import Party
 from live_chat.attachments.service import Attachments
 from live_chat.errors import Conflict, NotFound, Unavailable
 from live_chat.lifecycle import apply_move, rateable
-from live_chat.message_mail import MessageMail
+from live_chat.mail.messages import MessageMail
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.redaction import Redactor
 from live_chat.routing import Routing
@@ -95,10 +95,6 @@ class KeyedLocks:
                 del self._locks[key]
 
 
-# The e-mail queue and the team's address offline messages go to.
-TeamMail = tuple[MessageMail, str]
-
-
 @dataclass(frozen=True, slots=True)
 class _Turn:
     """What the bot needs to answer one stored visitor message."""
@@ -144,9 +140,10 @@ class ConversationService:
         max_text: int,
         redact: Redactor | None = None,
         observer: TurnObserver | None = None,
-        team_mail: TeamMail | None = None,
+        team_mail: MessageMail | None = None,
     ) -> None:
-        """``team_mail``: where offline messages are e-mailed to (None: they are not)."""
+        """``team_mail``: the queue that e-mails offline messages to the team (None, or
+        no :attr:`~MessageMail.team_address`: they are not e-mailed)."""
         self.store = store
         self.observer = observer or _Unobserved()
         self.team_mail = team_mail
@@ -388,9 +385,8 @@ class ConversationService:
                     )
                     await tx.add_event(conversation.id, "offline_message", actor="visitor",
                                        data=contact)
-                    if self.team_mail is not None:
-                        mail, to = self.team_mail
-                        await mail.queue(tx, "offline_message", message, to)
+                    if self.team_mail is not None and (to := self.team_mail.team_address):
+                        await self.team_mail.queue(tx, "offline_message", message, to)
                     conversation.resolution = "offline_message"
                     await apply_move(tx, conversation, "close", actor="visitor")
                 break
@@ -398,7 +394,7 @@ class ConversationService:
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
         if self.team_mail is not None:
-            self.team_mail[0].wake()
+            self.team_mail.wake()
         await self.notifier.message(conversation, message_out(message))
         await self._after_move(conversation)
         return conversation_out(conversation)

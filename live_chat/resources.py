@@ -40,7 +40,8 @@ from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
 from live_chat.conversations import ConversationService
 from live_chat.hosts import Hosts
-from live_chat.message_mail import MessageMail
+from live_chat.mail.messages import MessageMail
+from live_chat.mail.transcripts import Transcripts
 from live_chat.origins import Origins
 from live_chat.presence import LocalPresence, RedisPresence
 from live_chat.prometheus import PROMETHEUS
@@ -60,7 +61,6 @@ from live_chat.store.retention import anonymise_before
 from live_chat.store.site_facts import SiteFactRecords
 from live_chat.supervision import SupervisorFeed, overview
 from live_chat.throttle import Throttles
-from live_chat.transcripts import Transcripts
 from live_chat.visitor_presence import VisitorPresence
 from live_chat.visitors import VisitorDirectory
 from live_chat.webhooks.delivery import DeliveryWorker
@@ -128,8 +128,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
     message_mail = MessageMail(store, settings)
     conversations = ConversationService(
         store, holder, notifier, routing, presence, attachments, max_text=settings.max_text,
-        redact=redact, observer=metrics, team_mail=(message_mail, settings.team_email)
-        if settings.sends_email and settings.team_email else None)
+        redact=redact, observer=metrics, team_mail=message_mail)
     agents = AgentDirectory(store, AgentTokens(settings.secret_key, settings.agent_session_ttl_s))
     desk = AgentDesk(store, routing, notifier, attachments, max_text=settings.max_text,
                      redact=redact, release_bot=conversations.release_bot)

@@ -97,7 +97,7 @@ class Settings:
     # "email"), those that must be filled in; () asks nothing.
     prechat_fields: tuple[str, ...] = ()
     prechat_required: tuple[str, ...] = ()
-    # Transcripts by e-mail (live_chat/transcripts.py): offered only when both an
+    # Transcripts by e-mail (live_chat/mail/transcripts.py): offered only when both an
     # SMTP host and a From address are set. STARTTLS upgrades a plain connection.
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -122,7 +122,7 @@ class Settings:
     webhook_retry_s: float = 10.0
     webhook_max_attempts: int = 8
     webhook_timeout_s: float = 10.0
-    # Where visitors' offline messages are e-mailed (live_chat/message_mail.py);
+    # Where visitors' offline messages are e-mailed (live_chat/mail/messages.py);
     # None: they are kept in the record only.
     team_email: str | None = None
     handoff_prefix: str = "tsunagu:handoff:"

@@ -246,7 +246,7 @@ class Note(Base):
 
 
 class MailDelivery:
-    """The delivery state every queued e-mail row has (see live_chat/mail_queue.py).
+    """The delivery state every queued e-mail row has (see live_chat/mail/queue.py).
 
     Kept so that a restart loses none: the sender picks up rows with
     ``sent_at`` unset whose ``next_try_at`` has come. ``attempts`` counts

@@ -3,7 +3,7 @@ and the background sender that delivers it once the conversation has ended.
 
 A request made while the chat is open waits for its close (or abandonment);
 delivery, retries and the claim across processes are
-:class:`~live_chat.mail_queue.MailQueue`'s.
+:class:`~live_chat.mail.queue.MailQueue`'s.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from live_chat.errors import NotFound, RateLimited, Unavailable
-from live_chat.mail_queue import MailQueue
+from live_chat.mail.queue import MailQueue
+from live_chat.mail.transcript_format import compose
 from live_chat.store.models import Conversation, Message, TranscriptRequest
 from live_chat.store.repository import Transaction
-from live_chat.transcript_mail import compose
 
 # Requests one conversation may have (each one is an e-mail sent on our behalf).
 MAX_PER_CONVERSATION = 3

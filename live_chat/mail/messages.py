@@ -3,7 +3,7 @@ agent's reply from the console to the visitor.
 
 Each is queued in ``outgoing_mail`` in the transaction that stores its
 message (:meth:`MessageMail.queue`), so an accepted message never loses its
-e-mail, and sent by :class:`~live_chat.mail_queue.MailQueue`. User text goes
+e-mail, and sent by :class:`~live_chat.mail.queue.MailQueue`. User text goes
 into the plain-text part only; headers carry nothing a visitor typed except
 their checked address.
 """
@@ -20,7 +20,8 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
 from live_chat.errors import Conflict, Unavailable
-from live_chat.mail_queue import MailQueue
+from live_chat.mail.queue import MailQueue
+from live_chat.mail.transcript_format import language
 from live_chat.store.models import (
     Conversation,
     ConversationEvent,
@@ -29,7 +30,6 @@ from live_chat.store.models import (
     Visitor,
 )
 from live_chat.store.repository import Transaction
-from live_chat.transcript_mail import language
 from live_chat.wire import email_address
 
 Kind = Literal["offline_message", "agent_reply"]
@@ -96,6 +96,11 @@ class MessageMail(MailQueue):
     row_type = OutgoingMail
     sent_event = "mail_sent"
 
+    @property
+    def team_address(self) -> str | None:
+        """Where offline messages go (``TSUNAGU_TEAM_EMAIL``); None when they are not e-mailed."""
+        return self.settings.team_email if self.settings.sends_email else None
+
     async def queue(self, tx: Transaction, kind: Kind, message: Message, to: str) -> None:
         """Queue the e-mail of ``message`` to ``to`` in ``tx`` (sent after its commit:
         call :meth:`wake` then)."""
@@ -131,8 +136,9 @@ class MessageMail(MailQueue):
         if address:
             mail["Reply-To"] = address
         at = message.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-        lines = [words["offline_intro"].format(who=who, at=at), "", message.text, ""]
-        lines += [f"{name or ''} <{address or contact.get('email') or ''}>".strip()]
+        lines = [words["offline_intro"].format(who=who, at=at), "", message.text]
+        if address:
+            lines += ["", f"{name} <{address}>" if name else address]
         if self.settings.public_url:
             lines += ["", words["open"].format(url=self._link(conversation))]
         return lines

@@ -1,4 +1,4 @@
-"""A conversation's transcript as an e-mail (sent by live_chat/transcripts.py).
+"""A conversation's transcript as an e-mail (sent by live_chat/mail/transcripts.py).
 
 The text part is the transcript line by line; the HTML part is built from the
 same lines with every piece of user text escaped (never user HTML). Only
