@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -34,7 +34,7 @@ from live_chat.attachments.links import AttachmentLinks
 from live_chat.attachments.service import Attachments
 from live_chat.auth import AgentTokens, VisitorTokens
 from live_chat.auth_http import THROTTLES
-from live_chat.boundary import is_outage
+from live_chat.background import every
 from live_chat.broadcast import AGENT_NS, VISITOR_NS, SocketNotifier
 from live_chat.canned import CannedResponses
 from live_chat.context import CONTEXT, REDIS, SETTINGS, SIO, BotHolder, ChatContext
@@ -189,32 +189,30 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
             await reap()  # alive before the first socket is registered under this process
         except Exception:
             log.exception("could not reach Redis to say this process is alive; will retry")
-        background.append(asyncio.create_task(_every(settings.host_ttl_s / 3, reap)))
-    background += [asyncio.create_task(_every(GRACE_SWEEP_S, routing.expire_grace)),
-                  asyncio.create_task(_every(REPAIR_S, routing.repair)),
-                  asyncio.create_task(_every(REPAIR_S, partial(
+        background.append(asyncio.create_task(every(settings.host_ttl_s / 3, reap)))
+    background += [asyncio.create_task(every(GRACE_SWEEP_S, routing.expire_grace)),
+                  asyncio.create_task(every(REPAIR_S, routing.repair)),
+                  asyncio.create_task(every(REPAIR_S, partial(
                       conversations.sweep_abandoned, settings.abandon_after_s))),
-                  asyncio.create_task(_every(REPAIR_S, visitor_presence.sweep)),
+                  asyncio.create_task(every(REPAIR_S, visitor_presence.sweep)),
                   asyncio.create_task(routing.run_announcer()),
                   asyncio.create_task(feed.run()),
                   # Reports refresh the facts themselves; this keeps their share small.
-                  asyncio.create_task(_every(FACTS_REFRESH_S, partial(refresh_facts, store))),
-                  asyncio.create_task(_every(SESSION_CHECK_S,
+                  asyncio.create_task(every(FACTS_REFRESH_S, partial(refresh_facts, store))),
+                  asyncio.create_task(every(SESSION_CHECK_S,
                                              sio.namespace_handlers[AGENT_NS].end_lapsed_sessions))]
-    if settings.transcript_email:
-        background.append(asyncio.create_task(transcripts.run()))
     background.append(asyncio.create_task(webhooks.run()))
     if settings.sends_email:
         background += [asyncio.create_task(transcripts.run()),
                        asyncio.create_task(message_mail.run())]
     if settings.retention_days:
-        background.append(asyncio.create_task(_every(
+        background.append(asyncio.create_task(every(
             RETENTION_S, partial(_apply_retention, store, blobs, settings.retention_days))))
     if not bot.version.startswith("rasa:"):
-        background.append(asyncio.create_task(_every(
+        background.append(asyncio.create_task(every(
             MODEL_WATCH_S, partial(_watch_bot, store, registry, site_facts, holder))))
     else:
-        background.append(asyncio.create_task(_every(SITE_FACTS_WATCH_S, site_facts.refresh)))
+        background.append(asyncio.create_task(every(SITE_FACTS_WATCH_S, site_facts.refresh)))
     yield
     await jobs.stop()
     for task in background:
@@ -275,22 +273,6 @@ def _handoff_backend(settings: Settings, redis: Redis | None) -> HandoffBackend:
         return MemoryBackend(**options)
     return RedisBackend(redis, prefix=settings.handoff_prefix, **options)
 
-
-async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
-    """Run ``job`` every ``seconds`` until cancelled; a failure is logged, not fatal."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await job()
-        except Exception as exc:
-            if is_outage(exc):
-                # The database or Redis is unreachable: several loops tick each
-                # second, and a traceback each would flood the log of an outage.
-                log.warning("%r failed (%s: %s); retrying in %s s", job,
-                            type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "",
-                            seconds)
-            else:
-                log.exception("%r failed; retrying in %s s", job, seconds)
 
 
 async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegistry) -> Bot:

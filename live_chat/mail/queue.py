@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import aiosmtplib
 from sqlalchemy import Select, select, update
 
+from live_chat.background import passes
 from live_chat.settings import Settings
 from live_chat.store.models import MailDelivery, utcnow
 from live_chat.store.repository import Store, Transaction
@@ -76,17 +77,12 @@ class MailQueue(ABC):
 
     async def run(self, every_s: float = 1.0) -> None:
         """Send due rows until cancelled: every ``every_s`` or when woken."""
-        while True:
-            try:
-                while await self.deliver_due():
-                    pass
-            except Exception:
-                log.exception("%s sender pass failed; trying again", self.row_type.__tablename__)  # type: ignore[attr-defined]
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), every_s)
-            except TimeoutError:
-                pass
+        name = f"{self.row_type.__tablename__} sender"  # type: ignore[attr-defined]
+        await passes(self._deliver_all, every_s=every_s, wake=self._wake, name=name)
+
+    async def _deliver_all(self) -> None:
+        while await self.deliver_due():
+            pass
 
     async def deliver_due(self) -> int:
         """Try each due row once; the number tried."""

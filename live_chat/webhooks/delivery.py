@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 import aiohttp
 from sqlalchemy import delete, or_, select, update
 
+from live_chat.background import passes
 from live_chat.settings import Settings
 from live_chat.store.models import WebhookDelivery, WebhookSubscription, utcnow
 from live_chat.store.repository import Store
@@ -80,16 +81,8 @@ class DeliveryWorker:
         timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout_s)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
             self._http = http
-            while True:
-                self._wake.clear()
-                try:
-                    await self.run_pass()
-                except Exception:
-                    log.exception("webhook pass failed; trying again")
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.settings.webhook_poll_s)
-                except TimeoutError:
-                    pass
+            await passes(self.run_pass, every_s=self.settings.webhook_poll_s, wake=self._wake,
+                         name="webhook delivery")
 
     async def run_pass(self) -> None:
         """Fan out the whole outbox, then post what is due until nothing is."""

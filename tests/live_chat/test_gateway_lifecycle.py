@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from live_chat import resources
+from live_chat import background, resources
 from live_chat.settings import ConfigError, Settings
 from tests.conftest import REPO, Gateway
 
@@ -150,7 +150,7 @@ async def test_a_database_outage_answers_unavailable_without_a_traceback_flood(
             caplog.clear()
             acks = [await visitor.send(f"during {i}", f"d{i}") for i in range(20)]
             deadline = asyncio.get_running_loop().time() + 10
-            while not any(r.name == resources.log.name for r in caplog.records):
+            while not any(r.name == background.log.name for r in caplog.records):
                 assert asyncio.get_running_loop().time() < deadline, "no loop met the outage"
                 await asyncio.sleep(0.05)
         finally:
