@@ -3,7 +3,7 @@
 // gateway gave at login or in GET /api/auth/session, which another site's
 // page cannot read. Errors come back as the gateway's {error, message}.
 
-import type { AgentInfo, AgentRow, Canned, ConversationRecord, ConversationSummary, InboxQuery, Overview, VisitorProfile } from "./types";
+import type { AgentInfo, AgentMessage, AgentRow, Canned, ConversationRecord, ConversationSummary, InboxQuery, Overview, VisitorProfile } from "./types";
 
 /** `data` is the whole error body: some refusals carry more (a gate report, import problems). */
 export type ApiFailure = { ok: false; status: number; error: string; message: string; data?: Record<string, unknown> | null };
@@ -78,5 +78,8 @@ export const api = {
   conversation: (id: string) => request<ConversationRecord>("GET", `/api/conversations/${encodeURIComponent(id)}`),
   addTag: (id: string, tag: string) => request<{ tags: string[] }>("POST", `/api/conversations/${encodeURIComponent(id)}/tags`, { tag }),
   removeTag: (id: string, tag: string) => request<{ tags: string[] }>("DELETE", `/api/conversations/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`),
+  /** An agent's reply to an ended conversation, e-mailed to the visitor; `clientId` makes a retry safe. */
+  emailReply: (id: string, clientId: string, text: string) =>
+    request<{ message: AgentMessage }>("POST", `/api/conversations/${encodeURIComponent(id)}/reply`, { client_id: clientId, text }),
   visitor: (id: string) => request<VisitorProfile>("GET", `/api/visitors/${encodeURIComponent(id)}`),
 };

@@ -14,6 +14,7 @@ import { upload } from "../shared/attachments";
 import { api, csrfToken, useCsrf } from "./api";
 import type { Chat } from "./chat";
 import { ChatView, tabLabel, visitorLabel } from "./chat-view";
+import { carriedHash, forgetLink, linkedConversation } from "./deep-link";
 import { Desk, type DeskConnection } from "./desk";
 import { type ConsoleStrings, errorText, setConsoleLocale } from "./i18n";
 import { armSound, chime, pageTitle } from "./notify";
@@ -37,6 +38,8 @@ export class ConsoleApp {
   private agent: AgentInfo;
   /** Set once the page is on its way to /login. */
   private leaving = false;
+  /** The first `hello` has come: the chats this agent holds are known, a link can be followed. */
+  private linkReady = false;
 
   private readonly tabBar: HTMLElement;
   private readonly grid: HTMLElement;
@@ -179,6 +182,7 @@ export class ConsoleApp {
     reportsToggle?.addEventListener("click", () => this.showReports(!this.reports?.isOpen));
     inboxToggle.addEventListener("click", () => this.showInbox(!this.inbox.isOpen));
     signOut.addEventListener("click", () => void this.signOut());
+    window.addEventListener("hashchange", () => this.followLink());
     document.addEventListener("keydown", (e) => this.onShortcut(e));
     window.addEventListener("focus", () => {
       this.renderTitle();
@@ -285,6 +289,34 @@ export class ConsoleApp {
     this.net.hidden = s === "online";
     this.net.textContent = s === "connecting" && this.views.size > 0 ? this.t.reconnecting : this.t.connecting;
     document.body.dataset.connection = s;
+    if (s === "online" && !this.linkReady) {
+      this.linkReady = true;
+      this.followLink();
+    }
+  }
+
+  /**
+   * `#conversation=<id>` (Slack, Teams, e-mail): a chat this agent holds gets
+   * its tab; any other opens read-only in the Inbox's reader (with the e-mail
+   * reply when it applies); a malformed or unknown id is said so there.
+   */
+  private followLink(): void {
+    const target = linkedConversation(location.hash);
+    if (!target || !this.linkReady) return;
+    forgetLink();
+    const view = "id" in target ? this.views.get(target.id) : undefined;
+    if (view && "id" in target) {
+      if (this.inbox.isOpen) this.showInbox(false, false);
+      if (this.reports?.isOpen) this.showReports(false, false);
+      if (this.admin?.isOpen) this.showAdmin(false);
+      this.activate(target.id);
+      view.composer.focus();
+      return;
+    }
+    this.showInbox(true, false, false);
+    if ("id" in target) this.inbox.read(target.id);
+    else this.inbox.reader.problem(this.t.inbox.badLink(target.bad));
+    this.inbox.reader.element.focus();
   }
 
   // ---- helpers ------------------------------------------------------------
@@ -494,7 +526,7 @@ export class ConsoleApp {
     if (this.leaving) return;
     this.leaving = true;
     this.desk.stop();
-    location.assign("/login");
+    location.assign(`/login${carriedHash(location.hash)}`);
   }
 }
 
@@ -502,7 +534,8 @@ export class ConsoleApp {
 export async function startConsole(root: HTMLElement, t: ConsoleStrings, locale: Locale): Promise<void> {
   const session = await api.session();
   if (!session.ok) {
-    location.assign("/login");
+    // A link to a conversation is followed after sign-in.
+    location.assign(`/login${carriedHash(location.hash)}`);
     return;
   }
   useCsrf(session.csrf);

@@ -4,14 +4,17 @@
 
 import { h } from "../shared/dom";
 import { api } from "./api";
+import { carriedHash } from "./deep-link";
 import { START_AWAY_KEY } from "./desk";
 import { type ConsoleStrings, errorText } from "./i18n";
 
 export async function startLogin(root: HTMLElement, t: ConsoleStrings): Promise<void> {
+  // A link to a conversation (#conversation=<id>) waits through sign-in.
+  const next = `/console${carriedHash(location.hash)}`;
   // Already signed in (a second tab, the back button): straight to work.
   const current = await api.session();
   if (current.ok) {
-    location.replace("/console");
+    location.replace(next);
     return;
   }
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -42,7 +45,7 @@ export async function startLogin(root: HTMLElement, t: ConsoleStrings): Promise<
     void api.login(email.value.trim(), password.value).then((r) => {
       if (r.ok) {
         if (away.checked) sessionStorage.setItem(START_AWAY_KEY, "1");
-        location.assign("/console");
+        location.assign(next);
         return;
       }
       submit.disabled = false;

@@ -274,6 +274,15 @@ button { cursor: pointer; }
 .inbox-reader .log { max-height: 60vh; overflow-y: auto; }
 .inbox-reader .reader-head h3 { margin: 0 0 2px; }
 .inbox-reader .link { border: 0 !important; background: none !important; color: #1d5a4a; text-decoration: underline; padding: 2px 0 !important; text-align: left; }
+.inbox-row .chips .offline { background: #dbe8f5; border-radius: 8px; padding: 0 6px; color: #1d3f5e; font-weight: 600; }
+.inbox-reader .reader-problem { color: #8c2a1f; }
+.email-reply { border-top: 1px solid #e3e9e7; margin-top: 10px; padding-top: 8px; display: grid; gap: 6px; }
+.email-reply h4 { margin: 0; }
+.email-reply .email-to { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
+.email-reply textarea { width: 100%; box-sizing: border-box; font: inherit; resize: vertical; }
+.email-reply .row { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; }
+.email-reply .email-status { margin: 0; min-height: 1.3em; }
+.email-reply .email-status.error { color: #a3261b; }
 .profile-conversations { padding-left: 18px; }
 .tags { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; margin: 4px 0; font-size: 12px; }
 .tag-list { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; margin: 0; padding: 0; }

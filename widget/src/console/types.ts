@@ -192,6 +192,8 @@ export interface ConversationRecord {
   notes: Note[];
   tags: string[];
   csat?: { score: number; comment: string | null } | null;
+  /** Where an e-mail reply would go: the visitor's address, for an ended conversation when the gateway sends e-mail. */
+  reply_to?: string | null;
 }
 
 export interface VisitorProfile {

@@ -11,7 +11,11 @@ import { type ConsoleStrings, errorText } from "../i18n";
 import { TagEditor } from "../tags";
 import { TranscriptView } from "../transcript-view";
 import type { ConversationRecord, ConversationSummary, VisitorInfo } from "../types";
+import { EmailReplyBox } from "./email-reply";
 import { summaryLine, visitorName, when } from "./format";
+
+/** States in which a conversation is over (an e-mail reply is possible). */
+const ENDED = new Set(["closed", "abandoned"]);
 
 export class ConversationReader {
   readonly element: HTMLElement;
@@ -34,10 +38,17 @@ export class ConversationReader {
     const r = await api.conversation(conversationId);
     if (mine !== this.seq) return;
     if (!r.ok) {
-      this.element.replaceChildren(h("p", { class: "error", role: "alert" }, this.t.refused + errorText(this.t, r)));
+      // Out of sight is not_found too (the gateway never hints it exists).
+      this.problem(r.error === "not_found" ? this.t.inbox.notFound(conversationId) : this.t.refused + errorText(this.t, r));
       return;
     }
     this.renderConversation(r);
+  }
+
+  /** Says, in place of a conversation, why none is shown (a bad link, a refusal). */
+  problem(text: string): void {
+    ++this.seq;
+    this.element.replaceChildren(h("p", { class: "error reader-problem", role: "alert" }, text));
   }
 
   /** A visitor's details and the conversations of theirs this agent may read. */
@@ -72,12 +83,21 @@ export class ConversationReader {
       r.conversation.agent?.name ?? r.summary?.agent?.name ?? null,
       when(r.conversation.created_at, locale),
       r.csat ? t.inbox.csat(r.csat.score) : null,
+      r.conversation.resolution === "offline_message" ? t.inbox.offline : null,
     ].filter(Boolean).join(" · ");
+    const mail = ENDED.has(r.conversation.state) && r.reply_to
+      ? new EmailReplyBox(t, r.conversation.id, r.reply_to, (m) => {
+          chat.merge([m]);
+          transcript.update(chat);
+          transcript.scrollToEnd();
+        })
+      : null;
     this.element.replaceChildren(
       h("header", { class: "reader-head", "data-conversation": r.conversation.id, "data-state": r.conversation.state },
         h("h3", {}, label), h("p", { class: "meta" }, facts), tags.element, profile),
       h("p", { class: "meta read-only" }, t.inbox.readOnly),
       transcript.element,
+      ...(mail ? [mail.element] : []),
     );
     transcript.scrollToEnd();
   }

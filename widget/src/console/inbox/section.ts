@@ -162,7 +162,13 @@ export class InboxSection {
       h("span", { class: "agent" }, c.agent?.name ?? ""),
       h("span", { class: "when", title: t.inbox.lastMessage }, when(c.last_message_at ?? c.created_at, locale)),
       h("span", { class: "first" }, c.first_words),
-      h("span", { class: "chips" }, ...c.intents.map((i) => h("span", { class: "intent" }, i)), ...c.tags.map((tag) => h("span", { class: "tag", "data-tag": tag }, `#${tag}`))),
+      h(
+        "span",
+        { class: "chips" },
+        // Offline messages are the whole team's (any agent may read and answer them by e-mail): marked so they are found.
+        c.resolution === "offline_message" ? h("span", { class: "offline", "data-resolution": "offline_message" }, t.inbox.offline) : null,
+        ...c.intents.map((i) => h("span", { class: "intent" }, i)), ...c.tags.map((tag) => h("span", { class: "tag", "data-tag": tag }, `#${tag}`)),
+      ),
     );
     open.addEventListener("click", () => {
       for (const { el } of this.rows.values()) el.querySelector(".inbox-row")?.removeAttribute("aria-current");
@@ -172,7 +178,17 @@ export class InboxSection {
     return h("li", {}, open);
   }
 
-  /** A tag changed in the reader: the list shows it too. */
+  /** Reads one conversation in the reader (a link named it), marking its row when it is listed. */
+  read(id: string): void {
+    for (const [cid, { el }] of this.rows) {
+      const button = el.querySelector(".inbox-row");
+      if (cid === id) button?.setAttribute("aria-current", "true");
+      else button?.removeAttribute("aria-current");
+    }
+    void this.reader.show(id);
+  }
+
+    /** A tag changed in the reader: the list shows it too. */
   private retag(id: string, tags: string[]): void {
     const row = this.rows.get(id);
     if (!row) return;
