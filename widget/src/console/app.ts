@@ -4,7 +4,8 @@
 // may read, searched, in place of the chats), the supervisor panel for
 // supervisors and admins (live chats to watch, whisper to, take over), the Reports page (in place of the chats) for supervisors and
 // admins, the Admin section (in place of the chats too) for admins, and the
-// keyboard shortcuts. A new chat is announced (title,
+// keyboard shortcuts, and links to one conversation (#conversation=<id>,
+// followed after sign-in and on hashchange). A new chat is announced (title,
 // chime, screen-reader status) and highlighted, but focus stays wherever
 // the agent is typing.
 
