@@ -19,10 +19,16 @@ MIN_PASSWORD = 8
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    """An agent with the session their token or cookie belongs to."""
+    """An agent with the session their token or cookie belongs to.
+
+    For a request made with an API key, ``agent`` is the key's unsaved stand-in
+    (:meth:`live_chat.api_keys.directory.KeyHolder.reader`), ``session_id`` is
+    empty and ``api_key_id`` names the key.
+    """
 
     agent: Agent
     session_id: str
+    api_key_id: str | None = None
 
 
 class AgentDirectory:

@@ -236,3 +236,59 @@ class AuditOut(OkOut):
 
 class ReportOut(OkOut):
     """A report: its figures are those of docs/metrics.md."""
+
+
+# -- API keys and the CRM reads (docs/protocol.md, "REST API for programs") ----------
+
+
+class ApiKeyOut(Shape):
+    """An API key as lists show it: its first characters (``prefix``), never the key."""
+
+    id: str
+    name: str
+    prefix: str
+    scopes: list[Literal["read", "reports"]]
+    created_at: str
+    created_by: dict[str, Any] | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class ApiKeysOut(OkOut):
+    api_keys: list[ApiKeyOut]
+
+
+class ApiKeyOneOut(OkOut):
+    api_key: ApiKeyOut
+
+
+class ApiKeyCreatedOut(ApiKeyOneOut):
+    key: str = Field(description="the key (`tsk_…`): shown in this answer only, never again")
+
+
+class TranscriptMessageOut(Shape):
+    seq: int
+    sender: Literal["visitor", "bot", "agent", "system"]
+    author: dict[str, Any] | None = Field(description="{id, name} of an agent, else null")
+    text: str
+    attachments: list[str] = Field(description="the files' names")
+    ts: str
+
+
+class TranscriptVisitorOut(Shape):
+    id: str
+    user_id: str | None
+    name: str | None
+    email: str | None
+
+
+class ConversationTranscriptOut(OkOut):
+    """What was said in one conversation, in order (``GET /api/conversations/{id}/transcript``);
+    internal notes are not part of it."""
+
+    conversation: dict[str, Any] = Field(
+        description="{id, state, created_at, closed_at, locale, resolution, last_seq}")
+    visitor: TranscriptVisitorOut | None
+    messages: list[TranscriptMessageOut]
+    next_after_seq: int | None = Field(
+        description="pass as after_seq for the next page; null on the last page")

@@ -31,7 +31,7 @@ from live_chat.store.conversation_search import (
     summaries,
     tags_of,
 )
-from live_chat.store.models import OPEN_STATES, Agent, Conversation, Csat, Visitor
+from live_chat.store.models import OPEN_STATES, Agent, Conversation, Csat, Message, Visitor
 from live_chat.store.repository import IntegrityError, Store
 from live_chat.wire import EmailReplyIn, checked_text, conversation_out, message_out, visitor_out
 
@@ -90,6 +90,32 @@ class ConversationRecords:
         if not page:
             raise NotFound("no such visitor")
         return {"visitor": visitor_out(visitor, past_conversations=total), "conversations": page}
+
+    async def transcript(self, agent: Agent, conversation_id: str, *, after_seq: int,
+                         limit: int) -> dict[str, Any]:
+        """What was said, for a program (a CRM): ``{conversation, visitor, messages,
+        next_after_seq}``, ``limit`` messages with ``seq > after_seq`` in order.
+        Notes, intents and quick replies are left out: they are the console's."""
+        async with self.store.begin() as tx:
+            conversation = await self._readable(tx.session, agent, conversation_id)
+            messages = await tx.messages_since(conversation.id, after_seq, limit=limit + 1)
+            visitor = await tx.session.get(Visitor, conversation.visitor_id)
+        more = len(messages) > limit
+        messages = messages[:limit]
+        return {
+            "conversation": {
+                "id": conversation.id, "state": conversation.state,
+                "created_at": conversation.created_at.isoformat(),
+                "closed_at": conversation.closed_at.isoformat()
+                if conversation.closed_at else None,
+                "locale": conversation.locale, "resolution": conversation.resolution,
+                "last_seq": conversation.last_seq,
+            },
+            "visitor": {"id": visitor.id, "user_id": visitor.user_id, "name": visitor.name,
+                        "email": visitor.email} if visitor else None,
+            "messages": [transcript_line(m) for m in messages],
+            "next_after_seq": messages[-1].seq if more else None,
+        }
 
     async def reply_by_email(self, agent: Agent, conversation_id: str, data: EmailReplyIn,
                              *, max_text: int, redact: Redactor) -> dict[str, Any]:
@@ -162,3 +188,26 @@ class ConversationRecords:
                                                       conversation_id):
             raise NotFound("no such conversation")
         return conversation
+
+
+def transcript_line(message: Message) -> dict[str, Any]:
+    """One message of :meth:`ConversationRecords.transcript`: who, what, when."""
+    return {
+        "seq": message.seq, "sender": message.sender,
+        "author": ({"id": message.author_id, "name": message.author_name}
+                   if message.author_id is not None else None),
+        "text": message.text,
+        "attachments": [str(a.get("name", "")) for a in message.attachments or []],
+        "ts": message.created_at.isoformat(),
+    }
+
+
+def transcript_text(transcript: dict[str, Any]) -> str:
+    """:meth:`ConversationRecords.transcript` as plain text, one line per message
+    (``[time] who: text``; a message's further lines indented by two spaces)."""
+    lines = []
+    for m in transcript["messages"]:
+        who = m["author"]["name"] if m["author"] else m["sender"]
+        text = m["text"] + "".join(f"\n[file: {name}]" for name in m["attachments"])
+        lines.append(f"[{m['ts']}] {who}: " + text.replace("\n", "\n  "))
+    return "".join(line + "\n" for line in lines)

@@ -14,6 +14,8 @@ from aiohttp import web
 from bot.errors import NLUEngineError
 from live_chat.admin.routes import setup_admin_api
 from live_chat.admin_http import setup_admin_routes
+from live_chat.api_keys.routes import setup_api_key_routes
+from live_chat.api_queries import BundleQuery
 from live_chat.api_shapes import OkOut, ReadyOut, WidgetSiteOut
 from live_chat.attachments.routes import setup_attachment_routes
 from live_chat.auth_http import setup_auth_routes
@@ -48,15 +50,18 @@ def setup_routes(app: web.Application) -> None:
     setup_attachment_routes(app)
     setup_metrics_route(app)
     setup_webhook_routes(app)
+    setup_api_key_routes(app)
     setup_openapi_route(app)
     add = app.router.add_get
     add("/healthz", healthz)
     add("/readyz", readyz)
     add("/api/widget/site", widget_site)
     add("/widget.js", describe(bundle("widget.js"), "The embeddable widget", auth="public",
-                               media="application/javascript", errors=(503,), tags=("pages",)))
+                               media="application/javascript", query=BundleQuery, errors=(503,),
+                               tags=("pages",)))
     add("/console.js", describe(bundle("console.js"), "The console's script", auth="public",
-                                media="application/javascript", errors=(503,), tags=("pages",)))
+                                media="application/javascript", query=BundleQuery,
+                                errors=(503,), tags=("pages",)))
     add("/", describe(page("demo/index.html", with_facts=True), "A demo page with the widget",
                       auth="public", media="text/html", errors=(404,), tags=("pages",)))
     add("/login", describe(page("console/login.html"), "The console's sign-in page",

@@ -18,7 +18,9 @@ from multidict import MultiMapping
 
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
+from live_chat.api_queries import ConversationSearchQuery, TranscriptQuery
 from live_chat.api_shapes import (
+    ConversationTranscriptOut,
     EmailReplyOut,
     SearchOut,
     TagsOut,
@@ -26,7 +28,7 @@ from live_chat.api_shapes import (
     VisitorProfileOut,
 )
 from live_chat.context import CONTEXT
-from live_chat.conversation_records import ConversationRecords
+from live_chat.conversation_records import ConversationRecords, transcript_text
 from live_chat.errors import InvalidPayload
 from live_chat.lifecycle import State
 from live_chat.openapi import documented
@@ -37,16 +39,20 @@ _ID = "{id:[A-Za-z0-9_.:-]{1,64}}"
 STATES: tuple[str, ...] = get_args(State)
 #: Search text: long enough to mean something, short enough to stay cheap.
 _TEXT_MAX = 200
+#: The most messages one transcript page holds.
+TRANSCRIPT_PAGE = 1000
 
 
 def setup_inbox_routes(app: web.Application) -> None:
     add = app.router
-    add.add_get("/api/conversations", route(search_conversations))
-    add.add_get(f"/api/conversations/{_ID}", route(read_conversation))
+    add.add_get("/api/conversations", route(search_conversations, scope="read"))
+    add.add_get(f"/api/conversations/{_ID}", route(read_conversation, scope="read"))
+    add.add_get(f"/api/conversations/{_ID}/transcript",
+                route(conversation_transcript, scope="read"))
     add.add_post(f"/api/conversations/{_ID}/tags", route(add_conversation_tag))
     add.add_post(f"/api/conversations/{_ID}/reply", route(reply_by_email))
     add.add_delete(f"/api/conversations/{_ID}/tags/{{tag}}", route(remove_conversation_tag))
-    add.add_get(f"/api/visitors/{_ID}", route(visitor_profile))
+    add.add_get(f"/api/visitors/{_ID}", route(visitor_profile, scope="read"))
 
 
 def records(request: web.Request) -> ConversationRecords:
@@ -55,8 +61,9 @@ def records(request: web.Request) -> ConversationRecords:
                                ctx.message_mail if ctx.settings.sends_email else None)
 
 
-@documented("Search conversations (q, state, visitor, intent, agent, from, to, tag, "
-            "limit, cursor)", response=SearchOut, errors=(400,), tags=("inbox",))
+@documented("Search conversations (q, state, visitor, email, intent, agent, from, to, tag, "
+            "limit, cursor), newest first, a page at a time", response=SearchOut,
+            query=ConversationSearchQuery, errors=(400,), tags=("inbox",))
 async def search_conversations(request: web.Request, me: SignedIn) -> dict[str, Any]:
     query = request.query
     filters = parse_filters(query)
@@ -72,6 +79,28 @@ async def search_conversations(request: web.Request, me: SignedIn) -> dict[str, 
             response=TranscriptOut, errors=(404,), tags=("inbox",))
 async def read_conversation(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await records(request).read(me.agent, request.match_info["id"])
+
+
+@documented("A conversation's transcript for programs (a CRM): who said what, when; "
+            "JSON, or text/plain with format=text or Accept: text/plain",
+            response=ConversationTranscriptOut, query=TranscriptQuery,
+            also_media=("text/plain",), errors=(400, 404), tags=("inbox",))
+async def conversation_transcript(request: web.Request, me: SignedIn) -> web.StreamResponse:
+    query = request.query
+    transcript = await records(request).transcript(
+        me.agent, request.match_info["id"],
+        after_seq=_int(query.get("after_seq"), "after_seq", 0, 2**31 - 1, default=0),
+        limit=_int(query.get("limit"), "limit", 1, TRANSCRIPT_PAGE, default=500))
+    fmt = query.get("format") or ""
+    if fmt not in ("", "json", "text"):
+        raise InvalidPayload("format: json or text")
+    accept = request.headers.get("Accept", "")
+    if fmt == "text" or (not fmt and accept.startswith("text/plain")):
+        headers = ({"X-Next-After-Seq": str(transcript["next_after_seq"])}
+                   if transcript["next_after_seq"] is not None else {})
+        return web.Response(text=transcript_text(transcript), content_type="text/plain",
+                            charset="utf-8", headers=headers)
+    return web.json_response({"ok": True, **transcript})
 
 
 @documented("A visitor and the conversations of theirs the caller may read",
@@ -109,7 +138,7 @@ async def remove_conversation_tag(request: web.Request, me: SignedIn) -> dict[st
 
 
 def parse_filters(query: MultiMapping[str]) -> Filters:
-    """``q, state, visitor, intent, agent, from, to, tag`` as :class:`Filters`.
+    """``q, state, visitor, email, intent, agent, from, to, tag`` as :class:`Filters`.
 
     ``state`` may list several, comma-separated; ``from``/``to`` are ISO dates
     (``to`` includes its whole day, UTC) or ISO times with an offset.
@@ -124,7 +153,8 @@ def parse_filters(query: MultiMapping[str]) -> Filters:
     tag = query.get("tag") or None
     return Filters(
         text=text or None, states=states,
-        visitor=_short(query, "visitor", 200), intent=_short(query, "intent", 64),
+        visitor=_short(query, "visitor", 200), email=_short(query, "email", 254),
+        intent=_short(query, "intent", 64),
         agent_id=_short(query, "agent", 64),
         since=_when(query.get("from"), "from", end=False),
         until=_when(query.get("to"), "to", end=True),

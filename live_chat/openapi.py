@@ -25,8 +25,11 @@ Auth = str | tuple[str, ...]
 H = TypeVar("H", bound=Callable[..., Any])
 
 _ATTRIBUTE = "__openapi__"
-_ERROR_TEXT = {400: "bad input (`invalid`, `too_long`)", 401: "no or bad credentials",
-               403: "not allowed (`forbidden`)", 404: "not found (`not_found`)",
+_ERROR_TEXT = {400: "bad input (`invalid`, `too_long`)",
+               401: "no or bad credentials (`forbidden`; an unknown or revoked API key: "
+                    "`invalid_token`)",
+               403: "not allowed (`forbidden`; an API key this route does not take: "
+                    "`insufficient_scope`)", 404: "not found (`not_found`)",
                409: "conflict", 413: "too large", 415: "unsupported type",
                429: "rate limited", 503: "unavailable"}
 
@@ -38,7 +41,11 @@ class RouteDoc:
     ``body``/``response``: pydantic models of the JSON request and answer
     (``response`` None with ``media`` naming a non-JSON answer: a page, a file).
     ``errors``: the error statuses it may answer, each ``{ok: false, error,
-    message}``. ``query``: a model whose fields are the query parameters.
+    message}``. ``query``: a model whose fields are the query parameters (by
+    alias; each field's ``description`` says what it means). ``scope``: the
+    API-key scope that also opens the route (:mod:`live_chat.api_keys`).
+    ``also_media``: other media types the answer may be asked for in (text, not
+    JSON).
     """
 
     summary: str
@@ -50,6 +57,8 @@ class RouteDoc:
     errors: tuple[int, ...] = ()
     query: type[BaseModel] | None = None
     tags: tuple[str, ...] = field(default=())
+    scope: str | None = None
+    also_media: tuple[str, ...] = ()
 
 
 def describe(handler: H, summary: str, **options: Any) -> H:
@@ -67,12 +76,14 @@ def doc_of(handler: Any) -> RouteDoc | None:
     return getattr(handler, _ATTRIBUTE, None)
 
 
-def with_roles(doc: RouteDoc | None, roles: tuple[str, ...] | None) -> RouteDoc | None:
-    """``doc`` with the auth and errors :func:`live_chat.admin_http.route` enforces."""
+def with_roles(doc: RouteDoc | None, roles: tuple[str, ...] | None,
+               scope: str | None = None) -> RouteDoc | None:
+    """``doc`` with the auth, API-key scope and errors :func:`live_chat.admin_http.route`
+    enforces (403 on every such route: an API key without the scope gets it)."""
     if doc is None:
         return None
-    errors = {*doc.errors, 401, *((403,) if roles else ())}
-    return replace(doc, auth=roles or doc.auth, errors=tuple(sorted(errors)))
+    errors = {*doc.errors, 401, 403}
+    return replace(doc, auth=roles or doc.auth, scope=scope, errors=tuple(sorted(errors)))
 
 
 # -- building the document ----------------------------------------------------------
@@ -121,6 +132,14 @@ def build_document(app: web.Application, *, title: str = "tsunagu",
                                            "X-CSRF-Token header (the csrf of login)"},
                 "metricsToken": {"type": "http", "scheme": "bearer",
                                  "description": "TSUNAGU_METRICS_TOKEN"},
+                "apiKey": {"type": "http", "scheme": "bearer",
+                           "description": "an API key `tsk_…` made by an admin "
+                                          "(POST /api/admin/api-keys), for the read-only "
+                                          "routes that name its scope: `read` "
+                                          "(conversations, transcripts, visitors) or "
+                                          "`reports`. Unknown or revoked: 401 "
+                                          "`invalid_token`; a route it does not open: "
+                                          "403 `insufficient_scope`."},
             },
         },
     }
@@ -186,12 +205,15 @@ def _operation(doc: RouteDoc, parameters: list[dict[str, Any]], schemas: dict[st
     operation: dict[str, Any] = {
         "summary": doc.summary,
         "operationId": re.sub(r"[^A-Za-z0-9_]+", "_", operation_id).strip("_"),
-        "security": _security(doc.auth),
+        "security": _security(doc.auth, doc.scope),
     }
     if doc.tags:
         operation["tags"] = list(doc.tags)
-    if isinstance(doc.auth, tuple):
-        operation["description"] = f"Roles: {', '.join(doc.auth)}."
+    said = [f"Roles: {', '.join(doc.auth)}."] if isinstance(doc.auth, tuple) else []
+    if doc.scope:
+        said.append(f"API keys with the scope `{doc.scope}` may call it too.")
+    if said:
+        operation["description"] = " ".join(said)
     query = [] if doc.query is None else _query_parameters(doc.query)
     if parameters or query:
         operation["parameters"] = parameters + query
@@ -205,6 +227,8 @@ def _operation(doc: RouteDoc, parameters: list[dict[str, Any]], schemas: dict[st
     elif doc.media:
         success["content"] = {doc.media: {"schema": {
             "type": "object" if doc.media == "application/json" else "string"}}}
+    for media in doc.also_media:
+        success.setdefault("content", {})[media] = {"schema": {"type": "string"}}
     operation["responses"][str(doc.status)] = success
     error = {"content": {"application/json": {"schema": _schema_ref(ErrorOut, schemas)}}}
     for status in doc.errors:
@@ -213,20 +237,36 @@ def _operation(doc: RouteDoc, parameters: list[dict[str, Any]], schemas: dict[st
     return operation
 
 
-def _security(auth: Auth) -> list[dict[str, list[str]]]:
+def _security(auth: Auth, scope: str | None = None) -> list[dict[str, list[str]]]:
     if auth == "public":
         return []
     if auth == "metrics":
         return [{"metricsToken": []}]
-    return [{"bearer": []}, {"session": []}]
+    return [{"bearer": []}, {"session": []}, *([{"apiKey": [scope]}] if scope else [])]
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """One parameter per field of ``model`` (by alias). A query has no null: an
+    optional field's schema is its other type, and leaving it out means the default."""
     schema = model.model_json_schema()
     required = set(schema.get("required", ()))
-    return [{"name": name, "in": "query", "required": name in required,
-             "schema": {k: v for k, v in prop.items() if k != "title"}}
-            for name, prop in schema.get("properties", {}).items()]
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        branches = [b for b in prop.pop("anyOf", ()) if b.get("type") != "null"]
+        if len(branches) == 1:
+            prop.update(branches[0])
+        elif branches:
+            prop["anyOf"] = branches
+        if prop.get("default", 0) is None:
+            del prop["default"]
+        parameter = {"name": name, "in": "query", "required": name in required,
+                     "schema": {k: v for k, v in prop.items() if k != "title"}}
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
 
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:

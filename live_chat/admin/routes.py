@@ -28,6 +28,7 @@ from live_chat.admin.registry import ModelRegistry
 from live_chat.admin.site_facts import SiteFacts
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
+from live_chat.api_queries import AuditQuery, DeleteIntentQuery, IntentsQuery, UnmatchedQuery
 from live_chat.api_shapes import (
     AuditOut,
     IgnoredOut,
@@ -107,7 +108,8 @@ def _admin(request: web.Request) -> AdminServices:
     return request.app[ADMIN]
 
 
-@documented("Intents with counts (q filters)", response=IntentsOut, tags=("admin",))
+@documented("Intents with counts (q filters)", response=IntentsOut, query=IntentsQuery,
+            tags=("admin",))
 async def list_intents(request: web.Request, me: SignedIn) -> dict[str, Any]:
     query = request.query.get("q", "").strip()[:200] or None
     return {"intents": await _admin(request).catalog.summaries(query)}
@@ -134,7 +136,7 @@ async def update_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 @documented("Delete an intent (?revision=N)", response=OkOut, errors=(400, 404, 409),
-            tags=("admin",))
+            query=DeleteIntentQuery, tags=("admin",))
 async def delete_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     revision = _int_query(request, "revision", None)
     if revision is None:
@@ -156,7 +158,7 @@ async def delete_example(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 @documented("The unmatched inbox, grouped (days, locale)", response=UnmatchedOut,
-            errors=(400,), tags=("admin",))
+            query=UnmatchedQuery, errors=(400,), tags=("admin",))
 async def unmatched(request: web.Request, me: SignedIn) -> dict[str, Any]:
     days = _int_query(request, "days", 30)
     locale = request.query.get("locale") or None
@@ -258,7 +260,7 @@ async def update_site_facts(request: web.Request, me: SignedIn) -> dict[str, Any
 
 
 @documented("The audit log (action, target, limit, before)", response=AuditOut,
-            errors=(400,), tags=("admin",))
+            query=AuditQuery, errors=(400,), tags=("admin",))
 async def audit_log(request: web.Request, me: SignedIn) -> dict[str, Any]:
     store = request.app[CONTEXT].store
     async with store.begin() as tx:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
+from live_chat.api_queries import AttachmentQuery
 from live_chat.api_shapes import LinkOut, UploadOut
 from live_chat.attachments.links import Link, Party
 from live_chat.attachments.sniff import is_image
@@ -190,7 +191,8 @@ async def link(request: web.Request) -> web.StreamResponse:
 
 
 @documented("The file behind a signed link (p, exp, sig)", auth="public",
-            media="application/octet-stream", errors=(403, 404), tags=("attachments",))
+            media="application/octet-stream", query=AttachmentQuery, errors=(403, 404),
+            tags=("attachments",))
 async def fetch(request: web.Request) -> web.StreamResponse:
     """The file behind a signed link, with headers that keep a browser from running it."""
     query = request.query

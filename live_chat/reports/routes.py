@@ -15,6 +15,7 @@ from aiohttp import web
 
 from live_chat.admin_http import route
 from live_chat.agents import SignedIn
+from live_chat.api_queries import ReportQuery, ThresholdsQuery, TimeseriesQuery
 from live_chat.api_shapes import ReportOut
 from live_chat.context import CONTEXT
 from live_chat.errors import InvalidPayload
@@ -29,11 +30,15 @@ REPORT_ROLES = ("supervisor", "admin")
 
 def setup_report_routes(app: web.Application) -> None:
     add = app.router
-    add.add_get("/api/reports/summary", route(summary_report, roles=REPORT_ROLES))
-    add.add_get("/api/reports/timeseries", route(timeseries_report, roles=REPORT_ROLES))
+    # API keys with the scope "reports" read them too (live_chat/api_keys/).
+    add.add_get("/api/reports/summary",
+                route(summary_report, roles=REPORT_ROLES, scope="reports"))
+    add.add_get("/api/reports/timeseries",
+                route(timeseries_report, roles=REPORT_ROLES, scope="reports"))
     add.add_get("/api/reports/conversations.csv",
-                route(conversations_csv, roles=REPORT_ROLES))
-    add.add_get("/api/reports/thresholds", route(thresholds_report, roles=REPORT_ROLES))
+                route(conversations_csv, roles=REPORT_ROLES, scope="reports"))
+    add.add_get("/api/reports/thresholds",
+                route(thresholds_report, roles=REPORT_ROLES, scope="reports"))
 
 
 def report_window(request: web.Request) -> ReportWindow:
@@ -43,13 +48,13 @@ def report_window(request: web.Request) -> ReportWindow:
 
 
 @documented("Summary figures of a window (docs/metrics.md)", response=ReportOut,
-            errors=(400,), tags=("reports",))
+            query=ReportQuery, errors=(400,), tags=("reports",))
 async def summary_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await summary(request.app[CONTEXT].store, report_window(request))
 
 
 @documented("One metric per interval (metric, interval)", response=ReportOut,
-            errors=(400,), tags=("reports",))
+            query=TimeseriesQuery, errors=(400,), tags=("reports",))
 async def timeseries_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     metric = request.query.get("metric", "")
     interval = request.query.get("interval", "day")
@@ -57,7 +62,8 @@ async def timeseries_report(request: web.Request, me: SignedIn) -> dict[str, Any
                             interval)
 
 
-@documented("The window's conversations as CSV", media="text/csv", errors=(400,), tags=("reports",))
+@documented("The window's conversations as CSV", media="text/csv", query=ReportQuery,
+            errors=(400,), tags=("reports",))
 async def conversations_csv(request: web.Request, me: SignedIn) -> web.StreamResponse:
     """The window's conversations as a CSV download, written as the rows are read."""
     window = report_window(request)
@@ -82,7 +88,7 @@ async def conversations_csv(request: web.Request, me: SignedIn) -> web.StreamRes
 
 
 @documented("The threshold simulator (current)", response=ReportOut, errors=(400,),
-            tags=("reports",))
+            query=ThresholdsQuery, tags=("reports",))
 async def thresholds_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     """The threshold simulator; ``current`` overrides the serving model's threshold."""
     # Imported here: the simulator is its own module, and this route must not

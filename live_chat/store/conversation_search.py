@@ -60,7 +60,8 @@ class Filters:
     SQLite, for every script on PostgreSQL); ``states``: conversation states;
     ``visitor``: a visitor id, the last 6+ characters of one (as the console
     shows it), the site's user id, or the visitor's name or e-mail (whole,
-    any case); ``intent``: the bot classified one of the
+    any case); ``email``: the visitor's e-mail, whole, any case (for a CRM that
+    knows its contact by address); ``intent``: the bot classified one of the
     visitor's messages so; ``agent_id``: the agent was given the conversation;
     ``since``/``until``: created in ``[since, until)``; ``tag``: carries it.
     """
@@ -68,6 +69,7 @@ class Filters:
     text: str | None = None
     states: tuple[str, ...] = ()
     visitor: str | None = None
+    email: str | None = None
     intent: str | None = None
     agent_id: str | None = None
     since: datetime | None = None
@@ -151,6 +153,9 @@ def _conditions(f: Filters) -> list[ColumnElement[bool]]:
         if 6 <= len(f.visitor) < 32 and all(c in "0123456789abcdef" for c in f.visitor):
             who.append(Visitor.id.like(f"%{f.visitor}"))
         out.append(Conversation.visitor_id.in_(select(Visitor.id).where(or_(*who))))
+    if f.email:
+        out.append(Conversation.visitor_id.in_(
+            select(Visitor.id).where(func.lower(Visitor.email) == f.email.lower())))
     if f.intent:
         out.append(exists().where(
             Message.conversation_id == Conversation.id, Message.sender == "visitor",

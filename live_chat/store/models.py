@@ -503,6 +503,31 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ApiKey(Base):
+    """A key a program sends as ``Authorization: Bearer tsk_…`` (live_chat/api_keys/).
+
+    Only ``secret_hash`` (SHA-256 of the whole key, hex) is kept: the key is
+    shown once, when it is made. ``prefix`` is the key's first characters, to
+    find the row and to tell keys apart in lists. ``scopes``: the scope names
+    separated by spaces. A revoked key keeps its row (``revoked_at`` set) so
+    lists and the audit log still name it.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_by_id: Mapped[str | None] = mapped_column(String(32))
+    created_by_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most once a minute per key (a read per request, not a write).
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
 class SiteFact(Base):
     """A site fact an admin set (``shipping_fee`` = ``¥550``): the bot's answers name it.
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
+from live_chat.api_queries import DeliveriesQuery
 from live_chat.api_shapes import OkOut, ReportOut
 from live_chat.errors import InvalidPayload
 from live_chat.openapi import documented
@@ -81,7 +82,7 @@ async def delete_webhook(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 @documented("The delivery log (subscription, status, event, limit, before)",
-            response=ReportOut, errors=(400,), tags=("webhooks",))
+            response=ReportOut, query=DeliveriesQuery, errors=(400,), tags=("webhooks",))
 async def deliveries(request: web.Request, me: SignedIn) -> dict[str, Any]:
     query = request.query
     return {"deliveries": await _webhooks(request).log.listing(
