@@ -16,6 +16,8 @@ from live_chat.reports.timeseries import INTERVALS, METRICS
 from live_chat.store.conversation_search import MAX_PAGE
 
 Locale = Literal["ja", "en"]
+#: The largest whole number a query parameter may hold (a 32-bit database integer).
+MAX_NUMBER = 2**31 - 1
 
 
 class Query(BaseModel):
@@ -55,7 +57,7 @@ class ConversationSearchQuery(Query):
 
 
 class TranscriptQuery(Query):
-    after_seq: int = Field(default=0, ge=0,
+    after_seq: int = Field(default=0, ge=0, le=MAX_NUMBER,
                            description="messages after this seq (the previous page's "
                                        "next_after_seq)")
     limit: int = Field(default=500, ge=1, le=1000, description="messages per page")
@@ -69,7 +71,8 @@ class IntentsQuery(Query):
 
 
 class DeleteIntentQuery(Query):
-    revision: int = Field(description="the revision being deleted (a stale one is 409)")
+    revision: int = Field(le=MAX_NUMBER,
+                          description="the revision being deleted (a stale one is 409)")
 
 
 class UnmatchedQuery(Query):
@@ -82,7 +85,8 @@ class AuditQuery(Query):
     target: str | None = Field(default=None, description="what the entry is about (an id, "
                                                          "a name)")
     limit: int = Field(default=100, ge=1, le=500, description="entries per page")
-    before: int | None = Field(default=None, description="entries older than this id")
+    before: int | None = Field(default=None, le=MAX_NUMBER,
+                               description="entries older than this id")
 
 
 class DeliveriesQuery(Query):
@@ -90,7 +94,8 @@ class DeliveriesQuery(Query):
     status: Literal["pending", "delivered", "failed"] | None = None
     event: str | None = Field(default=None, description="an event name")
     limit: int = Field(default=50, ge=1, le=200, description="deliveries per page")
-    before: int | None = Field(default=None, description="deliveries older than this id")
+    before: int | None = Field(default=None, le=999_999_999,
+                               description="deliveries older than this id")
 
 
 class ReportQuery(Query):

@@ -188,7 +188,8 @@ def _when(raw: str | None, name: str, *, end: bool) -> datetime | None:
 def _int(raw: str | None, name: str, low: int, high: int, *, default: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isascii: "²".isdigit() is true, and int("²") raises (a 500 before).
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise InvalidPayload(f"{name}: a whole number from {low} to {high}")
     return int(raw)
 

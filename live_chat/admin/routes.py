@@ -47,6 +47,8 @@ from live_chat.wire import Payload, parse
 
 ADMIN_ONLY = ("admin",)
 MAX_IMPORT_BYTES = 5_000_000
+#: The largest whole number a query parameter may hold (a 32-bit database integer).
+MAX_NUMBER = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +279,10 @@ def _int_query(request: web.Request, name: str, default: int | None) -> int | No
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
         raise InvalidPayload(f"{name} must be a whole number") from None
+    # Beyond a database integer (SQLite raised OverflowError: a 500) no id or count lies.
+    if abs(number) > MAX_NUMBER:
+        raise InvalidPayload(f"{name} must be at most {MAX_NUMBER}")
+    return number

@@ -60,7 +60,9 @@ class AttachmentLinks:
     def check(self, attachment_id: str, party_key: str, expires: str, sig: str, *,
               now: float | None = None) -> None:
         """Raise :class:`Forbidden` for a forged link, :class:`LinkExpired` for an old one."""
-        if not expires.isdigit() or len(expires) > 12 or len(party_key) > 80:
+        # isascii: "²".isdigit() is true, and int("²") raises.
+        if not (expires.isascii() and expires.isdigit()) or len(expires) > 12 \
+                or len(party_key) > 80:
             raise Forbidden("this link is not valid")
         expected = self._sign(attachment_id, party_key, int(expires))
         if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "replace")):

@@ -105,6 +105,6 @@ async def replay(request: web.Request, me: SignedIn) -> dict[str, Any]:
 def _number(raw: str | None, default: int | None) -> int | None:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # "²".isdigit() is true
         raise InvalidPayload("limit and before are whole numbers")
     return int(raw)

@@ -193,8 +193,8 @@ async def test_a_reports_key_reads_reports_only(gateway: Gateway) -> None:
     key = (await new_key(gateway, admin, "BI dashboard", scopes=["reports"]))["key"]
     status, body, _ = await call(gateway, "GET", "/api/reports/summary", key)
     assert status == 200 and "conversations" in body
-    status, text, headers = await call(gateway, "GET", "/api/reports/conversations.csv", key)
-    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    status, csv, headers = await call(gateway, "GET", "/api/reports/conversations.csv", key)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv") and csv
     status, body, _ = await call(gateway, "GET", "/api/conversations", key)
     assert (status, body["error"]) == (403, "insufficient_scope")
     both = await new_key(gateway, admin, "Both", scopes=["reports", "read"])
