@@ -204,10 +204,13 @@ def transcript_line(message: Message) -> dict[str, Any]:
 
 def transcript_text(transcript: dict[str, Any]) -> str:
     """:meth:`ConversationRecords.transcript` as plain text, one line per message
-    (``[time] who: text``; a message's further lines indented by two spaces)."""
+    (``[time] who: text``; a message's further lines indented by two spaces, blank
+    ones left empty)."""
     lines = []
     for m in transcript["messages"]:
         who = m["author"]["name"] if m["author"] else m["sender"]
         text = m["text"] + "".join(f"\n[file: {name}]" for name in m["attachments"])
-        lines.append(f"[{m['ts']}] {who}: " + text.replace("\n", "\n  "))
+        first, *more = text.split("\n")
+        lines.append(f"[{m['ts']}] {who}: {first}")
+        lines.extend(f"  {line}" if line else "" for line in more)
     return "".join(line + "\n" for line in lines)
