@@ -212,3 +212,38 @@ def test_the_rasa_handoff_snippet_is_in_the_assistant_the_tests_run() -> None:
 
 
 pytestmark = pytest.mark.timeout(120)
+
+
+# -- "REST API (OpenAPI)": a CRM's pulls with an API key ---------------------------------
+
+async def test_the_crm_snippet_pulls_a_real_transcript_with_a_key_then_revokes_it(
+        start_gateway: GatewayFactory) -> None:
+    assert shutil.which("jq"), "the REST API snippet needs jq on PATH (apt-get install jq)"
+    gateway = await start_gateway()
+    block, = blocks("REST API (OpenAPI)", "sh")
+    admin = re.search(r"tsunagu agent add --email (\S+) --name (\S+) --role admin "
+                      r"--password '([^']+)'", block)
+    assert admin, "the snippet makes its admin with tsunagu agent add"
+    await gateway.ctx.agents.create(email=admin[1], name=admin[2], password=admin[3],
+                                    role="admin")
+    visitor = await gateway.visitor().connect()
+    assert (await visitor.call("profile", {"name": "Jane", "email": "jane@example.com"}))["ok"]
+    sent = await visitor.send("Where is my parcel?", "readme-1")
+    await visitor.next_where("message", lambda m: m["sender"] == "bot")
+    await visitor.disconnect()
+
+    script = block.replace(admin[0], "").replace("http://127.0.0.1:8080", gateway.url)
+    out = await run_shell(script, CONVERSATION_ID=sent["message"]["conversation_id"],
+                          VISITOR_ID=visitor.session["visitor_id"])
+    assert "] visitor: Where is my parcel?\n" in out
+    assert '"sender": "bot"' in out and '"email": "jane@example.com"' in out
+    # The last line: the profile, the list and the revocation, JSON after JSON.
+    tail, answers, at = out.strip().splitlines()[-1], [], 0
+    while at < len(tail):
+        answer, at = json.JSONDecoder().raw_decode(tail, at)
+        answers.append(answer)
+    profile, listed, revoked = answers
+    assert profile["visitor"]["email"] == "jane@example.com"
+    (key,) = listed["api_keys"]
+    assert key["prefix"].startswith("tsk_") and "key" not in key
+    assert revoked["api_key"]["id"] == key["id"] and revoked["api_key"]["revoked_at"]
