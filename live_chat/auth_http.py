@@ -3,7 +3,9 @@
 A program sends ``Authorization: Bearer <token>``; the console relies on the
 HttpOnly session cookie and must echo the ``csrf`` value from login in the
 ``X-CSRF-Token`` header of every state-changing call, which a page on another
-site cannot read.
+site cannot read. A program's API key (``Bearer tsk_…``) is not a session: the
+routes that take one check it in :func:`live_chat.admin_http.route`
+(:mod:`live_chat.api_keys`); here it is refused like any unknown token.
 """
 
 from __future__ import annotations
