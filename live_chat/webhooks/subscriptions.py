@@ -20,7 +20,7 @@ from live_chat.settings import Settings
 from live_chat.store.models import Agent, WebhookDelivery, WebhookSubscription, utcnow
 from live_chat.store.repository import Store, Transaction
 from live_chat.webhooks import EVENTS, KINDS
-from live_chat.webhooks.targets import check_url
+from live_chat.webhooks.targets import RefusedUrl, check_url
 from live_chat.wire import Payload
 
 MAX_SUBSCRIPTIONS = 50
@@ -93,11 +93,12 @@ class Subscriptions:
         self.settings = settings
 
     def _check(self, url: str) -> str:
+        """``url`` if allowed; else ``invalid`` with ``field: "url"`` and the guard's ``reason``."""
         try:
             return check_url(url, self.settings.webhook_allowed_hosts,
                              allow_private=self.settings.webhook_allow_private)
-        except ValueError as exc:
-            raise InvalidPayload(f"url: {exc}") from None
+        except RefusedUrl as exc:
+            raise InvalidPayload(f"url: {exc}", field="url", reason=exc.reason) from None
 
     async def listing(self) -> list[dict[str, Any]]:
         async with self.store.begin() as tx:

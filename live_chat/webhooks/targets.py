@@ -30,33 +30,50 @@ from aiohttp.resolver import DefaultResolver
 MAX_URL = 2000
 
 
+class RefusedUrl(ValueError):
+    """Why a URL may not be a subscription's: the sentence, and ``reason``, a stable word.
+
+    ``reason`` is one of ``not_url`` (too long, not http/https, no host),
+    ``credentials`` (a user or password in it), ``host_not_allowed`` (outside
+    TSUNAGU_WEBHOOK_ALLOWED_HOSTS) and ``private_address`` (loopback, private,
+    link-local, reserved or ``localhost``): the console words its message from it.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def check_url(url: str, allowed_hosts: Sequence[str] = (), *, allow_private: bool) -> str:
-    """``url`` if a subscription may post to it; else :class:`ValueError` saying why."""
+    """``url`` if a subscription may post to it; else :class:`RefusedUrl` saying why."""
     if len(url) > MAX_URL:
-        raise ValueError(f"the URL is longer than {MAX_URL} characters")
+        raise RefusedUrl(f"the URL is longer than {MAX_URL} characters", "not_url")
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise ValueError("not a URL") from None
+        raise RefusedUrl("not a URL", "not_url") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise ValueError("use an http:// or https:// URL with a host")
+        raise RefusedUrl("use an http:// or https:// URL with a host", "not_url")
     if parts.username is not None or parts.password is not None:
-        raise ValueError("put no user name or password in the URL (use the signature)")
+        raise RefusedUrl("put no user name or password in the URL (use the signature)",
+                         "credentials")
     if allowed_hosts and not host_allowed(host, allowed_hosts):
-        raise ValueError(f"{host} is not one of TSUNAGU_WEBHOOK_ALLOWED_HOSTS")
+        raise RefusedUrl(f"{host} is not one of TSUNAGU_WEBHOOK_ALLOWED_HOSTS",
+                         "host_not_allowed")
     if not allow_private:
         if host == "localhost" or host.endswith(".localhost"):
-            raise ValueError(f"{host} is this machine (set TSUNAGU_WEBHOOK_ALLOW_PRIVATE "
-                             "to allow private addresses)")
+            raise RefusedUrl(f"{host} is this machine (set TSUNAGU_WEBHOOK_ALLOW_PRIVATE "
+                             "to allow private addresses)", "private_address")
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             address = None
         if address is not None and not is_public(address):
-            raise ValueError(f"{host} is not a public address (set "
-                             "TSUNAGU_WEBHOOK_ALLOW_PRIVATE to allow private addresses)")
+            raise RefusedUrl(f"{host} is not a public address (set "
+                             "TSUNAGU_WEBHOOK_ALLOW_PRIVATE to allow private addresses)",
+                             "private_address")
     return url
 
 

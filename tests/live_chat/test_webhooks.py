@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from live_chat.store.models import WebhookDelivery, WebhookOutbox
 from live_chat.store.retention import forget_visitor
 from live_chat.webhooks.signing import HEADER, verify
-from live_chat.webhooks.targets import check_url
+from live_chat.webhooks.targets import RefusedUrl, check_url
 from tests.clients import cid, login
 from tests.conftest import Gateway, GatewayFactory
 from tests.live_chat.admin.test_admin_api import api, token_of
@@ -362,14 +362,16 @@ async def test_only_admins_manage_webhooks_and_bad_urls_are_refused(
             headers={"X-CSRF-Token": body["csrf"]}) as response:
         assert response.status == 200
 
-    for url, why in [("ftp://hooks.example.com/in", "http"),
-                     ("https://user:pw@hooks.example.com/in", "password"),
-                     ("https://evil.example.net/in", "ALLOWED_HOSTS"),
-                     ("not a url", "http")]:
+    # Each refusal names the field and a stable reason (the console words its message from it).
+    for url, why, reason in [("ftp://hooks.example.com/in", "http", "not_url"),
+                             ("https://user:pw@hooks.example.com/in", "password", "credentials"),
+                             ("https://evil.example.net/in", "ALLOWED_HOSTS", "host_not_allowed"),
+                             ("not a url", "http", "not_url")]:
         status, answer = await api(gateway, "POST", "/api/admin/webhooks", admin,
                                    {**valid, "url": url})
         assert (status, answer["error"]) == (400, "invalid"), url
         assert why in answer["message"], answer
+        assert (answer["field"], answer["reason"]) == ("url", reason), answer
     status, answer = await api(gateway, "POST", "/api/admin/webhooks", admin,
                                {**valid, "events": ["escalated", "exploded"]})
     assert status == 400 and "exploded" in answer["message"]
@@ -403,7 +405,8 @@ def test_internal_addresses_are_refused_unless_allowed() -> None:
     for url in ("http://169.254.169.254/latest/meta-data", "http://127.0.0.1:8080/x",
                 "http://localhost/x", "http://[::1]/x", "http://[::ffff:10.0.0.1]/x",
                 "https://192.168.1.10/x", "http://0.0.0.0/x"):
-        with pytest.raises(ValueError, match="ALLOW_PRIVATE"):
+        with pytest.raises(RefusedUrl, match="ALLOW_PRIVATE") as refused:
             check_url(url, allow_private=False)
+        assert refused.value.reason == "private_address"
         assert check_url(url, allow_private=True) == url
     assert check_url("https://hooks.slack.com/services/T/B/X", allow_private=False)
