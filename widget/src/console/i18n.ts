@@ -4,6 +4,7 @@
 import { asLocale, pickLocale, type Locale } from "../shared/i18n";
 import { local } from "../shared/storage";
 import { REPORT_STRINGS } from "./reports/strings";
+import { WEBHOOK_STRINGS } from "./admin/webhook-strings";
 
 const LOCALE_KEY = "tsunagu:console:locale";
 
@@ -161,7 +162,7 @@ const en = {
     open: "Admin",
     title: "Admin — teaching the bot",
     back: "Back to chats",
-    tabs: { inbox: "Inbox", intents: "Intents", training: "Training", audit: "Audit" } as Record<string, string>,
+    tabs: { inbox: "Inbox", intents: "Intents", training: "Training", audit: "Audit", webhooks: "Webhooks" } as Record<string, string>,
     refresh: "Refresh",
     cancel: "Cancel",
     problems: {
@@ -412,6 +413,7 @@ const en = {
     csatPositive: "Rated 4–5",
   },
   reports: REPORT_STRINGS.en,
+  webhooks: WEBHOOK_STRINGS.en,
 };
 
 export type ConsoleStrings = typeof en;
@@ -567,7 +569,7 @@ const ja: ConsoleStrings = {
     open: "管理",
     title: "管理 — ボットを育てる",
     back: "チャットに戻る",
-    tabs: { inbox: "受信箱", intents: "インテント", training: "学習", audit: "監査ログ" },
+    tabs: { inbox: "受信箱", intents: "インテント", training: "学習", audit: "監査ログ", webhooks: "Webhook" },
     refresh: "再読み込み",
     cancel: "キャンセル",
     problems: {
@@ -812,6 +814,7 @@ const ja: ConsoleStrings = {
     csatPositive: "4〜5の評価",
   },
   reports: REPORT_STRINGS.ja,
+  webhooks: WEBHOOK_STRINGS.ja,
 };
 
 export function consoleLocale(): Locale {

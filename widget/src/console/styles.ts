@@ -245,6 +245,25 @@ button { cursor: pointer; }
 .admin-table [aria-pressed="true"] { background: #24443b; color: #fff; }
 .audit-table { width: 100%; }
 .audit-detail pre { background: #f6f8f7; border: 1px solid #e3e9e7; border-radius: 6px; padding: 6px 8px; margin: 0; max-height: 320px; overflow: auto; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+/* webhooks tab */
+.webhook-table, .delivery-table { width: 100%; }
+.webhook-table .events { font-family: ui-monospace, monospace; font-size: 12px; }
+.webhook-table .actions { white-space: nowrap; }
+.webhook-events { border: 1px solid #e3e9e7; border-radius: 8px; margin: 6px 0; padding: 4px 10px 6px; display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 2px 12px; }
+.webhook-events legend { font-size: 12px; font-weight: 600; padding: 0 4px; }
+.admin .check { font-size: 13px; display: inline-flex; gap: 4px; align-items: baseline; margin-right: 12px; }
+.secret-once { border: 2px solid #c98a1b; background: #fff8e6; border-radius: 10px; padding: 8px 12px; margin: 10px 0; }
+.secret-once h4 { margin-top: 0; }
+.secret-once .once { font-weight: 600; color: #6b4a00; margin: 0 0 6px; }
+.secret-once .secret { font-size: 14px; background: #fff; border: 1px solid #e0c9a0; border-radius: 6px; padding: 3px 8px; user-select: all; overflow-wrap: anywhere; }
+.delivery-table .error { max-width: 260px; font-size: 12px; color: #7a1d13; }
+.admin .tag.state-delivered { background: #dff3e8; color: #1f5c3a; }
+.admin .tag.state-failed { background: #fde4e1; color: #7a1d13; font-weight: 600; }
+.admin .tag.state-retrying { background: #fff1d6; color: #6b4a00; }
+.delivery-detail .facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; font-size: 13px; margin: 4px 0 8px; }
+.delivery-detail dt { font-weight: 600; color: #4a5a55; }
+.delivery-detail dd { margin: 0; }
+.delivery-detail pre { background: #f6f8f7; border: 1px solid #e3e9e7; border-radius: 6px; padding: 6px 8px; margin: 0 0 8px; max-height: 320px; overflow: auto; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .gate { border-top: 1px solid #e3e9e7; margin-top: 12px; }
 .verdict { border-radius: 8px; padding: 6px 10px; margin: 6px 0; }
 .verdict p { margin: 0; font-weight: 600; }

@@ -2,7 +2,7 @@
 // cookie and the CSRF header are handled in one place.
 
 import { request } from "../api";
-import type { AuditEntry, ExamplesAdded, Group, ImportResult, Intent, IntentSummary, Job, Model } from "./types";
+import type { AuditEntry, Delivery, ExamplesAdded, Group, ImportResult, Intent, IntentSummary, Job, Model, Webhook } from "./types";
 import type { ActivateBody, ExampleBody, ImportBody, NewIntentBody, UpdateIntentBody } from "./requests";
 
 const enc = encodeURIComponent;
@@ -36,6 +36,17 @@ export const adminApi = {
   importFiles: (body: ImportBody) => request<ImportResult>("POST", "/api/admin/import", body),
   audit: (action: string, before: string | number | null, target = "", limit = 100) =>
     request<{ entries: AuditEntry[] }>("GET", `/api/admin/audit${query({ action, target, limit, before })}`),
+
+  webhooks: () => request<{ webhooks: Webhook[] }>("GET", "/api/admin/webhooks"),
+  createWebhook: (body: { url: string; kind: string; events: string[]; description?: string }) =>
+    request<{ webhook: Webhook; secret: string }>("POST", "/api/admin/webhooks", body),
+  updateWebhook: (id: string, body: { events?: string[]; active?: boolean }) =>
+    request<{ webhook: Webhook }>("PUT", `/api/admin/webhooks/${enc(id)}`, body),
+  deleteWebhook: (id: string) => request<object>("DELETE", `/api/admin/webhooks/${enc(id)}`),
+  deliveries: (subscription: string, status: string, before: number | null, limit = 50) =>
+    request<{ deliveries: Delivery[] }>("GET", `/api/admin/webhook-deliveries${query({ subscription, status, before, limit })}`),
+  delivery: (id: number) => request<{ delivery: Delivery }>("GET", `/api/admin/webhook-deliveries/${id}`),
+  replay: (id: number) => request<{ delivery: Delivery }>("POST", `/api/admin/webhook-deliveries/${id}/replay`, {}),
 };
 
 /** Any agent flags a visitor message the bot should have answered (it joins the inbox). */

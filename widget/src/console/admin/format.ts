@@ -41,6 +41,13 @@ export function when(iso: string | null | undefined, locale: string): string {
   return d.toLocaleString(locale, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
+/** A moment to the second (the delivery log, where attempts are seconds apart). */
+export function whenSeconds(iso: string | null | undefined, locale: string): string {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return DASH;
+  return d.toLocaleString(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
 /** "ja 3 · en 1", languages with none left out. */
 export function localeCounts(locales: Partial<PerLocale<number>> | Record<string, number>): string {
   const parts = Object.entries(locales)

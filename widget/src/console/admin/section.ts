@@ -1,5 +1,5 @@
-// The Admin section that takes the place of the chat grid for admins: four
-// tabs (inbox, intents, training, audit) in the WAI-ARIA tabs pattern —
+// The Admin section that takes the place of the chat grid for admins: five
+// tabs (inbox, intents, training, audit, webhooks) in the WAI-ARIA tabs pattern —
 // arrow keys, Home and End move between tabs, Tab goes into the panel. A
 // panel loads when shown and stops its polling when hidden.
 
@@ -10,6 +10,7 @@ import { InboxPanel } from "./inbox-view";
 import { IntentsPanel } from "./intents-view";
 import { TrainingPanel } from "./training-view";
 import { button } from "./ui";
+import { WebhooksPanel } from "./webhooks-view";
 
 export interface AdminPanel {
   readonly element: HTMLElement;
@@ -17,7 +18,7 @@ export interface AdminPanel {
   hide(): void;
 }
 
-const TABS = ["inbox", "intents", "training", "audit"] as const;
+const TABS = ["inbox", "intents", "training", "audit", "webhooks"] as const;
 type TabName = (typeof TABS)[number];
 
 export class AdminSection {
@@ -35,6 +36,7 @@ export class AdminSection {
       intents: new IntentsPanel(t, locale),
       training: new TrainingPanel(t, locale),
       audit: new AuditPanel(t, locale),
+      webhooks: new WebhooksPanel(t, locale),
     };
     const list = h("div", { class: "admin-tabs", role: "tablist", "aria-label": a.title });
     for (const name of TABS) {

@@ -161,3 +161,38 @@ export interface AuditEntry {
   reason: string | null;
   created_at: string;
 }
+
+/** docs/protocol.md "Webhooks": a subscription (never its secret, only `secret_hint`). */
+export interface Webhook {
+  id: string;
+  kind: "webhook" | "slack" | "teams" | string;
+  url: string;
+  events: string[];
+  active: boolean;
+  description: string | null;
+  source: "admin" | "setting" | string;
+  secret_hint: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+/** One delivery of the log; `body` (the exact text posted) only from GET …/{id}. */
+export interface Delivery {
+  id: number;
+  subscription_id: string;
+  event: string;
+  event_id: string;
+  conversation_id: string | null;
+  status: DeliveryStatus | string;
+  attempts: number;
+  status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  failed_at: string | null;
+  replay_of: number | null;
+  body?: string;
+}
