@@ -105,7 +105,10 @@ export class WebhookLog {
     const w = this.t.webhooks;
     const state = shownState(d);
     const open = button(w.details, "delivery-details", { "aria-label": w.detailsOf(d.id), "aria-controls": "delivery-detail" });
-    open.addEventListener("click", () => void this.openDetail(d.id));
+    open.addEventListener("click", () => {
+      this.status.clear();
+      void this.openDetail(d.id);
+    });
     const finished = d.delivered_at ?? d.failed_at;
     return h(
       "tr",
@@ -170,11 +173,11 @@ export class WebhookLog {
       [w.finished, this.time(d.delivered_at ?? d.failed_at)],
       [w.conversation, d.conversation_id ?? DASH],
     ];
-    if (d.replay_of !== null) facts.push([w.replayOf(d.replay_of), ""]);
     this.detail.dataset.deliveryId = String(d.id);
     this.detail.dataset.state = state;
     this.detail.replaceChildren(
       h("h4", { tabindex: "-1" }, w.delivery(d.id, d.event)),
+      ...(d.replay_of !== null ? [h("p", { class: "meta" }, w.replayOf(d.replay_of))] : []),
       h("dl", { class: "facts" }, ...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "text" }, v)])),
       h("h5", {}, w.body),
       // The body quotes visitors: it is text, never markup.
