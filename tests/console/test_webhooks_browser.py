@@ -233,6 +233,9 @@ def test_an_admin_subscribes_reads_the_log_and_replays_a_failed_delivery(
         detail = panel.locator(".delivery-detail")
         expect(detail).to_have_attribute("data-delivery-id", delivery_id(failing))
         expect(detail.locator("pre.delivery-body")).to_have_text(failing.body.decode())
+        conversation_id = failing.json["conversation"]["id"]
+        expect(detail.locator(f'.facts a[href="#conversation={conversation_id}"]')).to_have_text(
+            conversation_id)
         receiver.failures = 0
         detail.locator('[data-action="replay"]').click()
         expect(detail).not_to_have_attribute("data-delivery-id", delivery_id(failing))

@@ -171,7 +171,8 @@ export class WebhookLog {
       [w.createdAt, this.time(d.created_at)],
       [w.nextAttempt, this.time(d.next_attempt_at)],
       [w.finished, this.time(d.delivered_at ?? d.failed_at)],
-      [w.conversation, d.conversation_id ?? DASH],
+      // The console follows #conversation= links (the chat's tab, or the Inbox's reader).
+      [w.conversation, d.conversation_id ? h("a", { href: `#conversation=${encodeURIComponent(d.conversation_id)}` }, d.conversation_id) : DASH],
     ];
     this.detail.dataset.deliveryId = String(d.id);
     this.detail.dataset.state = state;
