@@ -10,7 +10,7 @@ shows retrying, then failed, with HTTP 500; once the receiver is back, Replay
 on the page sends it again and the new delivery is delivered. The admin then
 edits the subscription to ``message.created``: a visitor's words full of markup
 come back in a delivery's body as text. Deactivating and deleting (after a
-confirmation) end it.
+confirmation) end it; the Audit tab filters each of these actions.
 
 On a gateway with the default guard, an admin's subscription to a loopback
 URL is refused with the localized sentence for a private address, and a plain
@@ -289,6 +289,15 @@ def test_an_admin_subscribes_reads_the_log_and_replays_a_failed_delivery(
         expect(panel.locator(".webhook-table tr[data-webhook-id]")).to_have_count(0)
         panel.locator('[data-action="refresh-log"]').click()
         expect(log.locator("tr[data-delivery-id]")).to_have_count(0)
+        # The Audit tab's filter knows the webhook actions: all four were recorded as Mio's.
+        page.locator('[data-admin-tab="audit"]').click()
+        audit = page.locator('[data-admin-panel="audit"]')
+        for action, count in (("webhook.create", 1), ("webhook.update", 2),
+                              ("webhook.replay", 1), ("webhook.delete", 1)):
+            audit.locator("select[name=action]").select_option(action)
+            rows = audit.locator(f'tr[data-audit-action="{action}"]')
+            expect(rows).to_have_count(count)
+            expect(rows.first.locator("td").nth(1)).to_have_text("Mio")
         console.check_clean()
         for client in (visitor, second_visitor):
             aloop.run(client.disconnect())

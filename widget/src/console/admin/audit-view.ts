@@ -21,6 +21,10 @@ export const AUDIT_ACTIONS = [
   "model.train",
   "model.activate",
   "model.rollback",
+  "webhook.create",
+  "webhook.update",
+  "webhook.delete",
+  "webhook.replay",
 ];
 const PAGE = 100;
 
