@@ -177,22 +177,20 @@ class Bot:
         cls,
         training_dir: Path,
         *,
-        url: str | None = None,
+        url: str,
         token: str | None = None,
         timeout: float | None = None,
     ) -> Bot:
         """A bot whose dialogue is a whole Rasa assistant (``TSUNAGU_BOT=rasa``).
 
-        ``url``: ``RASA_URL``; ``token``: ``RASA_TOKEN`` (``rasa run
-        --auth-token``); ``timeout``: ``RASA_TIMEOUT``, default 10 s (a
-        dialogue turn runs policies and maybe custom actions). Our responses
+        ``url``: the server's base URL (``RASA_URL``); ``token``: ``rasa run
+        --auth-token``'s token (``RASA_TOKEN``); ``timeout``: seconds for each
+        call (``RASA_TIMEOUT``), default 10 s (a dialogue turn runs policies
+        and maybe custom actions). The gateway passes what its settings
+        checked; nothing is read from the environment here. Our responses
         (``training_dir``) are used only when Rasa cannot be reached.
         """
-        url = url or os.environ.get("RASA_URL")
-        if not url:
-            raise ValueError("TSUNAGU_BOT=rasa needs RASA_URL (e.g. http://127.0.0.1:5005)")
-        token = token if token is not None else os.environ.get("RASA_TOKEN") or None
-        timeout = timeout if timeout is not None else _env_float("RASA_TIMEOUT", 10.0)
+        timeout = 10.0 if timeout is None else timeout
         data = load_training_data(training_dir)
         return cls(
             RasaClassifier(url, timeout=timeout, token=token),

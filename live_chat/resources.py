@@ -284,12 +284,19 @@ async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegist
     version is involved in either.
     """
     await catalog.seed(settings.training_data_dir)
-    if settings.bot_engine == "rasa":
-        return await asyncio.to_thread(Bot.with_rasa_assistant, settings.training_data_dir)
-    if settings.nlu_engine == "rasa":
-        return await asyncio.to_thread(
-            partial(Bot.with_rasa, settings.training_data_dir, url=settings.rasa_url,
-                    token=settings.rasa_token, threshold=settings.rasa_threshold,
-                    timeout=settings.rasa_timeout))
+    if "rasa" in (settings.bot_engine, settings.nlu_engine):
+        return await asyncio.to_thread(_rasa_bot, settings)
     version = await registry.bootstrap(catalog.training_data, settings.training_data_dir)
     return await asyncio.to_thread(Bot.from_version, version)
+
+
+def _rasa_bot(settings: Settings) -> Bot:
+    """The bot of ``TSUNAGU_BOT=rasa`` (a whole assistant) or ``TSUNAGU_NLU=rasa`` (its
+    intents, our answers): both from the server, token and timeout that :class:`Settings`
+    read and checked at start, never from the environment."""
+    assert settings.rasa_url is not None  # Settings.resolved() refuses to start without it
+    server = {"url": settings.rasa_url, "token": settings.rasa_token,
+              "timeout": settings.rasa_timeout}
+    if settings.bot_engine == "rasa":
+        return Bot.with_rasa_assistant(settings.training_data_dir, **server)
+    return Bot.with_rasa(settings.training_data_dir, threshold=settings.rasa_threshold, **server)

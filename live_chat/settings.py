@@ -131,13 +131,14 @@ class Settings:
     # TSUNAGU_BOT: "builtin" (our policy answers, with TSUNAGU_NLU's intents) or
     # "rasa" (a whole Rasa assistant answers, bot/rasa_assistant.py).
     bot_engine: str = "builtin"
-    # The Rasa server of TSUNAGU_NLU=rasa (docs/bot.md): base URL, its
-    # --auth-token, the confidence below which a message is out of scope and
-    # the seconds to wait for it.
+    # The Rasa server of TSUNAGU_NLU=rasa and of TSUNAGU_BOT=rasa (docs/bot.md):
+    # base URL, its --auth-token, the confidence below which a message is out
+    # of scope (TSUNAGU_NLU=rasa only) and the seconds to wait for each call.
+    # rasa_timeout None: the mode's default (RASA_TIMEOUTS), filled in by resolved().
     rasa_url: str | None = None
     rasa_token: str | None = None
     rasa_threshold: float = 0.5
-    rasa_timeout: float = 2.0
+    rasa_timeout: float | None = None
     gate_folds: int = 5
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
@@ -231,7 +232,7 @@ class Settings:
             "rasa_url": (env.get("RASA_URL") or "").strip() or None,
             "rasa_token": env.get("RASA_TOKEN") or None,
             "rasa_threshold": _float(env, "RASA_THRESHOLD", 0.5, minimum=0.0, maximum=1.0),
-            "rasa_timeout": _float(env, "RASA_TIMEOUT", 2.0, minimum=0.1, maximum=60.0),
+            "rasa_timeout": _float(env, "RASA_TIMEOUT", None, minimum=0.1, maximum=60.0),
             "team_name": (env.get("TSUNAGU_TEAM_NAME") or "").strip()[:80] or None,
             "widget_agent_names": (env.get("TSUNAGU_WIDGET_AGENT_NAMES") or "first")
             .strip().lower(),
@@ -290,13 +291,19 @@ class Settings:
             raise ConfigError(f"TSUNAGU_NLU must be builtin or rasa, not {self.nlu_engine!r}")
         if self.bot_engine not in ("builtin", "rasa"):
             raise ConfigError(f"TSUNAGU_BOT must be builtin or rasa, not {self.bot_engine!r}")
-        if self.nlu_engine == "rasa":
+        # One check for both Rasa modes: the gateway reads RASA_* nowhere else.
+        mode = ("TSUNAGU_BOT=rasa" if self.bot_engine == "rasa"
+                else "TSUNAGU_NLU=rasa" if self.nlu_engine == "rasa" else None)
+        if mode is not None:
             if not self.rasa_url:
-                raise ConfigError("TSUNAGU_NLU=rasa needs RASA_URL, the Rasa server's base URL "
+                raise ConfigError(f"{mode} needs RASA_URL, the Rasa server's base URL "
                                   "(e.g. http://127.0.0.1:5005)")
             problem = rasa_url_problem(self.rasa_url)
             if problem:
                 raise ConfigError(problem)
+        rasa_timeout = self.rasa_timeout
+        if rasa_timeout is None:
+            rasa_timeout = RASA_TIMEOUTS["bot" if self.bot_engine == "rasa" else "nlu"]
         if self.widget_agent_names not in ("full", "first", "none"):
             raise ConfigError("TSUNAGU_WIDGET_AGENT_NAMES must be full, first or none, "
                               f"not {self.widget_agent_names!r}")
@@ -329,8 +336,14 @@ class Settings:
         secret = self.secret_key or _stored_secret(self.data_dir)
         if len(secret) < 16:
             raise ConfigError("TSUNAGU_SECRET_KEY must be at least 16 characters")
-        return replace(self, database_url=database_url, secret_key=secret)
+        return replace(self, database_url=database_url, secret_key=secret,
+                       rasa_timeout=rasa_timeout)
 
+
+#: RASA_TIMEOUT's default, in seconds: a classification (TSUNAGU_NLU=rasa) is
+#: quick; a whole assistant's turn (TSUNAGU_BOT=rasa) runs its policies and
+#: maybe custom actions, and is two calls (REST channel, then the tracker).
+RASA_TIMEOUTS = {"nlu": 2.0, "bot": 10.0}
 
 PRECHAT_FIELDS = ("name", "email")
 # A From address: one line, something@domain (a display name is not accepted here).
@@ -404,8 +417,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float,
-           maximum: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float | None, *, minimum: float,
+           maximum: float) -> float | None:
     raw = (env.get(name) or "").strip()
     if not raw:
         return default

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from live_chat.store.models import Message
@@ -28,12 +27,11 @@ async def visitor_messages(gateway: Gateway, conversation_id: str) -> list[Messa
 
 
 async def test_rasa_down_hands_the_visitor_to_a_person_and_marks_the_message(
-    start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+    start_gateway: GatewayFactory,
 ) -> None:
     # Nothing listens there: the connection is refused at once.
-    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{free_port()}")
-    monkeypatch.setenv("RASA_TIMEOUT", "2")
-    gateway = await start_gateway(bot_engine="rasa")
+    gateway = await start_gateway(bot_engine="rasa", rasa_url=f"http://127.0.0.1:{free_port()}",
+                                  rasa_timeout=2.0)
     hanako = await agent(gateway, "Hanako")
     async with gateway.visitor() as visitor:
         ack = await visitor.send("hello there", cid())
@@ -57,11 +55,10 @@ async def test_rasa_down_hands_the_visitor_to_a_person_and_marks_the_message(
 # -- against a real Rasa server: the rasa init mood bot plus the README's handoff snippet --
 
 
-async def rasa_gateway(start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch,
-                       rasa: Any) -> Gateway:
-    monkeypatch.setenv("RASA_URL", rasa.url)
-    monkeypatch.setenv("RASA_TOKEN", rasa.token)
-    return await start_gateway(bot_engine="rasa")
+async def rasa_gateway(start_gateway: GatewayFactory, rasa: Any, **settings: Any) -> Gateway:
+    """A gateway whose bot is the Rasa assistant ``rasa`` (settings overrides beside)."""
+    return await start_gateway(bot_engine="rasa", rasa_url=rasa.url, rasa_token=rasa.token,
+                               **settings)
 
 
 async def bot_messages(visitor: VisitorClient, count: int) -> list[dict[str, Any]]:
@@ -70,9 +67,9 @@ async def bot_messages(visitor: VisitorClient, count: int) -> list[dict[str, Any
 
 
 async def test_the_mood_bot_answers_and_hands_over_to_a_person(
-    start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch, rasa_assistant: Any
+    start_gateway: GatewayFactory, rasa_assistant: Any
 ) -> None:
-    gateway = await rasa_gateway(start_gateway, monkeypatch, rasa_assistant)
+    gateway = await rasa_gateway(start_gateway, rasa_assistant)
     hanako = await agent(gateway, "Hanako")
     async with gateway.visitor() as visitor:
         ack = await visitor.send("hello", cid())
@@ -129,9 +126,9 @@ async def test_the_mood_bot_answers_and_hands_over_to_a_person(
 
 
 async def test_a_visitor_who_leaves_the_queue_finds_rasa_listening_again(
-    start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch, rasa_assistant: Any
+    start_gateway: GatewayFactory, rasa_assistant: Any
 ) -> None:
-    gateway = await rasa_gateway(start_gateway, monkeypatch, rasa_assistant)
+    gateway = await rasa_gateway(start_gateway, rasa_assistant)
     async with gateway.visitor() as visitor:  # no agent online: the chat waits in the queue
         ack = await visitor.send("I want to talk to a human", cid())
         conversation_id = ack["message"]["conversation_id"]

@@ -66,11 +66,20 @@ def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_bad_nlu_settings_stop_the_start_with_one_line(tmp_path: Path) -> None:
+    bot = {"TSUNAGU_BOT": "rasa", "RASA_URL": "http://127.0.0.1:5005"}
     cases = {
         "TSUNAGU_NLU": ({"TSUNAGU_NLU": "rasaa"}, "TSUNAGU_NLU must be builtin or rasa"),
         "no RASA_URL": ({"TSUNAGU_NLU": "rasa"}, "TSUNAGU_NLU=rasa needs RASA_URL"),
         "RASA_URL": ({"TSUNAGU_NLU": "rasa", "RASA_URL": "127.0.0.1:5005"},
                      "RASA_URL must be an http(s) URL"),
+        # TSUNAGU_BOT=rasa (a whole assistant) goes through the same settings.
+        "TSUNAGU_BOT": ({"TSUNAGU_BOT": "Rasa3"}, "TSUNAGU_BOT must be builtin or rasa"),
+        "bot without RASA_URL": ({"TSUNAGU_BOT": "rasa"}, "TSUNAGU_BOT=rasa needs RASA_URL"),
+        "bot RASA_URL": ({**bot, "RASA_URL": "http://127.0.0.1:5005/?token=x"},
+                         "without a query"),
+        "bot RASA_TIMEOUT": ({**bot, "RASA_TIMEOUT": "10s"}, "RASA_TIMEOUT must be a number"),
+        "bot RASA_TIMEOUT range": ({**bot, "RASA_TIMEOUT": "0"},
+                                   "RASA_TIMEOUT must be between 0.1 and 60"),
     }
     for name, (env, sentence) in cases.items():
         data = tmp_path / name.replace(" ", "_")
@@ -99,3 +108,15 @@ def test_every_rasa_setting_is_checked(tmp_path: Path) -> None:
                                  data_dir=tmp_path, secret_key=TEST_SECRET)
     assert (settings.rasa_url, settings.rasa_token, settings.rasa_timeout) == (
         "http://127.0.0.1:5005", "s3cret", 5.0)
+
+
+def test_rasa_timeout_defaults_to_the_modes_own(tmp_path: Path) -> None:
+    def timeout(**env: str) -> float | None:
+        return Settings.from_env({"RASA_URL": "http://127.0.0.1:5005", **env},
+                                 data_dir=tmp_path, secret_key=TEST_SECRET).rasa_timeout
+
+    # A classification is quick; an assistant's turn runs policies and custom actions.
+    assert timeout(TSUNAGU_NLU="rasa") == 2.0
+    assert timeout(TSUNAGU_BOT="rasa") == 10.0
+    assert timeout(TSUNAGU_BOT="rasa", TSUNAGU_NLU="rasa") == 10.0
+    assert timeout(TSUNAGU_BOT="rasa", RASA_TIMEOUT="3.5") == 3.5
