@@ -33,7 +33,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.decision import BotMessage, QuickReply
-from bot.engines.rasa import prediction_from_rasa
+from bot.engines.rasa import prediction_from_rasa, unreachable
 from bot.errors import NLUEngineError
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class RasaAssistant:
                 answer.raise_for_status()
                 return await answer.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise NLUEngineError(f"{where}: {exc or type(exc).__name__}") from exc
+            raise unreachable(where, exc, self.timeout) from exc
 
 
 def read_turn(answers: Sequence[Any], tracker: Mapping[str, Any]) -> AssistantTurn:

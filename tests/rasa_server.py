@@ -37,13 +37,21 @@ BUILD_TIMEOUT = 1500
 
 @dataclass
 class RasaServer:
-    """One ``rasa run --enable-api --auth-token`` process on a loopback port."""
+    """One ``rasa run --enable-api --auth-token`` process on a loopback port.
+
+    ``command``: the whole ``rasa run`` command line (so that :meth:`restart`
+    starts the same server on the same port); ``workdir``: where it runs and
+    its log is written; ``started_in``: seconds its last start took until
+    ``GET /status`` named the model.
+    """
 
     url: str
     token: str
     model: Path
     process: subprocess.Popen[bytes]
     log: Path
+    command: tuple[str, ...] = ()
+    workdir: Path = field(default=Path("."))
     started_in: float = field(default=0.0)
 
     def get(self, path: str, *, timeout: float = 10.0) -> dict:
@@ -69,6 +77,22 @@ class RasaServer:
     def log_tail(self, lines: int = 30) -> str:
         text = self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or the OOM killer would: no shutdown at all.
+
+        Returns once the process is gone and its port refuses connections."""
+        self.process.kill()
+        self.process.wait(10)
+
+    def restart(self) -> None:
+        """Start the same ``rasa run`` again on the same port (after :meth:`kill`), and
+        return once ``GET /status`` names the model; a new log file is written beside."""
+        assert self.process.poll() is not None, "restart() is for a server that has stopped"
+        self.log = self.log.with_name(f"{self.log.stem}-again{self.log.suffix}")
+        begun = time.monotonic()
+        self.process = _spawn(self.command, self.workdir, self.log)
+        _wait_ready(self, begun)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -129,28 +153,40 @@ def start_rasa(
     """
     rasa = rasa_command()
     port = _free_port()
+    command = (str(rasa), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
+               "-p", str(port), "-m", str(model), *extra)
     log = workdir / f"rasa-{port}.log"
+    begun = time.monotonic()
+    server = RasaServer(f"http://127.0.0.1:{port}", token, model,
+                        _spawn(command, workdir, log), log, command, workdir)
+    _wait_ready(server, begun)
+    return server
+
+
+def _spawn(command: tuple[str, ...], workdir: Path, log: Path) -> subprocess.Popen[bytes]:
+    """Run ``command`` (a ``rasa run``) in ``workdir``, its output to ``log``."""
     env = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     }
-    begun = time.monotonic()
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(rasa), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1",
-             "-p", str(port), "-m", str(model), *extra],
-            cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = RasaServer(f"http://127.0.0.1:{port}", token, model, process, log)
+        return subprocess.Popen(list(command), cwd=workdir, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def _wait_ready(server: RasaServer, begun: float) -> None:
+    """Return once ``GET /status`` answers with the model (``begun``: when the process
+    started, for ``started_in``); fail the test with the server's log if the process
+    exits or is not ready within :data:`START_TIMEOUT` seconds."""
+    process = server.process
     deadline = begun + START_TIMEOUT
     while True:
         if process.poll() is not None:
             pytest.fail(
                 f"rasa run exited with {process.returncode} before it was ready; "
-                f"the end of {log}:\n{server.log_tail()}",
+                f"the end of {server.log}:\n{server.log_tail()}",
                 pytrace=False,
             )
         try:
@@ -163,9 +199,8 @@ def start_rasa(
             server.stop()
             pytest.fail(
                 f"rasa run did not answer GET /status with a model within {START_TIMEOUT:.0f} s; "
-                f"the end of {log}:\n{server.log_tail()}",
+                f"the end of {server.log}:\n{server.log_tail()}",
                 pytrace=False,
             )
         time.sleep(0.5)
     server.started_in = time.monotonic() - begun
-    return server

@@ -75,7 +75,7 @@ class RasaClassifier:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
                 body = json.loads(answer.read().decode("utf-8"))
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            raise NLUEngineError(f"Rasa at {self.endpoint}: {exc}") from exc
+            raise unreachable(f"Rasa at {self.endpoint}", exc, self.timeout) from exc
         return prediction_from_rasa(body, self.threshold, self.ranking_size)
 
     async def parse_async(self, text: str) -> Prediction:
@@ -89,7 +89,7 @@ class RasaClassifier:
                 answer.raise_for_status()
                 body = await answer.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise NLUEngineError(f"Rasa at {self.endpoint}: {exc}") from exc
+            raise unreachable(f"Rasa at {self.endpoint}", exc, self.timeout) from exc
         return prediction_from_rasa(body, self.threshold, self.ranking_size)
 
 
@@ -105,9 +105,18 @@ class RasaClassifier:
                 answer.raise_for_status()
                 body = await answer.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise NLUEngineError(f"Rasa at {self.status_endpoint}: {exc}") from exc
+            raise unreachable(f"Rasa at {self.status_endpoint}", exc, self.timeout) from exc
         if not isinstance(body, dict) or not body.get("model_file"):
             raise NLUEngineError(f"Rasa at {self.status_endpoint} has no model loaded")
+
+
+def unreachable(where: str, exc: BaseException, timeout: float) -> NLUEngineError:
+    """The error of a call to Rasa (``where``: the server and path) that failed with
+    ``exc``. A timeout says so with the seconds waited (``RASA_TIMEOUT``): its own
+    message is empty, and a hung server must read differently from a refused one."""
+    if isinstance(exc, TimeoutError):
+        return NLUEngineError(f"{where}: no answer within {timeout:g} s")
+    return NLUEngineError(f"{where}: {exc or type(exc).__name__}")
 
 
 def rasa_url_problem(url: str) -> str | None:

@@ -1,16 +1,22 @@
-"""TSUNAGU_NLU=rasa when Rasa is down or misconfigured (issue 15).
+"""TSUNAGU_NLU=rasa (and TSUNAGU_BOT=rasa) when Rasa is down, hung or misconfigured (issue 15).
 
 A real gateway on loopback whose RASA_URL points at a port nobody listens on
-(an outage, without waiting for a real Rasa to die), and the real ``tsunagu``
-command for settings errors. Rasa up and answering: tests/rasa/test_rasa_nlu.py.
+(an outage, without waiting for a real Rasa to die), or at a loopback server
+that accepts connections and never answers (a hung Rasa); and the real
+``tsunagu`` command for settings errors. A real Rasa killed and restarted
+under a running gateway: tests/rasa/test_rasa_restart.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +25,8 @@ import pytest
 from bot.nlu import NLU_UNAVAILABLE, OUT_OF_SCOPE
 from live_chat.settings import ConfigError, Settings
 from live_chat.store.models import Message
-from tests.conftest import REPO, TEST_SECRET, GatewayFactory, free_port
+from tests.clients import cid
+from tests.conftest import REPO, TEST_SECRET, Gateway, GatewayFactory, free_port
 from tests.live_chat.admin.test_admin_api import api
 from tests.live_chat.admin.test_clarify_inbox import login_token
 from tests.live_chat.admin.test_inbox import Chat, add_agent
@@ -53,6 +60,79 @@ async def test_an_outage_is_recorded_as_such_and_readyz_says_so(
     assert status == 200, body
     reasons = {e["message_id"]: e["reason"] for g in body["groups"] for e in g["examples"]}
     assert reasons.get(question) != "out_of_scope"
+
+
+@asynccontextmanager
+async def hung_rasa() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A loopback server that accepts every connection, reads the request and never
+    answers (a Rasa stuck in a long custom action or a GC pause): its URL and the
+    first bytes of each request it received."""
+    received: list[bytes] = []
+    held: list[asyncio.StreamWriter] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        received.append(await reader.read(200))
+        await reader.read()  # until the client gives up and closes
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", received
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def readyz(gateway: Gateway) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/readyz") as answer:
+        return answer.status, await answer.json()
+
+
+async def test_a_hung_rasa_gives_the_fallback_after_rasa_timeout(
+    start_gateway: GatewayFactory,
+) -> None:
+    timeout = 1.0
+    async with hung_rasa() as (url, received):
+        nlu = await start_gateway(nlu_engine="rasa", rasa_url=url, rasa_timeout=timeout)
+        assistant = await start_gateway(bot_engine="rasa", rasa_url=url, rasa_timeout=timeout)
+        # /readyz waits RASA_TIMEOUT for GET /status, then says why it is not ready.
+        for status, body in await asyncio.gather(readyz(nlu), readyz(assistant)):
+            assert status == 503, body
+            assert body["unavailable"]["nlu"] == f"Rasa at {url}/status: no answer within 1 s"
+
+        async def turn(gateway: Gateway, text: str) -> tuple[float, dict, str]:
+            """Seconds from the visitor's message to the bot's answer, the answer, the id."""
+            async with gateway.visitor() as visitor:
+                began = time.monotonic()
+                ack = await visitor.send(text, cid())
+                assert ack["ok"], ack
+                reply = await visitor.next_where("message", lambda m: m["sender"] == "bot")
+                return time.monotonic() - began, reply, ack["message"]["id"]
+
+        # Both modes at once: the two waits overlap.
+        (nlu_wait, nlu_reply, nlu_id), (bot_wait, bot_reply, bot_id) = await asyncio.gather(
+            turn(nlu, "where is my order"), turn(assistant, "hello"))
+        # Rasa got both requests (the gateway did wait for it) and never answered.
+        assert any(r.startswith(b"POST /model/parse") for r in received), received
+        assert any(r.startswith(b"POST /webhooks/rest/webhook") for r in received), received
+
+    # Not before RASA_TIMEOUT, and not much after it: the visitor is not left waiting.
+    assert timeout <= nlu_wait < timeout + 3, nlu_wait
+    assert timeout <= bot_wait < timeout + 3, bot_wait
+    # TSUNAGU_NLU=rasa: the fallback, with "talk to a person".
+    assert "/request_human" in [q["payload"] for q in nlu_reply["quick_replies"]]
+    # TSUNAGU_BOT=rasa: a person is coming.
+    assert bot_reply["text"].startswith("Sorry I couldn't help with that.")
+    for gateway, message_id, reply, action in ((nlu, nlu_id, nlu_reply, "fallback"),
+                                               (assistant, bot_id, bot_reply, "escalate")):
+        async with gateway.ctx.store.begin() as tx:
+            typed = await tx.session.get(Message, message_id)
+            answer = await tx.session.get(Message, reply["id"])
+        assert typed is not None and (typed.intent, typed.confidence) == (NLU_UNAVAILABLE, None)
+        assert answer is not None and answer.action == action
 
 
 def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
