@@ -84,6 +84,16 @@ class RasaServer:
         Returns once the process is gone and its port refuses connections."""
         self.process.kill()
         self.process.wait(10)
+        port = int(self.url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            except OSError:
+                return
+            time.sleep(0.1)
+        pytest.fail(f"{self.url} still accepts connections after its rasa run was killed",
+                    pytrace=False)
 
     def restart(self) -> None:
         """Start the same ``rasa run`` again on the same port (after :meth:`kill`), and
