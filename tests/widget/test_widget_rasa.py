@@ -7,15 +7,19 @@ buttons, and the README's handoff snippet).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.clients import AgentClient
 from tests.conftest import GatewayProcess, spawn_gateway, stop_gateway
 from tests.rasa_server import RasaServer
-from tests.widget.test_widget_browser import shop_widget
+from tests.widget.conftest import ARTIFACTS, BackgroundLoop
+from tests.widget.test_widget_browser import _add_agent, shop_widget
 
 
 @pytest.fixture
@@ -27,9 +31,12 @@ def rasa_gateway(tmp_path: Path, models_dir: Path,
     stop_gateway(gateway)
 
 
-def test_the_mood_bot_talks_with_buttons_and_an_image_in_the_widget(
-    browser: object, rasa_gateway: GatewayProcess
+def test_the_mood_bot_talks_with_buttons_and_an_image_and_hands_over_to_an_agent(
+    browser: object, rasa_gateway: GatewayProcess, aloop: BackgroundLoop
 ) -> None:
+    _add_agent(rasa_gateway, "hanako@example.com", "Hanako", "correct-horse-42", capacity=3)
+    hanako: Any = aloop.run(AgentClient.signed_in(rasa_gateway.url, "hanako@example.com",
+                                                  "correct-horse-42"))
     w = shop_widget(browser, rasa_gateway.url, locale="en")
     try:
         w.open()
@@ -48,5 +55,27 @@ def test_the_mood_bot_talks_with_buttons_and_an_image_in_the_widget(
         expect(w.stored("bot")).to_have_count(4)  # the image is a message of its own
         # The image row has no empty bubble beside it.
         expect(w.page.locator("tsunagu-chat .msg-bot:has(.msg-image) .msg-bubble")).to_have_count(0)
+
+        # The README's handoff snippet: Rasa answers, then a person takes over.
+        w.send("I want to talk to a human")
+        expect(w.stored("bot").last.locator(".msg-bubble")).to_have_text(
+            "Let me get a person for you.")
+        assigned = aloop.run(hanako.next("assigned"), timeout=30)
+        chat = assigned["conversation"]["id"]
+        assert "I want to talk to a human" in [m["text"] for m in assigned["messages"]]
+        ack = aloop.run(hanako.call("message", {"conversation_id": chat,
+                                                "client_id": str(uuid.uuid4()),
+                                                "text": "Hi, I am Hanako. How can I help?"}))
+        assert ack["ok"], ack
+        expect(w.stored("agent").last.locator(".msg-bubble")).to_have_text(
+            "Hi, I am Hanako. How can I help?")
+        # While Hanako has the chat, Rasa says nothing: the question goes to her only.
+        w.send("are you a bot?")
+        aloop.run(hanako.next_where("message", lambda m: m["text"] == "are you a bot?"))
+        expect(w.stored("visitor").last.locator(".msg-bubble")).to_have_text("are you a bot?")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        w.page.screenshot(path=str(ARTIFACTS / "widget-rasa-handoff.png"))
+        expect(w.stored("bot")).to_have_count(5)
     finally:
         w.context.close()
+        aloop.run(hanako.disconnect())
