@@ -160,7 +160,7 @@ const en = {
   seconds: (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`),
   admin: {
     open: "Admin",
-    title: "Admin — teaching the bot",
+    title: "Admin — the bot, webhooks and the audit log",
     back: "Back to chats",
     tabs: { inbox: "Inbox", intents: "Intents", training: "Training", audit: "Audit", webhooks: "Webhooks" } as Record<string, string>,
     refresh: "Refresh",
@@ -567,7 +567,7 @@ const ja: ConsoleStrings = {
   seconds: (s) => (s < 60 ? `${Math.round(s)} 秒` : `${Math.floor(s / 60)} 分 ${Math.round(s % 60)} 秒`),
   admin: {
     open: "管理",
-    title: "管理 — ボットを育てる",
+    title: "管理 — ボット・Webhook・監査ログ",
     back: "チャットに戻る",
     tabs: { inbox: "受信箱", intents: "インテント", training: "学習", audit: "監査ログ", webhooks: "Webhook" },
     refresh: "再読み込み",

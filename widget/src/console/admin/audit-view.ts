@@ -25,6 +25,8 @@ export const AUDIT_ACTIONS = [
   "webhook.update",
   "webhook.delete",
   "webhook.replay",
+  "api_key.create",
+  "api_key.revoke",
 ];
 const PAGE = 100;
 

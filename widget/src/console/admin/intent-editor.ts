@@ -11,7 +11,7 @@ import { adminApi } from "./api";
 import { when } from "./format";
 import { LOCALES, answerProblem, exampleBody, guessLocale, nextRevision, updateIntentBody } from "./requests";
 import type { Example, Intent, PerLocale } from "./types";
-import { Status, busy, button, field, localeSelect, onEscape } from "./ui";
+import { Status, askFirst, busy, button, field, localeSelect } from "./ui";
 
 export interface EditorHooks {
   /** Counts or answers changed: the list beside should be re-read. */
@@ -182,20 +182,7 @@ export class IntentEditor {
     const ask = button(a.deleteIntent, "delete-intent", { class: "danger" });
     const yes = button(a.deleteIntent, "confirm-delete", { class: "danger" });
     const no = button(a.cancel, "cancel");
-    const confirm = h("span", { class: "confirm", role: "group", hidden: true }, a.confirmDelete(name), " ", yes, no);
-    const close = () => {
-      confirm.hidden = true;
-      ask.hidden = false;
-      ask.focus();
-    };
-    ask.addEventListener("click", () => {
-      ask.hidden = true;
-      confirm.hidden = false;
-      no.focus();
-    });
-    no.addEventListener("click", close);
-    onEscape(confirm, close);
-    yes.addEventListener("click", () => {
+    const confirm = askFirst(ask, a.confirmDelete(name), yes, no, () => {
       void busy(yes, () => adminApi.deleteIntent(name, this.base)).then((r) => {
         if (!r) return;
         if (!r.ok) return this.refused(r);

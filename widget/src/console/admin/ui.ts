@@ -87,6 +87,29 @@ export async function busy<T>(btn: HTMLButtonElement, work: () => Promise<T>): P
   }
 }
 
+/**
+ * A destructive button that asks first: `ask` is replaced by `question` with
+ * `yes` and `no` (Escape or `no` puts `ask` back and focuses it). A click on
+ * `yes` runs `onYes`, which owns the request (wrap it in `busy`).
+ */
+export function askFirst(ask: HTMLButtonElement, question: string, yes: HTMLButtonElement, no: HTMLButtonElement, onYes: () => void): HTMLElement {
+  const confirm = h("span", { class: "confirm", role: "group", hidden: true }, question, " ", yes, " ", no);
+  const close = () => {
+    confirm.hidden = true;
+    ask.hidden = false;
+    ask.focus();
+  };
+  ask.addEventListener("click", () => {
+    ask.hidden = true;
+    confirm.hidden = false;
+    no.focus();
+  });
+  no.addEventListener("click", close);
+  onEscape(confirm, close);
+  yes.addEventListener("click", onYes);
+  return confirm;
+}
+
 export function localeSelect(label: string, langs: Record<string, string>, value = "ja"): HTMLSelectElement {
   const sel = h("select", { "aria-label": label, name: "locale" }, ...Object.keys(langs).map((l) => h("option", { value: l }, langs[l] ?? l)));
   sel.value = value;

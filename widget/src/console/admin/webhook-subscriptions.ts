@@ -9,7 +9,7 @@ import { adminApi } from "./api";
 import { DASH, when } from "./format";
 import type { Webhook } from "./types";
 import { EVENTS, KINDS, subscriptionBody, subscriptionProblem, webhookErrorText } from "./webhook-rules";
-import { Status, busy, button, disclosure, field, onEscape } from "./ui";
+import { Status, askFirst, busy, button, disclosure, field, onEscape } from "./ui";
 
 /** Checkboxes of the events, `checked` ticked; `name` keeps forms apart. */
 function eventBoxes(t: ConsoleStrings, name: string, checked: readonly string[]): HTMLFieldSetElement {
@@ -220,20 +220,7 @@ export class WebhookSubscriptions {
     const ask = button(w.remove, "delete-webhook", { class: "danger", "aria-label": w.removeOf(x.url) });
     const yes = button(w.remove, "confirm-delete", { class: "danger" });
     const no = button(w.cancel, "cancel");
-    const confirm = h("span", { class: "confirm", role: "group", hidden: true }, w.confirmRemove(x.url), " ", yes, " ", no);
-    const close = () => {
-      confirm.hidden = true;
-      ask.hidden = false;
-      ask.focus();
-    };
-    ask.addEventListener("click", () => {
-      ask.hidden = true;
-      confirm.hidden = false;
-      no.focus();
-    });
-    no.addEventListener("click", close);
-    onEscape(confirm, close);
-    yes.addEventListener("click", () => {
+    const confirm = askFirst(ask, w.confirmRemove(x.url), yes, no, () => {
       void busy(yes, () => adminApi.deleteWebhook(x.id)).then((r) => {
         if (!r) return;
         if (!r.ok) return this.status.say(webhookErrorText(w, r), true);
