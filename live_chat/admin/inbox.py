@@ -28,7 +28,11 @@ candidate for one or more of these reasons (stable codes, see
     its stored confidence is below ``low_confidence``.
 
 Messages made into examples (``BotExample.message_id``) or ignored
-(``InboxDismissal``) leave the inbox.
+(``InboxDismissal``) leave the inbox. A message stored while the NLU engine
+was down (intent ``nlu_unavailable``) is never a candidate, for any reason:
+the bot did not get to try. When it is the first question of an agent-closed
+conversation, or the last one before an escalation, no other message is
+taken in its place: the outage, not an earlier message, sent it to a person.
 
 Each message also gets a suggested intent, the first of: the intent agents
 named when flagging it (the most named), the clicked clarification, the
@@ -54,7 +58,7 @@ from bot import Bot
 from bot.errors import NLUEngineError
 from bot.grouping import MAX_TEXTS, group_similar
 from bot.language import SUPPORTED, detect_language
-from bot.nlu import OUT_OF_SCOPE, Prediction
+from bot.nlu import NLU_UNAVAILABLE, OUT_OF_SCOPE, Prediction
 from bot.policy import (
     CHITCHAT,
     ESCALATING,
@@ -160,8 +164,10 @@ class Inbox:
     def _candidates(self, rows: Sequence[TypedMessage], escalations: Sequence[Escalation],
                     flags: Sequence[Flag]) -> list[_Candidate]:
         """Every row with at least one reason and not labelled or ignored, newest first."""
+        # Outage messages stay in by_conversation: they still end the searches of
+        # _first_question and _before_escalation, whose result is then no candidate.
         found = {row.id: _Candidate(row, detect_language(row.text, row.conversation_locale))
-                 for row in rows if _has_words(row.text)}
+                 for row in rows if _has_words(row.text) and row.intent != NLU_UNAVAILABLE}
         by_conversation: dict[str, list[TypedMessage]] = defaultdict(list)
         for row in sorted(rows, key=lambda r: r.seq):
             by_conversation[row.conversation_id].append(row)

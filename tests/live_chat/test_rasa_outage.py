@@ -22,15 +22,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot.nlu import NLU_UNAVAILABLE, OUT_OF_SCOPE
 from live_chat.settings import ConfigError, Settings
-from live_chat.store.models import Message
+from live_chat.store.models import ConversationEvent, Message
 from tests.clients import cid
 from tests.conftest import REPO, TEST_SECRET, Gateway, GatewayFactory, free_port
 from tests.live_chat.admin.test_admin_api import api
 from tests.live_chat.admin.test_clarify_inbox import login_token
-from tests.live_chat.admin.test_inbox import Chat, add_agent
+from tests.live_chat.admin.test_inbox import Chat, add_agent, online
 
 
 async def test_an_outage_is_recorded_as_such_and_readyz_says_so(
@@ -59,9 +60,79 @@ async def test_an_outage_is_recorded_as_such_and_readyz_says_so(
     # Not a question the bot did not know: the training inbox leaves it out.
     status, body = await api(gateway, "GET", "/api/admin/unmatched", token)
     assert status == 200, body
-    reasons = {e["message_id"]: e["reason"] for g in body["groups"] for e in g["examples"]}
-    assert reasons.get(question) != "out_of_scope"
+    assert question not in await candidates(gateway, token)
     await chat.visitor.disconnect()  # else the gateway waits 5 s for it at teardown
+
+
+async def candidates(gateway: Gateway, token: str) -> dict[str, str]:
+    """The training inbox's candidates: message id -> reason."""
+    status, body = await api(gateway, "GET", "/api/admin/unmatched", token)
+    assert status == 200, body
+    return {e["message_id"]: e["reason"] for g in body["groups"] for e in g["examples"]}
+
+
+async def escalations(gateway: Gateway, conversation_id: str) -> int:
+    async with gateway.ctx.store.begin() as tx:
+        return len((await tx.session.execute(select(ConversationEvent.id).where(
+            ConversationEvent.conversation_id == conversation_id,
+            ConversationEvent.type == "escalated"))).all())
+
+
+async def test_outage_messages_are_no_inbox_candidates_nor_report_topics(
+    start_gateway: GatewayFactory,
+) -> None:
+    """Escalated and agent-resolved outage conversations, in both Rasa modes: the
+    inbox's ``escalated`` and ``agent_resolved`` reasons would otherwise pick the
+    messages nobody classified (the reviewer's finding on issue 15)."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    nlu = await start_gateway(nlu_engine="rasa", rasa_url=dead, rasa_timeout=1.0)
+    assistant = await start_gateway(bot_engine="rasa", rasa_url=dead, rasa_timeout=1.0)
+    outage: dict[str, list[str]] = {nlu.url: [], assistant.url: []}
+
+    # TSUNAGU_NLU=rasa: a person after the second fallback.
+    for gateway in (nlu, assistant):
+        await add_agent(gateway, "Admin", role="admin")
+    chat = await Chat.open(nlu, "en")
+    outage[nlu.url] += [await chat.say("where is my order"),
+                        await chat.say("my parcel never arrived")]
+    assert await escalations(nlu, chat.conversation_id) == 1
+    # The visitor asks for a person; an agent answers and closes it with a resolution.
+    hanako = await add_agent(nlu, "Hanako")
+    resolved = await Chat.open(nlu, "en")
+    outage[nlu.url].append(await resolved.say("can you ship to Canada"))
+    assert (await resolved.visitor.call("request_human", {}))["ok"]
+    desk = await online(nlu, hanako)
+    taken = await desk.next_where(
+        "assigned", lambda a: a["conversation"]["id"] == resolved.conversation_id)
+    conversation_id = taken["conversation"]["id"]
+    assert (await desk.call("message", {"conversation_id": conversation_id,
+                                        "client_id": "a1", "text": "Yes, we do."}))["ok"]
+    closed = await desk.call("close", {"conversation_id": conversation_id,
+                                       "resolution": "shipping_fee"})
+    assert closed["ok"], closed
+    # TSUNAGU_BOT=rasa: every message of an outage goes to a person.
+    escalated = await Chat.open(assistant, "en")
+    outage[assistant.url].append(await escalated.say("where is my order"))
+    assert await escalations(assistant, escalated.conversation_id) == 1
+
+    for gateway in (nlu, assistant):
+        await gateway.ctx.conversations.drain()
+        async with gateway.ctx.store.begin() as tx:
+            stored = [await tx.session.get(Message, i) for i in outage[gateway.url]]
+        assert [(m.intent, m.confidence) for m in stored if m is not None] == [
+            (NLU_UNAVAILABLE, None)] * len(outage[gateway.url])
+        token = await login_token(gateway, "admin@example.com")
+        # No reason at all: not escalated, not agent_resolved, not out of scope.
+        found = await candidates(gateway, token)
+        assert not set(found) & set(outage[gateway.url]), found
+        # Nor a topic of the reports.
+        status, report = await api(gateway, "GET", "/api/reports/summary", token)
+        assert status == 200, report
+        assert report["conversations"] >= 1
+        assert NLU_UNAVAILABLE not in [row["intent"] for row in report["by_intent"]], report
+    for client in (chat, resolved, escalated):
+        await client.visitor.disconnect()
+    await desk.disconnect()
 
 
 @asynccontextmanager
