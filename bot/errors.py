@@ -51,4 +51,14 @@ class ModelFormatError(BotError):
 
 
 class NLUEngineError(BotError):
-    """A remote NLU engine (Rasa) could not be reached or answered nonsense."""
+    """A remote NLU engine (Rasa) could not be reached or answered nonsense.
+
+    ``str(error)`` is for the server's log: where (the URL without its query)
+    and why. ``reason`` is the short why alone (``Rasa answered 401``, ``no
+    answer within 2 s``, ``not reachable``), safe for anyone to read: the
+    public ``/readyz`` shows it, and it never holds a URL or ``RASA_TOKEN``.
+    """
+
+    def __init__(self, message: str, reason: str = "unexpected answer from Rasa") -> None:
+        super().__init__(message)
+        self.reason = reason

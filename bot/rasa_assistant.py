@@ -33,7 +33,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.decision import BotMessage, QuickReply
-from bot.engines.rasa import prediction_from_rasa, unreachable
+from bot.engines.rasa import prediction_from_rasa, refused, unreachable
 from bot.errors import NLUEngineError
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,14 @@ class RasaAssistant:
         answers = await self._call("POST", "/webhooks/rest/webhook", body)
         if not isinstance(answers, list):
             raise NLUEngineError(f"unexpected answer from Rasa's REST channel: {answers!r:.200}")
-        tracker = await self.tracker(sender)
+        try:
+            tracker = await self.tracker(sender)
+        except NLUEngineError as exc:
+            # Rasa has answered (and acted): its answers stand. Only the
+            # classification is unknown, which is not an outage of the turn.
+            log.warning("Rasa answered but its tracker could not be read; "
+                        "the message is stored unclassified: %s", exc)
+            tracker = {}
         return read_turn(answers, tracker)
 
     async def tracker(self, sender: str) -> dict[str, Any]:
@@ -137,12 +144,10 @@ class RasaAssistant:
                 aiohttp.ClientSession(timeout=timeout) as session,
                 session.request(method, self.url + path, json=body, params=params) as answer,
             ):
-                if answer.status in (401, 403):
-                    raise NLUEngineError(f"{where}: refused ({answer.status}): check RASA_TOKEN")
-                answer.raise_for_status()
+                refused(where, answer.status)
                 return await answer.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise unreachable(where, exc, self.timeout) from exc
+            raise unreachable(where, exc, self.timeout) from None
 
 
 def read_turn(answers: Sequence[Any], tracker: Mapping[str, Any]) -> AssistantTurn:

@@ -92,7 +92,10 @@ async def readyz(request: web.Request) -> web.Response:
         try:
             await check_nlu()
         except NLUEngineError as exc:
-            problems["nlu"] = str(exc)[:300]
+            # Public: the short reason only. The detail (the URL, never the
+            # token) is for the server's log.
+            log.warning("not ready: %s", exc)
+            problems["nlu"] = exc.reason
     redis = request.app[REDIS]
     if redis is not None:
         try:

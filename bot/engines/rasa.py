@@ -75,7 +75,7 @@ class RasaClassifier:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
                 body = json.loads(answer.read().decode("utf-8"))
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            raise unreachable(f"Rasa at {self.endpoint}", exc, self.timeout) from exc
+            raise unreachable(f"Rasa at {self.endpoint}", exc, self.timeout) from None
         return prediction_from_rasa(body, self.threshold, self.ranking_size)
 
     async def parse_async(self, text: str) -> Prediction:
@@ -86,10 +86,10 @@ class RasaClassifier:
                 aiohttp.ClientSession(timeout=timeout) as session,
                 session.post(self.endpoint + self._query, json={"text": text}) as answer,
             ):
-                answer.raise_for_status()
+                refused(f"Rasa at {self.endpoint}", answer.status)
                 body = await answer.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise unreachable(f"Rasa at {self.endpoint}", exc, self.timeout) from exc
+            raise unreachable(f"Rasa at {self.endpoint}", exc, self.timeout) from None
         return prediction_from_rasa(body, self.threshold, self.ranking_size)
 
 
@@ -102,21 +102,50 @@ class RasaClassifier:
                 aiohttp.ClientSession(timeout=timeout) as session,
                 session.get(self.status_endpoint + self._query) as answer,
             ):
-                answer.raise_for_status()
+                refused(f"Rasa at {self.status_endpoint}", answer.status)
                 body = await answer.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise unreachable(f"Rasa at {self.status_endpoint}", exc, self.timeout) from exc
+            raise unreachable(f"Rasa at {self.status_endpoint}", exc, self.timeout) from None
         if not isinstance(body, dict) or not body.get("model_file"):
-            raise NLUEngineError(f"Rasa at {self.status_endpoint} has no model loaded")
+            raise NLUEngineError(f"Rasa at {self.status_endpoint} has no model loaded",
+                                 "Rasa has no model loaded")
+
+
+def refused(where: str, status: int) -> None:
+    """Raise :class:`NLUEngineError` for an HTTP error status from Rasa (``where``: the
+    server and path, never the query). Not ``raise_for_status()``: aiohttp's error
+    text holds the whole request URL, ``?token=`` included, and ends up in logs."""
+    if status < 400:
+        return
+    hint = ": check RASA_TOKEN" if status in (401, 403) else ""
+    raise NLUEngineError(f"{where}: Rasa answered {status}{hint}", f"Rasa answered {status}")
 
 
 def unreachable(where: str, exc: BaseException, timeout: float) -> NLUEngineError:
     """The error of a call to Rasa (``where``: the server and path) that failed with
     ``exc``. A timeout says so with the seconds waited (``RASA_TIMEOUT``): its own
-    message is empty, and a hung server must read differently from a refused one."""
+    message is empty, and a hung server must read differently from a refused one.
+
+    Only what cannot hold the token is copied from ``exc``: an HTTP error's status
+    (aiohttp's and urllib's error texts may hold the request URL), a connection
+    error's operating-system reason. Raise it ``from None`` so no traceback carries
+    ``exc`` either."""
     if isinstance(exc, TimeoutError):
-        return NLUEngineError(f"{where}: no answer within {timeout:g} s")
-    return NLUEngineError(f"{where}: {exc or type(exc).__name__}")
+        reason = f"no answer within {timeout:g} s"
+        return NLUEngineError(f"{where}: {reason}", reason)
+    status = getattr(exc, "status", None) or getattr(exc, "code", None)
+    if isinstance(exc, aiohttp.ClientResponseError | urllib.error.HTTPError) and status:
+        return NLUEngineError(f"{where}: Rasa answered {status}", f"Rasa answered {status}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return NLUEngineError(f"{where}: not reachable ({exc.os_error})", "not reachable")
+    if isinstance(exc, urllib.error.URLError):
+        return NLUEngineError(f"{where}: not reachable ({exc.reason})", "not reachable")
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return NLUEngineError(f"{where}: not reachable ({type(exc).__name__})", "not reachable")
+    if isinstance(exc, ValueError):
+        return NLUEngineError(f"{where}: answered something that is not JSON",
+                              "unexpected answer from Rasa")
+    return NLUEngineError(f"{where}: {type(exc).__name__}", "unexpected answer from Rasa")
 
 
 def rasa_url_problem(url: str) -> str | None:

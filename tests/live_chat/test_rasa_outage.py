@@ -42,7 +42,7 @@ async def test_an_outage_is_recorded_as_such_and_readyz_says_so(
     async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/readyz") as answer:
         assert answer.status == 503
         body = await answer.json()
-    assert body["ok"] is False and dead in body["unavailable"]["nlu"]
+    assert body == {"ok": False, "unavailable": {"nlu": "not reachable"}}
 
     await add_agent(gateway, "Admin", role="admin")
     token = await login_token(gateway, "admin@example.com")
@@ -174,7 +174,8 @@ async def test_a_hung_rasa_gives_the_fallback_after_rasa_timeout(
         # /readyz waits RASA_TIMEOUT for GET /status, then says why it is not ready.
         for status, body in await asyncio.gather(readyz(nlu), readyz(assistant)):
             assert status == 503, body
-            assert body["unavailable"]["nlu"] == f"Rasa at {url}/status: no answer within 1 s"
+            # The reason alone: /readyz is public, Rasa's URL is not for everyone.
+            assert body["unavailable"]["nlu"] == "no answer within 1 s"
 
         async def turn(gateway: Gateway, text: str) -> tuple[float, dict, str]:
             """Seconds from the visitor's message to the bot's answer, the answer, the id."""

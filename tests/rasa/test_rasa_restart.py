@@ -71,7 +71,7 @@ async def test_rasa_killed_mid_conversation_and_restarted_under_running_gateways
         rasa.kill()
         for status, body in await asyncio.gather(readyz(assistant), readyz(nlu)):
             assert status == 503, body
-            assert body["unavailable"]["nlu"].startswith(f"Rasa at {rasa.url}/status: "), body
+            assert body["unavailable"] == {"nlu": "not reachable"}, body
 
         # TSUNAGU_BOT=rasa: the visitor is told a person is coming, and the chat is queued.
         ack = await bot_visitor.send("I am sad", cid())

@@ -1,0 +1,117 @@
+"""Rasa answering with HTTP errors, through a real gateway (issue 15, review defects).
+
+A real Rasa cannot be made to fail one route and answer another, so the peer
+here is a small aiohttp server on loopback standing in for ``rasa run``: it
+answers a fixed status for the routes it is told to fail and Rasa 3.6's JSON
+shapes for the others. The token must never reach ``/readyz`` (public) or a
+log line: aiohttp's own error text carries the whole request URL, query and
+``?token=`` included.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from live_chat.store.models import Message
+from tests.clients import cid
+from tests.conftest import Gateway, GatewayFactory
+
+TOKEN = "wrong-token-5d1c0e9a"
+
+
+@dataclass
+class StubRasa:
+    """A stand-in Rasa: ``failing`` maps a path prefix to the status it answers."""
+
+    url: str = ""
+    failing: dict[str, int] = field(default_factory=dict)
+    seen: list[str] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def stub_rasa(failing: Mapping[str, int]) -> AsyncIterator[StubRasa]:
+    stub = StubRasa(failing=dict(failing))
+
+    async def any_route(request: web.Request) -> web.Response:
+        stub.seen.append(f"{request.method} {request.path}")
+        for prefix, status in stub.failing.items():
+            if request.path.startswith(prefix):
+                return web.json_response({"status": "failure", "code": status}, status=status)
+        if request.path == "/webhooks/rest/webhook":
+            sender = (await request.json())["sender"]
+            return web.json_response([{"recipient_id": sender, "text": "Hey! How are you?"}])
+        return web.json_response({"model_file": "stub.tar.gz"})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", any_route)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    stub.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield stub
+    finally:
+        await runner.cleanup()
+
+
+async def readyz(gateway: Gateway) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/readyz") as answer:
+        return answer.status, await answer.text()
+
+
+@pytest.mark.parametrize("status", [401, 502])
+async def test_a_refusing_rasa_leaks_neither_token_nor_url(
+    start_gateway: GatewayFactory, caplog: pytest.LogCaptureFixture, status: int
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with stub_rasa({"/": status}) as rasa:
+        nlu = await start_gateway(nlu_engine="rasa", rasa_url=rasa.url, rasa_token=TOKEN,
+                                  rasa_timeout=2.0)
+        assistant = await start_gateway(bot_engine="rasa", rasa_url=rasa.url,
+                                        rasa_token=TOKEN, rasa_timeout=2.0)
+        for gateway in (nlu, assistant):
+            code, body = await readyz(gateway)
+            assert code == 503, body
+            assert f"Rasa answered {status}" in body
+            assert TOKEN not in body and "token=" not in body and rasa.url not in body, body
+            # Each mode also calls Rasa for a visitor's message, and logs its failure.
+            async with gateway.visitor() as visitor:
+                assert (await visitor.send("hello", cid()))["ok"]
+                await visitor.next_where("message", lambda m: m["sender"] == "bot")
+            await gateway.ctx.conversations.drain()
+    assert any(path.startswith("POST /webhooks/rest/webhook") for path in rasa.seen)
+    assert any(path.startswith("POST /model/parse") for path in rasa.seen)
+    logged = "\n".join(
+        record.getMessage() + "".join(str(a) for a in record.args or ())
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        for record in caplog.records)
+    assert f"Rasa answered {status}" in logged  # the detail is in the log, server side
+    assert TOKEN not in logged and "token=" not in logged
+
+
+async def test_a_failed_tracker_read_keeps_rasas_answer(start_gateway: GatewayFactory) -> None:
+    async with stub_rasa({"/conversations/": 500}) as rasa:
+        gateway = await start_gateway(bot_engine="rasa", rasa_url=rasa.url, rasa_timeout=2.0)
+        async with gateway.visitor() as visitor:
+            ack = await visitor.send("hello", cid())
+            reply = await visitor.next_where("message", lambda m: m["sender"] == "bot")
+            await gateway.ctx.conversations.drain()
+    assert any(path.startswith("GET /conversations/") for path in rasa.seen), rasa.seen
+    # Rasa answered: the visitor gets that answer, not a handoff.
+    assert reply["text"] == "Hey! How are you?"
+    async with gateway.ctx.store.begin() as tx:
+        typed = await tx.session.get(Message, ack["message"]["id"])
+        answer = await tx.session.get(Message, reply["id"])
+        conversation = await tx.conversation(ack["message"]["conversation_id"])
+    assert answer is not None and answer.action == "answer"
+    # Unclassified (the tracker said nothing), never an outage: Rasa did answer.
+    assert typed is not None and (typed.intent, typed.confidence) == (None, None)
+    assert conversation is not None and conversation.state == "bot"
