@@ -324,6 +324,9 @@ class Settings:
                               allow_private=self.webhook_allow_private)
                 except ValueError as exc:
                     raise ConfigError(f"{name}: {exc}") from None
+        if self.webhook_timeout_s > 60:  # a delivery claim outlasts 50 of them (delivery.py)
+            raise ConfigError("TSUNAGU_WEBHOOK_TIMEOUT must be at most 60 seconds "
+                              f"(got {self.webhook_timeout_s:g})")
         if self.team_email is not None and not _MAIL_FROM.match(self.team_email):
             raise ConfigError("TSUNAGU_TEAM_EMAIL must be an e-mail address such as "
                               f"support@shop.example (got {self.team_email!r})")

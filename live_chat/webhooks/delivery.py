@@ -1,20 +1,24 @@
 """The delivery worker: fans the outbox out, posts due deliveries, retries with back-off.
 
-Every gateway process runs one. A pass claims due deliveries (``FOR UPDATE
-SKIP LOCKED`` on PostgreSQL; SQLite's write lock serialises the claim) by
-naming itself in ``claimed_by`` and moving ``next_attempt_at`` past the
-longest a pass may take: each delivery is posted by one process, and one
-that dies mid-pass leaves its claims to be taken again after
-:data:`CLAIM_S` (at least once, which receivers handle with the event id).
+Every gateway process runs one. A pass claims due deliveries by naming
+itself in ``claimed_by`` and moving ``next_attempt_at`` past the longest a
+pass may take (:attr:`DeliveryWorker.claim_s`): each delivery is posted by
+one process, and one that dies mid-pass leaves its claims to be taken again
+after that (at least once, which receivers handle with the event id).
 
-Deliveries of one subscription are posted one after the other, in the order
-of the events; subscriptions are served side by side, so a slow receiver
-delays only its own. After a failure the subscription's other deliveries of
-the pass wait for its retry, so a receiver that is down is not hammered and
-gets its events in order once it is back. The pause after the n-th failed
-attempt is ``TSUNAGU_WEBHOOK_RETRY * 2^(n-1)`` (at most :data:`MAX_PAUSE_S`);
-after ``TSUNAGU_WEBHOOK_MAX_ATTEMPTS`` attempts a delivery is marked failed,
-and an admin may replay it.
+A subscription's deliveries are posted one at a time, in the order of the
+events, whichever process posts them: a delivery is claimed only while no
+older one of its subscription is still pending and not due — being retried
+later, or claimed by a pass (of any process) that has not finished with it.
+On PostgreSQL the claims and the fan-out take turns on an advisory lock
+(:func:`~live_chat.webhooks.outbox.take_turn`), so a claim always sees the
+claims made before it; on SQLite the write lock taken at ``BEGIN`` does the
+same. Subscriptions are served side by side, so a slow receiver delays only
+its own. The pause after the n-th failed attempt is
+``TSUNAGU_WEBHOOK_RETRY * 2^(n-1)`` (at most :data:`MAX_PAUSE_S`); after
+``TSUNAGU_WEBHOOK_MAX_ATTEMPTS`` attempts a delivery is marked failed (an
+admin may replay it) and its subscription's next deliveries go: a receiver
+that never recovers does not hold the others back for ever.
 """
 
 from __future__ import annotations
@@ -29,13 +33,14 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import aiohttp
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from live_chat.background import passes
 from live_chat.settings import Settings
 from live_chat.store.models import WebhookDelivery, WebhookSubscription, utcnow
 from live_chat.store.repository import Store
-from live_chat.webhooks.outbox import fan_out
+from live_chat.webhooks.outbox import fan_out, take_turn
 from live_chat.webhooks.signing import HEADER, signature
 from live_chat.webhooks.targets import PublicOnlyResolver, check_url
 
@@ -43,9 +48,9 @@ log = logging.getLogger(__name__)
 
 # Deliveries claimed per pass.
 BATCH = 50
-# A claim lasts this long: longer than a pass of BATCH attempts may take at
-# the longest timeout (they are sequential only within one subscription).
-CLAIM_S = 600.0
+# Added to the longest a pass's attempts may take to make a claim's length
+# (the database writes between the attempts).
+CLAIM_MARGIN_S = 60.0
 # The longest pause between two attempts.
 MAX_PAUSE_S = 6 * 3600.0
 # Finished deliveries are kept in the log this long.
@@ -69,6 +74,10 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._http: aiohttp.ClientSession | None = None
         self._pruned_at = 0.0
+        # A pass may post all of its claims to one subscription, one after the other,
+        # each taking up to the timeout (at most 60 s: Settings); a claim must outlast
+        # that, or another process would post them again while this one still does.
+        self.claim_s = BATCH * settings.webhook_timeout_s + CLAIM_MARGIN_S
 
     def wake(self) -> None:
         """Look for work now (a replay, a new subscription) instead of at the next poll."""
@@ -96,20 +105,27 @@ class DeliveryWorker:
 
     async def deliver_due(self) -> int:
         """Claim up to :data:`BATCH` due deliveries and post them; how many were claimed."""
-        now = utcnow()
         async with self.store.begin() as tx:
+            await take_turn(tx.session)
+            now = utcnow()
+            # An older delivery of the subscription, pending and not due: retried later
+            # or claimed by a pass still at work. Its successors wait for it.
+            older = aliased(D)
+            held_back = exists().where(
+                older.subscription_id == D.subscription_id, older.id < D.id,
+                older.delivered_at.is_(None), older.failed_at.is_(None),
+                older.next_attempt_at > now)
             query = (select(D.id).join(S, S.id == D.subscription_id)
                      .where(D.delivered_at.is_(None), D.failed_at.is_(None),
-                            D.next_attempt_at <= now, S.active.is_(True))
+                            D.next_attempt_at <= now, S.active.is_(True), ~held_back)
                      .order_by(D.id).limit(BATCH))
-            if self.store.engine.dialect.name == "postgresql":
-                query = query.with_for_update(of=D, skip_locked=True)
             ids = list((await tx.session.scalars(query)).all())
             if not ids:
                 return 0
             await tx.session.execute(
                 update(D).where(D.id.in_(ids))
-                .values(claimed_by=self.name, next_attempt_at=now + timedelta(seconds=CLAIM_S)))
+                .values(claimed_by=self.name,
+                        next_attempt_at=now + timedelta(seconds=self.claim_s)))
             rows = (await tx.session.execute(
                 select(D.id, D.event, D.body, D.attempts, S)
                 .join(S, S.id == D.subscription_id).where(D.id.in_(ids)).order_by(D.id))).all()
@@ -124,7 +140,8 @@ class DeliveryWorker:
             status, error = await self.post(delivery_id, event, body, subscription)
             retry_at = await self._record(delivery_id, attempts + 1, status, error)
             if retry_at is not None:
-                # The receiver is failing: the rest wait for the same retry, in order.
+                # The receiver is failing: the rest are let go, and wait for the retry
+                # (the claim query holds them back while it is pending).
                 rest = [item[0] for item in queue[index + 1:]]
                 if rest:
                     async with self.store.begin() as tx:

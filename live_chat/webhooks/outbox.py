@@ -2,13 +2,16 @@
 
 The outbox rows are read, turned into deliveries and deleted in one
 transaction, so an event is fanned out exactly once even with several
-processes: on PostgreSQL each takes the rows no other holds (``FOR UPDATE
-SKIP LOCKED``), on SQLite the write lock taken at ``BEGIN`` serialises them.
+processes: on PostgreSQL they take turns on an advisory lock
+(:func:`take_turn`, which the delivery claim takes too), on SQLite the write
+lock taken at ``BEGIN`` serialises them. Taking turns keeps the deliveries'
+ids in the order of the events, which is the order they are posted in.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from live_chat.store.models import WebhookDelivery, WebhookOutbox, WebhookSubscription, utcnow
 from live_chat.store.repository import Store
@@ -16,6 +19,16 @@ from live_chat.webhooks.payloads import chat_body, occurrence, webhook_body
 
 # Outbox rows fanned out per transaction (bounds how long SQLite's write lock is held).
 BATCH = 200
+# PostgreSQL advisory lock of the fan-out and the delivery claim ("tsuw").
+_TURN_LOCK_ID = 0x74737577
+
+
+async def take_turn(session: AsyncSession) -> None:
+    """Wait for the other processes' fan-out or claim to commit (PostgreSQL; till the end of
+    this transaction). Without it a claim's snapshot could miss another process's claim
+    committing meanwhile and post a subscription's next delivery beside it."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _TURN_LOCK_ID})
 
 
 async def fan_out(store: Store, base_url: str) -> int:
@@ -24,9 +37,8 @@ async def fan_out(store: Store, base_url: str) -> int:
     ``base_url`` starts the console links in the bodies.
     """
     async with store.begin() as tx:
+        await take_turn(tx.session)
         query = select(WebhookOutbox).order_by(WebhookOutbox.id).limit(BATCH)
-        if store.engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         rows = (await tx.session.scalars(query)).all()
         if not rows:
             return 0

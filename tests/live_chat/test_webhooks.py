@@ -23,8 +23,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from live_chat.settings import ConfigError, Settings
 from live_chat.store.models import WebhookDelivery, WebhookOutbox
 from live_chat.store.retention import forget_visitor
+from live_chat.webhooks.delivery import BATCH
+from live_chat.webhooks.routes import WEBHOOKS
 from live_chat.webhooks.signing import HEADER, verify
 from live_chat.webhooks.targets import RefusedUrl, check_url
 from tests.clients import cid, login
@@ -410,3 +413,97 @@ def test_internal_addresses_are_refused_unless_allowed() -> None:
         assert refused.value.reason == "private_address"
         assert check_url(url, allow_private=True) == url
     assert check_url("https://hooks.slack.com/services/T/B/X", allow_private=False)
+
+
+async def _conversation_created(gateway: Gateway) -> str:
+    """A conversation opened straight in the record (its ``conversation.created``); its id."""
+    async with gateway.ctx.store.begin() as tx:
+        visitor = await tx.add_visitor(locale="en", page_url=None)
+        conversation = await tx.add_conversation(visitor.id, locale="en")
+    return conversation.id
+
+
+async def test_a_later_event_waits_for_the_retry_of_an_earlier_one(
+        start_gateway: GatewayFactory, database_url: str | None, receiver: Receiver) -> None:
+    # A retry 0.5 s away: long enough for e2 to overtake e1 if nothing held it back.
+    gateway = await start_gateway(database_url=database_url,
+                                  **{**FAST, "webhook_retry_s": 0.5})
+    admin = await token_of(gateway, "Aiko", role="admin")
+    subscription_id, _ = await subscribe(gateway, admin, receiver.url, ["conversation.created"])
+    receiver.failures = 1
+    first = await _conversation_created(gateway)
+    await receiver.wait_for(1)  # e1's first attempt, answered 500
+    second = await _conversation_created(gateway)
+    posted = await receiver.wait_for(3)
+    assert [r.json["conversation"]["id"] for r in posted] == [first, first, second]
+    log = await until_logged(gateway, admin, f"?subscription={subscription_id}",
+                             lambda log: [d["status"] for d in log] == ["delivered"] * 2)
+    assert [d["attempts"] for d in log] == [1, 2]
+
+
+async def test_after_the_final_failure_the_next_events_go(
+        start_gateway: GatewayFactory, receiver: Receiver) -> None:
+    gateway = await start_gateway(webhook_max_attempts=2, **FAST)
+    admin = await token_of(gateway, "Aiko", role="admin")
+    await subscribe(gateway, admin, receiver.url, ["conversation.created"])
+    receiver.failures = 2
+    first = await _conversation_created(gateway)
+    await receiver.wait_for(1)
+    second = await _conversation_created(gateway)
+    posted = await receiver.wait_for(3)
+    assert [r.json["conversation"]["id"] for r in posted] == [first, first, second]
+    await until_logged(gateway, admin, "", lambda log: [d["status"] for d in log] == [
+        "delivered", "failed"])
+
+
+async def test_two_processes_never_post_one_subscription_side_by_side(
+        start_gateway: GatewayFactory, pg_url: str) -> None:
+    """Events trickle in while a slow receiver answers: whichever process claims them,
+    the subscription's posts go one at a time, in the order of the events."""
+    in_flight = 0
+    most = 0
+    seen: list[str] = []
+    all_seen = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        seen.append((await request.json())["conversation"]["id"])
+        await asyncio.sleep(0.03)
+        in_flight -= 1
+        if len(seen) >= 30:
+            all_seen.set()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/", slow)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        first = await start_gateway(database_url=pg_url, **{**FAST, "webhook_poll_s": 0.02})
+        second = await start_gateway(database_url=pg_url, **{**FAST, "webhook_poll_s": 0.02})
+        admin = await token_of(first, "Aiko", role="admin")
+        await subscribe(first, admin, f"http://127.0.0.1:{runner.addresses[0][1]}/",
+                        ["conversation.created"])
+        made = []
+        for index in range(30):
+            made.append(await _conversation_created(first if index % 2 else second))
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(all_seen.wait(), 15)
+        assert (most, seen) == (1, made)
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_timeout_is_at_most_a_minute_and_a_claim_outlasts_a_whole_pass(
+        start_gateway: GatewayFactory, tmp_path: Any) -> None:
+    # A day-long timeout would let 50 slow posts outlast any fixed claim: another
+    # process would take them again while the first still posts (duplicates).
+    with pytest.raises(ConfigError, match="TSUNAGU_WEBHOOK_TIMEOUT must be at most 60"):
+        Settings.from_env({"TSUNAGU_DATA_DIR": str(tmp_path), "TSUNAGU_WEBHOOK_TIMEOUT": "86400"})
+    gateway = await start_gateway(webhook_timeout_s=60.0)
+    worker = gateway.app[WEBHOOKS].worker
+    assert worker.claim_s > BATCH * 60.0
