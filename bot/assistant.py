@@ -57,6 +57,7 @@ class Bot:
         policy_config: PolicyConfig | None = None,
         facts: Mapping[str, str] | None = None,
         assistant: RasaAssistant | None = None,
+        answer_threshold: float | None = None,
     ) -> None:
         """Assemble a bot; prefer the ``load_*`` constructors.
 
@@ -64,18 +65,24 @@ class Bot:
         ``version`` the model version name reported to the gateway (stored
         on messages and shown in the admin pages). ``facts``: the site facts
         the answers name (``{shipping_fee}``, see :mod:`bot.site_facts`).
-        ``policy_config``: the policy's tunables; by default the answer
-        threshold is ``TSUNAGU_ANSWER_THRESHOLD``, else the classifier's own
-        ``answer_threshold`` when it has one, else
-        :attr:`PolicyConfig.answer_threshold`. ``assistant``: a Rasa assistant
-        that answers instead of the policy (``TSUNAGU_BOT=rasa``); the
-        responses then only say why a person is coming when it is down.
+        ``answer_threshold``: the operator's (``TSUNAGU_ANSWER_THRESHOLD``, read
+        and checked by the gateway's settings, never from the environment
+        here), kept by :meth:`with_facts` and :meth:`reload`; ``None``: the
+        classifier's own ``answer_threshold`` when it has one, else
+        :attr:`PolicyConfig.answer_threshold`. ``policy_config``: the policy's
+        tunables, whose answer threshold then wins. ``assistant``: a Rasa
+        assistant that answers instead of the policy (``TSUNAGU_BOT=rasa``);
+        the responses then only say why a person is coming when it is down.
         """
+        if answer_threshold is not None and not 0.0 <= answer_threshold <= 1.0:
+            raise ValueError(f"answer_threshold must be between 0 and 1, not {answer_threshold}")
         self.classifier = classifier
         self.assistant = assistant
         self.version = version
+        self.answer_threshold = answer_threshold
         if policy_config is None:
-            policy_config = PolicyConfig(answer_threshold=_answer_threshold(classifier))
+            policy_config = PolicyConfig(
+                answer_threshold=_answer_threshold(classifier, answer_threshold))
         self.policy = Policy(responses, policy_config, facts)
 
     @property
@@ -92,6 +99,7 @@ class Bot:
             policy_config=self.policy.config,
             facts=facts,
             assistant=self.assistant,
+            answer_threshold=self.answer_threshold,
         )
 
     # -- construction ---------------------------------------------------------------
@@ -134,9 +142,12 @@ class Bot:
         return cls.from_version(read_version(model_dir))
 
     @classmethod
-    def from_version(cls, version: ModelVersion) -> Bot:
+    def from_version(cls, version: ModelVersion, *,
+                     answer_threshold: float | None = None) -> Bot:
+        """The bot of a loaded version; ``answer_threshold``: the operator's, if set."""
         classifier, responses = load_model(version)
-        return cls(classifier, responses, version=version.name)
+        return cls(classifier, responses, version=version.name,
+                   answer_threshold=answer_threshold)
 
     @classmethod
     def with_rasa(
@@ -147,6 +158,7 @@ class Bot:
         threshold: float | None = None,
         timeout: float | None = None,
         token: str | None = None,
+        answer_threshold: float | None = None,
     ) -> Bot:
         """A bot classifying with a Rasa server (``RASA_URL``) and our responses.
 
@@ -154,7 +166,8 @@ class Bot:
         (``RASA_THRESHOLD``, default 0.5). ``timeout``: seconds to wait for
         Rasa (``RASA_TIMEOUT``, default 2). ``token``: the ``--auth-token``
         Rasa was started with (``RASA_TOKEN``). Each left out is read from
-        the environment.
+        the environment (the ``tsunagu parse``/``respond`` commands; the
+        gateway passes them all). ``answer_threshold``: as for :class:`Bot`.
         """
         url = url or os.environ.get("RASA_URL")
         if not url:
@@ -170,6 +183,7 @@ class Bot:
             responses,
             version=f"rasa:{data.data_hash[:8]}",
             facts=load_defaults(training_dir),
+            answer_threshold=answer_threshold,
         )
 
     @classmethod
@@ -180,6 +194,7 @@ class Bot:
         url: str,
         token: str | None = None,
         timeout: float | None = None,
+        answer_threshold: float | None = None,
     ) -> Bot:
         """A bot whose dialogue is a whole Rasa assistant (``TSUNAGU_BOT=rasa``).
 
@@ -189,6 +204,7 @@ class Bot:
         and maybe custom actions). The gateway passes what its settings
         checked; nothing is read from the environment here. Our responses
         (``training_dir``) are used only when Rasa cannot be reached.
+        ``answer_threshold``: as for :class:`Bot` (its policy answers only then).
         """
         timeout = 10.0 if timeout is None else timeout
         data = load_training_data(training_dir)
@@ -198,6 +214,7 @@ class Bot:
             version="rasa:assistant",
             facts=load_defaults(training_dir),
             assistant=RasaAssistant(url, token=token, timeout=timeout),
+            answer_threshold=answer_threshold,
         )
 
     def reload(self, models_dir: Path) -> Bot:
@@ -211,7 +228,8 @@ class Bot:
         store = ModelStore(models_dir)
         if store.active_name() == self.version:
             return self
-        return Bot.from_version(store.active()).with_facts(self.facts)
+        return Bot.from_version(store.active(), answer_threshold=self.answer_threshold
+                                ).with_facts(self.facts)
 
     # -- answering --------------------------------------------------------------------
 
@@ -384,14 +402,12 @@ class Bot:
         return dialogue, language
 
 
-def _answer_threshold(classifier: IntentClassifier) -> float:
-    """The operator's ``TSUNAGU_ANSWER_THRESHOLD``, else the model's, else the default."""
+def _answer_threshold(classifier: IntentClassifier, operators: float | None) -> float:
+    """The operator's threshold, else the model's, else the policy's default."""
+    if operators is not None:
+        return operators
     own = getattr(classifier, "answer_threshold", None)
-    default = float(own) if isinstance(own, int | float) else PolicyConfig.answer_threshold
-    value = _env_float("TSUNAGU_ANSWER_THRESHOLD", default)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"TSUNAGU_ANSWER_THRESHOLD must be between 0 and 1, not {value}")
-    return value
+    return float(own) if isinstance(own, int | float) else PolicyConfig.answer_threshold
 
 
 def _env_float(name: str, default: float) -> float:

@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +83,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     respond.add_argument(
         "--answer-threshold",
-        type=float,
-        help="the least confidence the bot answers with; below it, it asks "
-        "(default: the model's own, else 0.7)",
+        type=_threshold,
+        help="the least confidence the bot answers with, 0 to 1; below it, it asks "
+        "(default: under tsunagu TSUNAGU_ANSWER_THRESHOLD, else the model's own, else 0.7)",
     )
     respond.set_defaults(func=run_respond)
 
@@ -167,19 +166,22 @@ def run_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_respond(args: argparse.Namespace, facts: Mapping[str, str] | None = None) -> int:
+def run_respond(args: argparse.Namespace, facts: Mapping[str, str] | None = None,
+                answer_threshold: float | None = None) -> int:
     """``tsunagu respond``: the decision on each stdin line, one JSON line each.
 
     ``facts``: site facts overriding the training data's defaults (the
-    gateway's command passes those an admin set).
+    gateway's command passes those an admin set). ``answer_threshold``: the
+    one to use without ``--answer-threshold`` (the gateway's command passes
+    its checked ``TSUNAGU_ANSWER_THRESHOLD``); ``None``: the model's own.
     """
     bot = load_bot(args, facts)
     if isinstance(bot, int):
         return bot
-    if args.answer_threshold is not None:
-        config = replace(bot.policy.config, answer_threshold=args.answer_threshold)
+    threshold = args.answer_threshold if args.answer_threshold is not None else answer_threshold
+    if threshold is not None:
         bot = Bot(bot.classifier, bot.policy.responses, version=bot.version,
-                  policy_config=config, facts=bot.facts)
+                  facts=bot.facts, answer_threshold=threshold)
     for line in sys.stdin:
         text = line.rstrip("\r\n")
         if not text.strip():
@@ -225,6 +227,17 @@ def print_problems(exc: TrainingDataError) -> None:
     print("error: invalid training data; nothing was changed", file=sys.stderr)
     for problem in exc.problems:
         print(f"  {problem}", file=sys.stderr)
+
+
+def _threshold(raw: str) -> float:
+    """``--answer-threshold``: a number from 0 to 1 (else a usage error, exit 2)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number (got {raw!r})") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {raw})")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

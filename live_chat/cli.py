@@ -160,9 +160,12 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _respond(args: argparse.Namespace) -> int:
-    """``tsunagu respond`` with the site facts admins set in the database filled in."""
+    """``tsunagu respond`` with the site facts admins set in the database filled in,
+    and the gateway's ``TSUNAGU_ANSWER_THRESHOLD`` unless ``--answer-threshold`` is given."""
     from bot import cli as bot_cli
     from live_chat.store.site_facts import SiteFactRecords
+
+    settings = Settings.from_env()  # a bad setting: one line, exit 2 (main)
 
     async def read(store: Store) -> dict[str, str]:
         async with store.begin() as tx:
@@ -174,7 +177,7 @@ def _respond(args: argparse.Namespace) -> int:
         print(f"tsunagu: site facts not read from the database ({exc}); using the defaults",
               file=sys.stderr)
         facts = {}
-    return bot_cli.run_respond(args, facts)
+    return bot_cli.run_respond(args, facts, settings.answer_threshold)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -100,7 +100,8 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
              if settings.redis_url else None)
     store = Store(engine)
     catalog = Catalog(store)
-    registry = ModelRegistry(store, settings.models_dir)
+    registry = ModelRegistry(store, settings.models_dir,
+                             answer_threshold=settings.answer_threshold)
     try:
         async with startup_lock(engine):
             bot = await _first_bot(settings, catalog, registry)
@@ -287,7 +288,8 @@ async def _first_bot(settings: Settings, catalog: Catalog, registry: ModelRegist
     if "rasa" in (settings.bot_engine, settings.nlu_engine):
         return await asyncio.to_thread(_rasa_bot, settings)
     version = await registry.bootstrap(catalog.training_data, settings.training_data_dir)
-    return await asyncio.to_thread(Bot.from_version, version)
+    return await asyncio.to_thread(
+        partial(Bot.from_version, version, answer_threshold=settings.answer_threshold))
 
 
 def _rasa_bot(settings: Settings) -> Bot:
@@ -296,7 +298,7 @@ def _rasa_bot(settings: Settings) -> Bot:
     read and checked at start, never from the environment."""
     assert settings.rasa_url is not None  # Settings.resolved() refuses to start without it
     server = {"url": settings.rasa_url, "token": settings.rasa_token,
-              "timeout": settings.rasa_timeout}
+              "timeout": settings.rasa_timeout, "answer_threshold": settings.answer_threshold}
     if settings.bot_engine == "rasa":
         return Bot.with_rasa_assistant(settings.training_data_dir, **server)
     return Bot.with_rasa(settings.training_data_dir, threshold=settings.rasa_threshold, **server)

@@ -139,6 +139,9 @@ class Settings:
     rasa_token: str | None = None
     rasa_threshold: float = 0.5
     rasa_timeout: float | None = None
+    # TSUNAGU_ANSWER_THRESHOLD: the least confidence the bot answers with, any
+    # engine; None: the model's own answer_threshold, else the policy's 0.7.
+    answer_threshold: float | None = None
     gate_folds: int = 5
     widget_dir: Path = PACKAGE_ROOT / "widget"
     log_level: str = "INFO"
@@ -233,6 +236,8 @@ class Settings:
             "rasa_token": env.get("RASA_TOKEN") or None,
             "rasa_threshold": _float(env, "RASA_THRESHOLD", 0.5, minimum=0.0, maximum=1.0),
             "rasa_timeout": _float(env, "RASA_TIMEOUT", None, minimum=0.1, maximum=60.0),
+            "answer_threshold": _float(env, "TSUNAGU_ANSWER_THRESHOLD", None, minimum=0.0,
+                                       maximum=1.0),
             "team_name": (env.get("TSUNAGU_TEAM_NAME") or "").strip()[:80] or None,
             "widget_agent_names": (env.get("TSUNAGU_WIDGET_AGENT_NAMES") or "first")
             .strip().lower(),

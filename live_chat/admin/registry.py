@@ -16,6 +16,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,16 @@ class ModelRegistry:
     """Model versions of one deployment.
 
     ``store`` is the record; ``models_dir`` the local cache of version folders
-    (``<data>/models``), filled from the record on demand.
+    (``<data>/models``), filled from the record on demand. ``answer_threshold``:
+    the operator's ``TSUNAGU_ANSWER_THRESHOLD`` (``Settings``), given to every
+    bot swapped in; ``None``: each model's own.
     """
 
-    def __init__(self, store: Store, models_dir: Path) -> None:
+    def __init__(self, store: Store, models_dir: Path, *,
+                 answer_threshold: float | None = None) -> None:
         self.store = store
         self.local = ModelStore(models_dir)
+        self.answer_threshold = answer_threshold
 
     async def active_name(self) -> str | None:
         async with self.store.begin() as tx:
@@ -216,7 +221,8 @@ class ModelRegistry:
         if name is None or name == holder.current.version:
             return
         version = await self.load(name)
-        fresh = await asyncio.to_thread(Bot.from_version, version)
+        fresh = await asyncio.to_thread(
+            partial(Bot.from_version, version, answer_threshold=self.answer_threshold))
         log.info("bot model %s replaces %s", fresh.version, holder.current.version)
         holder.swap(fresh)
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiohttp
@@ -16,6 +17,7 @@ import pytest
 from live_chat import background, resources
 from live_chat.settings import ConfigError, Settings
 from tests.conftest import REPO, Gateway
+from tests.live_chat.test_rasa_outage import serve
 
 
 async def test_health_and_readiness(gateway: Gateway) -> None:
@@ -76,14 +78,43 @@ def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
             Settings.from_env(env)
 
 
+def test_a_bad_answer_threshold_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    """TSUNAGU_ANSWER_THRESHOLD is checked with the other settings: one line, exit 2,
+    no database (it was read when the bot was built, after the migrations)."""
+    rasa = {"TSUNAGU_NLU": "rasa", "RASA_URL": "http://127.0.0.1:5005"}
+    cases = {
+        "word": ({"TSUNAGU_ANSWER_THRESHOLD": "high"},
+                 "TSUNAGU_ANSWER_THRESHOLD must be a number (got 'high')"),
+        "above 1": ({"TSUNAGU_ANSWER_THRESHOLD": "1.5"},
+                    "TSUNAGU_ANSWER_THRESHOLD must be between 0 and 1 (got 1.5)"),
+        "rasa below 0": ({**rasa, "TSUNAGU_ANSWER_THRESHOLD": "-0.1"},
+                         "TSUNAGU_ANSWER_THRESHOLD must be between 0 and 1 (got -0.1)"),
+    }
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = {name: pool.submit(serve, tmp_path / name.replace(" ", "_"), **env)
+                for name, (env, _) in cases.items()}
+    for name, (_, sentence) in cases.items():
+        done = runs[name].result()
+        assert done.returncode == 2, (name, done.stderr)
+        assert done.stderr.strip() == f"tsunagu: configuration error: {sentence}", name
+        assert not (tmp_path / name.replace(" ", "_") / "tsunagu.db").exists(), name
+    # Unset or empty: the model's own (None here), as before.
+    for env in ({}, {"TSUNAGU_ANSWER_THRESHOLD": ""}, {"TSUNAGU_ANSWER_THRESHOLD": " 0.8 "}):
+        settings = Settings.from_env({"TSUNAGU_DATA_DIR": str(tmp_path), **env})
+        assert settings.answer_threshold == (0.8 if env.get("TSUNAGU_ANSWER_THRESHOLD", "").strip()
+                                             else None)
+
+
 async def test_tsunagu_train_activates_a_model_that_the_gateway_swaps_in(
     start_gateway, tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(resources, "MODEL_WATCH_S", 0.1)
     own_models = tmp_path / "own-data" / "models"
     shutil.copytree(models_dir, own_models)
-    gateway = await start_gateway(data_dir=tmp_path / "own-data")
+    # TSUNAGU_ANSWER_THRESHOLD comes from the settings, for the swapped-in model too.
+    gateway = await start_gateway(data_dir=tmp_path / "own-data", answer_threshold=0.93)
     before = gateway.ctx.bot.current.version
+    assert gateway.ctx.bot.current.policy.config.answer_threshold == 0.93
     # What an operator does: `tsunagu train` against the same database.
     env = {**os.environ, "TSUNAGU_DATA_DIR": str(tmp_path / "own-data"),
            "DATABASE_URL": gateway.ctx.settings.database_url,
@@ -99,6 +130,7 @@ async def test_tsunagu_train_activates_a_model_that_the_gateway_swaps_in(
             break
         await asyncio.sleep(0.1)
     assert gateway.ctx.bot.current.version == new_name
+    assert gateway.ctx.bot.current.policy.config.answer_threshold == 0.93
     async with gateway.visitor() as visitor:
         await visitor.send("hello", "c1")
         assert (await visitor.next_where("message", lambda m: m["sender"] == "bot"))["text"]

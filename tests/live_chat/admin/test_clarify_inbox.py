@@ -8,8 +8,6 @@ confidence: the bot asks which topic it is.
 
 from __future__ import annotations
 
-import pytest
-
 from live_chat.store.models import Message
 from tests.clients import login
 from tests.conftest import Gateway, GatewayFactory
@@ -26,10 +24,9 @@ async def login_token(gateway: Gateway, email: str) -> str:
 
 
 async def test_a_vague_question_is_asked_about_and_the_choice_reaches_the_inbox(
-    start_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+    start_gateway: GatewayFactory,
 ) -> None:
-    monkeypatch.setenv("TSUNAGU_ANSWER_THRESHOLD", "0.999")
-    gateway = await start_gateway()
+    gateway = await start_gateway(answer_threshold=0.999)  # TSUNAGU_ANSWER_THRESHOLD
     await add_agent(gateway, "Admin", role="admin")
     token = await login_token(gateway, "admin@example.com")
 

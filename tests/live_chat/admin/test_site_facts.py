@@ -156,3 +156,24 @@ async def test_tsunagu_respond_fills_in_the_facts_admins_set(tmp_path: Path,
     line = json.loads(run.stdout)
     assert line["action"] == "answer" and line["intent"] == "shipping_fee"
     assert "¥480" in line["reply"] and DEFAULTS["free_shipping_over"] in line["reply"]
+
+    # It answers as the gateway would: with the deployment's TSUNAGU_ANSWER_THRESHOLD
+    # (checked by the gateway's settings: a bad one is one line, exit 2).
+    def respond(text: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "live_chat", "respond", "--model", str(version.path)],
+            input=text + "\n", capture_output=True, text=True, cwd=REPO,
+            env={**env, **extra}, timeout=120, check=False)
+
+    sure = "when will my parcel arrive"  # answered, at 0.9958 on the default model
+    unset = json.loads((await asyncio.to_thread(respond, sure)).stdout)
+    assert unset["action"] == "answer" and unset["confidence"] < 0.999, unset
+    stricter, bad = await asyncio.gather(
+        asyncio.to_thread(respond, sure,
+                          TSUNAGU_ANSWER_THRESHOLD=str((unset["confidence"] + 1) / 2)),
+        asyncio.to_thread(respond, sure, TSUNAGU_ANSWER_THRESHOLD="most"))
+    assert stricter.returncode == 0, stricter.stderr
+    assert json.loads(stricter.stdout)["action"] == "clarify"
+    assert (bad.returncode, bad.stdout, bad.stderr.strip()) == (
+        2, "", "tsunagu: configuration error: TSUNAGU_ANSWER_THRESHOLD must be a number "
+               "(got 'most')")
