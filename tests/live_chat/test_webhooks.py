@@ -4,18 +4,21 @@ A visitor's chat (python-socketio clients on a real gateway) escalates, is
 assigned, closed and rated: the receiver gets the events in order, each
 signed so that the receiver-side check accepts it and refuses a changed
 body, another secret or an old timestamp. A receiver that fails gets the
-delivery on a retry; one that keeps failing leaves a failed delivery in the
+delivery on a retry, the pauses between attempts doubling, and a later event
+waits for that retry; one that keeps failing leaves a failed delivery in the
 log, which a replay sends again. Slack's and Teams' format on escalation; the outbox
 and the deliveries survive a restart; two processes on one PostgreSQL send
-each delivery once.
+each delivery once, one at a time per subscription.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import aiohttp
@@ -47,6 +50,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:
@@ -507,3 +511,19 @@ async def test_the_timeout_is_at_most_a_minute_and_a_claim_outlasts_a_whole_pass
     gateway = await start_gateway(webhook_timeout_s=60.0)
     worker = gateway.app[WEBHOOKS].worker
     assert worker.claim_s > BATCH * 60.0
+
+
+async def test_the_pause_between_attempts_doubles(
+        start_gateway: GatewayFactory, receiver: Receiver) -> None:
+    """TSUNAGU_WEBHOOK_RETRY, then twice as long each time: 0.15, 0.3, 0.6 s here."""
+    base = 0.15
+    gateway = await start_gateway(**{**FAST, "webhook_retry_s": base, "webhook_poll_s": 0.02})
+    admin = await token_of(gateway, "Aiko", role="admin")
+    await subscribe(gateway, admin, receiver.url, ["conversation.created"])
+    receiver.failures = 3
+    await _conversation_created(gateway)
+    arrived = [r.at for r in await receiver.wait_for(4)]
+    pauses = [later - earlier for earlier, later in pairwise(arrived)]
+    for n, pause in enumerate(pauses):
+        # Never before its time; late by at most a poll and the writes around an attempt.
+        assert base * 2 ** n <= pause < base * 2 ** n + 0.12, pauses
