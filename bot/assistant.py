@@ -338,6 +338,19 @@ class Bot:
         metadata = {"locale": language, "conversation_id": conversation_id}
         try:
             turn = await self.assistant.turn(conversation_id, message, metadata)
+            if turn.paused and turn.handoff is None and not turn.messages:
+                # The conversation is with the bot (the gateway asks only then),
+                # yet the tracker is paused: a pause that outlived its handoff
+                # (another gateway process resumed first, or the resume failed).
+                # Rasa logged the message and predicted nothing: resume, ask again.
+                log.warning("Rasa's tracker of %s was paused while the bot has the "
+                            "conversation: resuming it and sending the message again",
+                            conversation_id)
+                await self.assistant.resume(conversation_id)
+                turn = await self.assistant.turn(conversation_id, message, metadata)
+                if turn.handoff is None and not turn.messages:
+                    # Still nothing: a person, never a visitor left unanswered.
+                    turn = replace(turn, handoff="silent")
         except NLUEngineError as exc:
             # Rasa is the dialogue: with it down, a person is the only help.
             log.warning("Rasa assistant unavailable, handing over to a person: %s", exc)

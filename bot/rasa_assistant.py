@@ -70,8 +70,11 @@ class AssistantTurn:
     classification of the message (``nlu_fallback`` reads ``out_of_scope``,
     as everywhere in tsunagu); ``None`` if the tracker has no user event.
     ``handoff``: why the conversation goes to a person (``custom_payload``,
-    ``action:NAME``, ``intent:NAME``, ``paused``), else ``None``.
+    ``action:NAME``, ``intent:NAME``, ``paused``; ``silent``: a tracker left
+    paused said nothing even once resumed), else ``None``.
     ``priority``: the queue priority a custom payload asked for (else 0).
+    ``paused``: the tracker was paused after the turn (Rasa then logs the
+    message and predicts nothing); ``False`` when the tracker was not read.
     """
 
     messages: tuple[BotMessage, ...]
@@ -80,6 +83,7 @@ class AssistantTurn:
     ranking: tuple[tuple[str, float], ...]
     handoff: str | None
     priority: int = 0
+    paused: bool = False
 
 
 class RasaAssistant:
@@ -192,7 +196,8 @@ def read_turn(answers: Sequence[Any], tracker: Mapping[str, Any]) -> AssistantTu
             )
     actions = [str(e.get("name")) for e in after if e.get("event") == "action"]
     handoff = handoff or handoff_reason(raw_intent, actions, after)
-    return AssistantTurn(tuple(messages), intent, confidence, ranking, handoff, priority)
+    return AssistantTurn(tuple(messages), intent, confidence, ranking, handoff, priority,
+                         paused=tracker.get("paused") is True)
 
 
 def handoff_reason(

@@ -266,7 +266,7 @@ class ConversationService:
         else:
             log.error("bot turn for %s gave up: the dialogue kept changing", conversation_id)
             return
-        await self._announce(conversation, replies, moved)
+        await self._announce(conversation, replies, moved, in_turn=True)
 
     async def _with_bot(self, conversation_id: str) -> bool:
         async with self.store.begin() as tx:
@@ -274,14 +274,15 @@ class ConversationService:
         return conversation is not None and conversation.state == "bot"
 
     async def _announce(self, conversation: Conversation, replies: tuple[Message, ...],
-                        moved: bool) -> None:
-        """After the commit: send the bot's replies in order, then tell of the state move."""
+                        moved: bool, *, in_turn: bool = False) -> None:
+        """After the commit: send the bot's replies in order, then tell of the state move.
+        ``in_turn``: called from a bot turn, which holds the conversation's turn lock."""
         for reply in replies:
             await self.notifier.message(conversation, message_out(reply))
         if moved:
             if conversation.state == "queued":
                 self.observer.escalated("bot")
-            await self._after_move(conversation)
+            await self._after_move(conversation, in_turn=in_turn)
 
     async def hold_bot(self, conversation_id: str) -> None:
         """A person has the conversation: the bot's own dialogue pauses (a Rasa
@@ -480,12 +481,20 @@ class ConversationService:
             raise NotFound("no such conversation")
         return await self.routing.queue_status(conversation)
 
-    async def _after_move(self, conversation: Conversation) -> None:
-        """Tell the visitor, and hand the conversation to (or take it from) the humans."""
+    async def _after_move(self, conversation: Conversation, *, in_turn: bool = False) -> None:
+        """Tell the visitor, and hand the conversation to (or take it from) the humans.
+        ``in_turn``: called from a bot turn, which already holds the turn lock."""
         if conversation.state == "queued":
-            # A task: the pause waits for the bot turn in progress (this may be it),
-            # and a slow Rasa must not delay the escalation.
-            self._spawn(self.hold_bot(conversation.id))
+            # Awaited before anyone hears of the escalation: no agent can take
+            # and hand back (nor the visitor go back to the bot) before the
+            # pause, so a resume always comes after it, on any process. A task
+            # raced them: a pause that ran last left Rasa's tracker paused.
+            if self._bot().assistant is None:
+                pass  # no dialogue of the bot's own to pause: no turn to wait for
+            elif in_turn:
+                await self._bot().hold(conversation.id)
+            else:
+                await self.hold_bot(conversation.id)
             # Routing announces the place in the queue (or the agent who took it).
             await self.routing.escalate(conversation)
             return

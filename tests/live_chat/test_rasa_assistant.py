@@ -97,7 +97,7 @@ async def test_the_mood_bot_answers_and_hands_over_to_a_person(
         assert said[2][:3] == ("visitor", "sad", "mood_unhappy")
         assert said[-2][:3] == ("visitor", "I want to talk to a human", "request_human")
         assert said[-1] == ("bot", "Let me get a person for you.", None, "escalate")
-        await gateway.ctx.conversations.drain()  # the pause is a task
+        # The pause is awaited before the escalation is announced.
         assert rasa_assistant.get(f"/conversations/{conversation_id}/tracker")["paused"] is True
 
         # Held: the message reaches the agent, never Rasa, and the bot says nothing.
@@ -142,3 +142,33 @@ async def test_a_visitor_who_leaves_the_queue_finds_rasa_listening_again(
         await visitor.send("are you a bot?", cid())
         (answer,) = await bot_messages(visitor, 1)
         assert answer["text"] == "I am a bot, powered by Rasa."
+
+
+async def test_a_tracker_left_paused_does_not_silence_the_bot(
+    start_gateway: GatewayFactory, rasa_assistant: Any
+) -> None:
+    # A pause that outlived its handoff (it ran after the hand-back's resume, or
+    # the resume failed): Rasa logs each message and says nothing.
+    gateway = await rasa_gateway(start_gateway, rasa_assistant)
+    async with gateway.visitor() as visitor:
+        ack = await visitor.send("hello", cid())
+        conversation_id = ack["message"]["conversation_id"]
+        (greeting,) = await bot_messages(visitor, 1)
+        assert greeting["text"] == "Hey! How are you?"
+        rasa_assistant.post(f"/conversations/{conversation_id}/tracker/events",
+                            {"event": "pause"})
+        await visitor.send("I am sad", cid())
+        cheer, image, question = await bot_messages(visitor, 3)
+        assert cheer["text"] == "Here is something to cheer you up:"
+        assert image["image"] == "http://127.0.0.1:9/cheer-up.jpg"
+        assert question["text"] == "Did that help you?"
+        await gateway.ctx.conversations.drain()
+    tracker = rasa_assistant.get(f"/conversations/{conversation_id}/tracker")
+    assert tracker["paused"] is False
+    stored = await visitor_messages(gateway, conversation_id)
+    assert [(m.sender, m.intent) for m in stored if m.sender == "visitor"] == [
+        ("visitor", "greet"), ("visitor", "mood_unhappy")]
+    async with gateway.ctx.store.begin() as tx:
+        conversation = await tx.conversation(conversation_id)
+    assert conversation is not None and conversation.state == "bot"
+

@@ -10,8 +10,11 @@ log line: aiohttp's own error text carries the whole request URL, query and
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -22,8 +25,10 @@ from aiohttp import web
 from live_chat.store.models import Message
 from tests.clients import cid
 from tests.conftest import Gateway, GatewayFactory
+from tests.live_chat.test_agent_protocol import agent
 
 TOKEN = "wrong-token-5d1c0e9a"
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 @dataclass
@@ -36,11 +41,16 @@ class StubRasa:
 
 
 @asynccontextmanager
-async def stub_rasa(failing: Mapping[str, int]) -> AsyncIterator[StubRasa]:
+async def stub_rasa(failing: Mapping[str, int], handler: Handler | None = None,
+                    ) -> AsyncIterator[StubRasa]:
+    """Serve ``handler`` (by default: Rasa's greeting and a loaded model) on loopback,
+    except for the ``failing`` path prefixes."""
     stub = StubRasa(failing=dict(failing))
 
     async def any_route(request: web.Request) -> web.Response:
         stub.seen.append(f"{request.method} {request.path}")
+        if handler is not None:
+            return await handler(request)
         for prefix, status in stub.failing.items():
             if request.path.startswith(prefix):
                 return web.json_response({"status": "failure", "code": status}, status=status)
@@ -115,3 +125,77 @@ async def test_a_failed_tracker_read_keeps_rasas_answer(start_gateway: GatewayFa
     # Unclassified (the tracker said nothing), never an outage: Rasa did answer.
     assert typed is not None and (typed.intent, typed.confidence) == (None, None)
     assert conversation is not None and conversation.state == "bot"
+
+
+async def test_a_rasa_that_stays_paused_and_silent_hands_over(
+    start_gateway: GatewayFactory,
+) -> None:
+    resumed: list[object] = []
+
+    async def silent(request: web.Request) -> web.Response:
+        if request.path == "/webhooks/rest/webhook":
+            return web.json_response([])
+        if request.path.endswith("/tracker/events"):
+            resumed.append(await request.json())
+            return web.json_response({"paused": True, "events": []})
+        return web.json_response({"paused": True, "events": [], "model_file": "stub.tar.gz"})
+
+    async with stub_rasa({}, handler=silent) as rasa:
+        gateway = await start_gateway(bot_engine="rasa", rasa_url=rasa.url, rasa_timeout=2.0)
+        async with gateway.visitor() as visitor:
+            ack = await visitor.send("hello", cid())
+            reply = await visitor.next_where("message", lambda m: m["sender"] == "bot")
+            await gateway.ctx.conversations.drain()
+    # Resumed and asked once more, then a person rather than silence (whose
+    # handoff pauses the tracker, as every handoff does).
+    assert resumed == [{"event": "resume"}, {"event": "pause"}]
+    assert rasa.seen.count("POST /webhooks/rest/webhook") == 2, rasa.seen
+    assert reply["text"]
+    async with gateway.ctx.store.begin() as tx:
+        conversation = await tx.conversation(ack["message"]["conversation_id"])
+    assert conversation is not None and conversation.state == "queued"
+
+
+async def test_a_slow_pause_cannot_land_after_the_hand_back_on_another_process(
+    start_gateway: GatewayFactory, pg_url: str, redis_url: str
+) -> None:
+    """Visitor on one gateway, agent on another (shared PostgreSQL and Redis). The
+    stub applies a pause only once a resume has come (or after 2 s): a pause sent
+    as a task, with the escalation announced meanwhile, landed after the agent's
+    hand-back on the other process and left the tracker paused for good."""
+    applied: list[str] = []
+    resumed = asyncio.Event()
+
+    async def rasa(request: web.Request) -> web.Response:
+        if request.path.endswith("/tracker/events"):
+            event = (await request.json())["event"]
+            if event == "pause":
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(resumed.wait(), 2)
+            else:
+                resumed.set()
+            applied.append(event)
+        paused = bool(applied) and applied[-1] == "pause"
+        if request.path == "/webhooks/rest/webhook":
+            return web.json_response([])
+        return web.json_response({"paused": paused, "events": [], "model_file": "stub"})
+
+    prefix = f"tsunagu-test-{uuid.uuid4().hex[:8]}:"
+    async with stub_rasa({}, handler=rasa) as stub:
+        shared = {"bot_engine": "rasa", "rasa_url": stub.url, "rasa_timeout": 5.0,
+                  "database_url": pg_url, "redis_url": redis_url,
+                  "redis_channel": prefix + "channel", "handoff_prefix": prefix}
+        visitors_side = await start_gateway(**shared)
+        agents_side = await start_gateway(**shared)
+        hanako = await agent(agents_side, "Hanako")
+        async with visitors_side.visitor() as visitor:
+            asked = await visitor.call("request_human", {})
+            assert asked["ok"], asked
+            assigned = await hanako.next("assigned")
+            handed = await hanako.call("handback",
+                                       {"conversation_id": assigned["conversation"]["id"]})
+            assert handed["ok"], handed
+            await visitors_side.ctx.conversations.drain()
+            await agents_side.ctx.conversations.drain()
+        await hanako.disconnect()
+    assert applied == ["pause", "resume"]
