@@ -16,7 +16,7 @@ from live_chat.agents import SignedIn
 from live_chat.api_keys.directory import ApiKeys
 from live_chat.api_keys.key_text import is_key
 from live_chat.api_queries import CannedQuery
-from live_chat.api_shapes import AgentsOut, CannedListOut, CannedOneOut, OkOut, ReportOut
+from live_chat.api_shapes import AgentsOut, CannedListOut, CannedOneOut, OkOut, OverviewOut
 from live_chat.auth_http import authenticate, error
 from live_chat.canned import CannedIn
 from live_chat.context import CONTEXT, SETTINGS
@@ -158,7 +158,7 @@ async def delete_canned(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 @documented("The supervisor's overview: queue, agents, today's figures",
-            response=ReportOut, tags=("console",))
+            response=OverviewOut, tags=("console",))
 async def supervisor_overview(request: web.Request, me: SignedIn) -> dict[str, Any]:
     ctx = request.app[CONTEXT]
     return await overview(ctx.store, ctx.routing, ctx.settings.timezone)

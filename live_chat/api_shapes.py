@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from live_chat.webhooks import Event, Kind
 from live_chat.wire import Payload
 
 
@@ -38,7 +39,8 @@ class OkOut(Shape):
 class ReadyOut(Shape):
     ok: bool
     unavailable: dict[str, str] | None = Field(
-        default=None, description="what does not answer (database, redis): the error's class")
+        default=None, description="what is not ready (database, redis, nlu: Rasa) and why, "
+        "in a few words")
 
 
 class AgentOut(Shape):
@@ -234,8 +236,166 @@ class AuditOut(OkOut):
     entries: list[dict[str, Any]]
 
 
+class ExamplesAddedOut(IntentOut):
+    """An intent after examples were added to it (created with them, or added later)."""
+
+    added: list[dict[str, Any]] = Field(description="{text, locale, message_id, …} stored")
+    skipped: list[dict[str, Any]] = Field(
+        description="{text, message_id, intent, reason}: duplicate, other_intent, not_found")
+
+
+class ModelsOut(OkOut):
+    active: str | None = Field(description="the version serving, if any")
+    models: list[dict[str, Any]] = Field(description="newest first, with their gate report")
+
+
+class ActiveModelOut(OkOut):
+    active: str = Field(description="the version now serving")
+
+
+class ProblemOut(Shape):
+    file: str
+    line: int | None = Field(description="1-based; null when not about one line")
+    message: str
+
+
+class ImportedOut(OkOut):
+    imported: dict[str, int] = Field(description="how many of each kind were added")
+    warnings: list[ProblemOut] = Field(description="what was read but is not used")
+
+
+class SiteFactOut(Shape):
+    name: str
+    value: str | None
+    default: str | None
+    source: Literal["admin", "default"]
+
+
+class SiteFactsOut(OkOut):
+    facts: list[SiteFactOut] = Field(description="by name")
+
+
+class OverviewOut(OkOut):
+    """The supervisor's overview (docs/protocol.md)."""
+
+    queue: list[dict[str, Any]] = Field(description="waiting chats in serving order")
+    live: list[dict[str, Any]]
+    agents: list[dict[str, Any]]
+    today: dict[str, Any]
+
+
 class ReportOut(OkOut):
     """A report: its figures are those of docs/metrics.md."""
+
+
+class SummaryOut(ReportOut):
+    """``GET /api/reports/summary``: the window's figures; docs/metrics.md defines each,
+    and the ones not named here."""
+
+    since: str
+    until: str
+    tz: str
+    conversations: int
+    outcomes: dict[str, int]
+    deflection: float | None
+    answer_rate: float | None
+    abandonment_rate: float | None
+    by_intent: list[dict[str, Any]]
+    by_agent: list[dict[str, Any]]
+    by_locale: list[dict[str, Any]]
+    wait_histogram: list[dict[str, Any]]
+
+
+class TimePointOut(Shape):
+    t: str = Field(description="the ISO start of the interval, in tz")
+    value: float | None
+
+
+class TimeseriesOut(ReportOut):
+    metric: str
+    interval: Literal["hour", "day", "week"]
+    tz: str
+    points: list[TimePointOut]
+
+
+class ThresholdPointOut(Shape):
+    threshold: float
+    fallback_share: float | None
+    escalation_share: float | None
+
+
+class ThresholdsOut(ReportOut):
+    current: float | None
+    messages: int
+    points: list[ThresholdPointOut]
+    by_intent: list[dict[str, Any]]
+
+
+# -- webhooks (README "Webhooks and Slack", docs/protocol.md "Webhooks") -----------------
+
+
+class WebhookOut(Shape):
+    """A subscription as the admin API shows it: never its secret, only the end of it."""
+
+    id: str
+    kind: Kind
+    url: str
+    events: list[Event] = Field(description="in the documented order, each once")
+    active: bool
+    description: str | None
+    source: Literal["admin", "setting"] = Field(
+        description="setting: made from TSUNAGU_SLACK/TEAMS_WEBHOOK_URL, changed only there")
+    secret_hint: str = Field(description="`…` and the secret's last 4 characters")
+    created_at: str
+    updated_at: str
+
+
+class WebhooksOut(OkOut):
+    webhooks: list[WebhookOut]
+
+
+class WebhookOneOut(OkOut):
+    webhook: WebhookOut
+
+
+class WebhookCreatedOut(WebhookOneOut):
+    secret: str = Field(description="the signing secret: shown in this answer only")
+
+
+class DeliveryOut(Shape):
+    """One delivery of one event to one subscription, as the delivery log lists it."""
+
+    id: int
+    subscription_id: str
+    event: Event
+    event_id: str = Field(description="the body's `id`: the same for every subscription "
+                                      "and replay")
+    conversation_id: str | None
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    status_code: int | None = Field(description="the receiver's last answer, if any")
+    last_error: str | None
+    replay_of: int | None = Field(description="the delivery this one replays")
+    created_at: str
+    next_attempt_at: str | None
+    delivered_at: str | None
+    failed_at: str | None
+
+
+class DeliveryWithBodyOut(DeliveryOut):
+    body: str = Field(description="the exact text posted (signed anew at each attempt)")
+
+
+class DeliveriesOut(OkOut):
+    deliveries: list[DeliveryOut] = Field(description="newest first")
+
+
+class DeliveryOneOut(OkOut):
+    delivery: DeliveryWithBodyOut
+
+
+class ReplayOut(OkOut):
+    delivery: DeliveryOut = Field(description="the new delivery, due now")
 
 
 # -- API keys and the CRM reads (docs/protocol.md, "REST API for programs") ----------

@@ -75,7 +75,7 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@documented("Database (and Redis) reachable: 200, else 503 naming what is not",
+@documented("Database, Redis and Rasa (when used) ready: 200, else 503 naming what is not",
             auth="public", response=ReadyOut, errors=(503,), tags=("meta",))
 async def readyz(request: web.Request) -> web.Response:
     """200 when the database (and Redis, if configured, and the Rasa server of

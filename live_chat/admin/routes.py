@@ -30,14 +30,18 @@ from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
 from live_chat.api_queries import AuditQuery, DeleteIntentQuery, IntentsQuery, UnmatchedQuery
 from live_chat.api_shapes import (
+    ActiveModelOut,
     AuditOut,
+    ExamplesAddedOut,
     IgnoredOut,
+    ImportedOut,
     IntentOut,
     IntentsOut,
     JobOut,
     JobsOut,
+    ModelsOut,
     OkOut,
-    ReportOut,
+    SiteFactsOut,
     UnmatchedOut,
 )
 from live_chat.context import CONTEXT
@@ -123,7 +127,7 @@ async def get_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"intent": await _admin(request).catalog.intent(request.match_info["name"])}
 
 
-@documented("Create an intent", body=IntentIn, response=ReportOut, errors=(400, 409),
+@documented("Create an intent", body=IntentIn, response=ExamplesAddedOut, errors=(400, 409),
             tags=("admin",))
 async def create_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(IntentIn, await json_body(request))
@@ -131,7 +135,7 @@ async def create_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 @documented("Change an intent's responses or labels (revision checked)",
-            body=IntentUpdate, response=ReportOut, errors=(400, 404, 409), tags=("admin",))
+            body=IntentUpdate, response=IntentOut, errors=(400, 404, 409), tags=("admin",))
 async def update_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(IntentUpdate, await json_body(request))
     return await _admin(request).catalog.update_intent(me.agent, request.match_info["name"], data)
@@ -148,13 +152,13 @@ async def delete_intent(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 @documented("Add examples to an intent (a text or inbox messages)", body=ExamplesIn,
-            response=ReportOut, errors=(400, 404, 409), tags=("admin",))
+            response=ExamplesAddedOut, errors=(400, 404, 409), tags=("admin",))
 async def add_examples(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(ExamplesIn, await json_body(request))
     return await _admin(request).catalog.add_examples(me.agent, data)
 
 
-@documented("Delete an example", response=ReportOut, errors=(404,), tags=("admin",))
+@documented("Delete an example", response=IntentOut, errors=(404,), tags=("admin",))
 async def delete_example(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).catalog.delete_example(me.agent, int(request.match_info["id"]))
 
@@ -201,13 +205,13 @@ async def job(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"job": await _admin(request).jobs.get(request.match_info["id"])}
 
 
-@documented("Model versions, the active one marked", response=ReportOut, tags=("admin",))
+@documented("Model versions, the active one marked", response=ModelsOut, tags=("admin",))
 async def models(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).registry.listing()
 
 
 @documented("Activate a model version (a reason when the gate refused it)",
-            body=ActivateIn, response=ReportOut, errors=(400, 404, 409), tags=("admin",))
+            body=ActivateIn, response=ActiveModelOut, errors=(400, 404, 409), tags=("admin",))
 async def activate(request: web.Request, me: SignedIn) -> dict[str, Any]:
     body = await json_body(request) if request.can_read_body else {}
     data = parse(ActivateIn, body)
@@ -227,7 +231,7 @@ async def export(request: web.Request, me: SignedIn) -> web.StreamResponse:
         "Content-Disposition": 'attachment; filename="tsunagu-training-data.zip"'})
 
 
-@documented("Import Rasa YAML files", body=ImportIn, response=ReportOut,
+@documented("Import Rasa YAML files", body=ImportIn, response=ImportedOut,
             errors=(400,), tags=("admin",))
 async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
     # A whole Rasa project is larger than the chat's packet limit: read up to its own.
@@ -249,13 +253,13 @@ async def import_files(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).catalog.import_files(me.agent, data)
 
 
-@documented("The site facts the bot answers with", response=ReportOut, tags=("admin",))
+@documented("The site facts the bot answers with", response=SiteFactsOut, tags=("admin",))
 async def site_facts(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await _admin(request).site_facts.listing()
 
 
 @documented("Change site facts (null brings back the default)", body=SiteFactsIn,
-            response=ReportOut, errors=(400,), tags=("admin",))
+            response=SiteFactsOut, errors=(400,), tags=("admin",))
 async def update_site_facts(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(SiteFactsIn, await json_body(request))
     return await _admin(request).site_facts.update(me.agent, data.facts)

@@ -16,7 +16,7 @@ from aiohttp import web
 from live_chat.admin_http import route
 from live_chat.agents import SignedIn
 from live_chat.api_queries import ReportQuery, ThresholdsQuery, TimeseriesQuery
-from live_chat.api_shapes import ReportOut
+from live_chat.api_shapes import SummaryOut, ThresholdsOut, TimeseriesOut
 from live_chat.context import CONTEXT
 from live_chat.errors import InvalidPayload
 from live_chat.openapi import documented
@@ -47,13 +47,13 @@ def report_window(request: web.Request) -> ReportWindow:
     return ReportWindow.from_query(request.query, default_tz=settings.timezone)
 
 
-@documented("Summary figures of a window (docs/metrics.md)", response=ReportOut,
+@documented("Summary figures of a window (docs/metrics.md)", response=SummaryOut,
             query=ReportQuery, errors=(400,), tags=("reports",))
 async def summary_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return await summary(request.app[CONTEXT].store, report_window(request))
 
 
-@documented("One metric per interval (metric, interval)", response=ReportOut,
+@documented("One metric per interval (metric, interval)", response=TimeseriesOut,
             query=TimeseriesQuery, errors=(400,), tags=("reports",))
 async def timeseries_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     metric = request.query.get("metric", "")
@@ -87,7 +87,7 @@ async def conversations_csv(request: web.Request, me: SignedIn) -> web.StreamRes
     return response
 
 
-@documented("The threshold simulator (current)", response=ReportOut, errors=(400,),
+@documented("The threshold simulator (current)", response=ThresholdsOut, errors=(400,),
             query=ThresholdsQuery, tags=("reports",))
 async def thresholds_report(request: web.Request, me: SignedIn) -> dict[str, Any]:
     """The threshold simulator; ``current`` overrides the serving model's threshold."""

@@ -9,10 +9,12 @@ their own kinds whose body is an incoming-webhook message (:mod:`.payloads`).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 #: The events a subscription may ask for (docs/protocol.md; names are fixed).
-EVENTS: Final = ("conversation.created", "escalated", "assigned", "closed", "csat",
-                 "message.created")
+Event = Literal["conversation.created", "escalated", "assigned", "closed", "csat",
+                "message.created"]
+EVENTS: Final[tuple[str, ...]] = get_args(Event)
 #: What a subscription of each kind posts.
-KINDS: Final = ("webhook", "slack", "teams")
+Kind = Literal["webhook", "slack", "teams"]
+KINDS: Final[tuple[str, ...]] = get_args(Kind)

@@ -14,7 +14,15 @@ from aiohttp import web
 from live_chat.admin_http import json_body, route
 from live_chat.agents import SignedIn
 from live_chat.api_queries import DeliveriesQuery
-from live_chat.api_shapes import OkOut, ReportOut
+from live_chat.api_shapes import (
+    DeliveriesOut,
+    DeliveryOneOut,
+    OkOut,
+    ReplayOut,
+    WebhookCreatedOut,
+    WebhookOneOut,
+    WebhooksOut,
+)
 from live_chat.errors import InvalidPayload
 from live_chat.openapi import documented
 from live_chat.webhooks.delivery import DeliveryWorker
@@ -55,19 +63,19 @@ def _webhooks(request: web.Request) -> Webhooks:
     return request.app[WEBHOOKS]
 
 
-@documented("Webhook subscriptions", response=ReportOut, tags=("webhooks",))
+@documented("Webhook subscriptions", response=WebhooksOut, tags=("webhooks",))
 async def list_webhooks(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"webhooks": await _webhooks(request).subscriptions.listing()}
 
 
-@documented("Subscribe a URL to events", body=SubscriptionIn, response=ReportOut,
+@documented("Subscribe a URL to events", body=SubscriptionIn, response=WebhookCreatedOut,
             errors=(400, 409), tags=("webhooks",))
 async def create_webhook(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(SubscriptionIn, await json_body(request))
     return await _webhooks(request).subscriptions.create(me.agent, data)
 
 
-@documented("Change a subscription", body=SubscriptionUpdate, response=ReportOut,
+@documented("Change a subscription", body=SubscriptionUpdate, response=WebhookOneOut,
             errors=(400, 404, 409), tags=("webhooks",))
 async def update_webhook(request: web.Request, me: SignedIn) -> dict[str, Any]:
     data = parse(SubscriptionUpdate, await json_body(request))
@@ -82,7 +90,7 @@ async def delete_webhook(request: web.Request, me: SignedIn) -> dict[str, Any]:
 
 
 @documented("The delivery log (subscription, status, event, limit, before)",
-            response=ReportOut, query=DeliveriesQuery, errors=(400,), tags=("webhooks",))
+            response=DeliveriesOut, query=DeliveriesQuery, errors=(400,), tags=("webhooks",))
 async def deliveries(request: web.Request, me: SignedIn) -> dict[str, Any]:
     query = request.query
     return {"deliveries": await _webhooks(request).log.listing(
@@ -91,12 +99,13 @@ async def deliveries(request: web.Request, me: SignedIn) -> dict[str, Any]:
         before_id=_number(query.get("before"), None))}
 
 
-@documented("One delivery and its attempts", response=ReportOut, errors=(404,), tags=("webhooks",))
+@documented("One delivery, with the body it posts", response=DeliveryOneOut, errors=(404,),
+            tags=("webhooks",))
 async def delivery(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"delivery": await _webhooks(request).log.get(int(request.match_info["id"]))}
 
 
-@documented("Send a delivery again", response=ReportOut, errors=(404, 409), tags=("webhooks",))
+@documented("Send a delivery again", response=ReplayOut, errors=(404, 409), tags=("webhooks",))
 async def replay(request: web.Request, me: SignedIn) -> dict[str, Any]:
     return {"delivery": await _webhooks(request).log.replay(me.agent,
                                                             int(request.match_info["id"]))}

@@ -26,6 +26,14 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from live_chat.api_shapes import (
+    DeliveriesOut,
+    DeliveryOneOut,
+    ReplayOut,
+    WebhookCreatedOut,
+    WebhookOneOut,
+    WebhooksOut,
+)
 from live_chat.settings import ConfigError, Settings
 from live_chat.store.models import WebhookDelivery, WebhookOutbox
 from live_chat.store.retention import forget_visitor
@@ -111,12 +119,14 @@ async def subscribe(gateway: Gateway, token: str, url: str, events: list[str],
     status, body = await api(gateway, "POST", "/api/admin/webhooks", token,
                              {"url": url, "events": events, **extra})
     assert status == 200, body
+    WebhookCreatedOut.model_validate(body)  # what the OpenAPI document promises
     return body["webhook"]["id"], body["secret"]
 
 
 async def deliveries(gateway: Gateway, token: str, query: str = "") -> list[dict[str, Any]]:
     status, body = await api(gateway, "GET", f"/api/admin/webhook-deliveries{query}", token)
     assert status == 200, body
+    DeliveriesOut.model_validate(body)
     return list(body["deliveries"])
 
 
@@ -236,6 +246,7 @@ async def test_a_failed_delivery_is_in_the_log_and_a_replay_sends_it_again(
     status, body = await api(gateway, "POST",
                              f"/api/admin/webhook-deliveries/{failed['id']}/replay", admin)
     assert status == 200, body
+    ReplayOut.model_validate(body)
     replay_id = body["delivery"]["id"]
     assert body["delivery"]["replay_of"] == failed["id"]
     [_, _, replayed] = await receiver.wait_for(3)
@@ -246,6 +257,7 @@ async def test_a_failed_delivery_is_in_the_log_and_a_replay_sends_it_again(
     status, body = await api(gateway, "GET", f"/api/admin/webhook-deliveries/{replay_id}",
                              admin)
     assert status == 200 and json.loads(body["delivery"]["body"])["event"] == "escalated"
+    DeliveryOneOut.model_validate(body)
     # The original stays failed in the log; both are the subscription's.
     log = await deliveries(gateway, admin, f"?subscription={subscription_id}")
     assert [(d["id"], d["status"]) for d in log] == [(replay_id, "delivered"),
@@ -399,6 +411,8 @@ async def test_only_admins_manage_webhooks_and_bad_urls_are_refused(
     path = f"/api/admin/webhooks/{shown['id']}"
     status, changed = await api(gateway, "PUT", path, admin, {"active": False})
     assert status == 200 and changed["webhook"]["active"] is False
+    WebhookOneOut.model_validate(changed)
+    WebhooksOut.model_validate(listing)
     status, _ = await api(gateway, "PUT", path, admin, {"url": "http://10.0.0.5/x"})
     assert status == 400
     assert (await api(gateway, "DELETE", path, admin))[0] == 200
