@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -256,10 +256,16 @@ class ConversationService:
                 if conversation is None or conversation.state != "bot":
                     return  # a person took over (or it ended) while this turn waited
                 if (conversation.bot_state or {}) != state:
-                    # An earlier turn moved the dialogue on since the message was
-                    # stored: decide again from where it is now.
-                    state = dict(conversation.bot_state or {})
-                    continue
+                    if self._bot().assistant is not None:
+                        # Rasa has logged the message in its tracker: asking again
+                        # would send it twice. Its answer stands; the stored
+                        # state (not Rasa's dialogue) stays as it now is.
+                        decision = replace(decision, state=dict(conversation.bot_state or {}))
+                    else:
+                        # An earlier turn moved the dialogue on since the message
+                        # was stored: decide again from where it is now.
+                        state = dict(conversation.bot_state or {})
+                        continue
                 await tx.classify(message.id, decision.intent, decision.confidence)
                 replies, moved = await record_decision(tx, conversation, decision)
             break

@@ -199,3 +199,59 @@ async def test_a_slow_pause_cannot_land_after_the_hand_back_on_another_process(
             await agents_side.ctx.conversations.drain()
         await hanako.disconnect()
     assert applied == ["pause", "resume"]
+
+
+async def test_a_rasa_turn_is_sent_once_though_the_dialogue_was_reset_meanwhile(
+    start_gateway: GatewayFactory,
+) -> None:
+    """The built-in bot's retry ("the dialogue moved on since the message was stored:
+    decide again") must not apply to Rasa: Rasa has logged the message, so a second
+    call would have it in the tracker twice. Deterministic: the stub holds the
+    message's webhook call until the visitor's escalation and return to the bot
+    (which resets the dialogue state) are stored."""
+    held = asyncio.Event()
+    arrived = asyncio.Event()
+    webhook_calls: list[str] = []
+
+    async def rasa(request: web.Request) -> web.Response:
+        if request.path == "/webhooks/rest/webhook":
+            body = await request.json()
+            webhook_calls.append(body["message"])
+            if body["message"] == "I am sad":
+                arrived.set()
+                await held.wait()
+            return web.json_response([{"recipient_id": body["sender"], "text": "Hey!"}])
+        return web.json_response({"paused": False, "events": [], "model_file": "stub"})
+
+    async def conversation_is(state: str, conversation_id: str) -> None:
+        while True:
+            async with gateway.ctx.store.begin() as tx:
+                conversation = await tx.conversation(conversation_id)
+            if conversation is not None and conversation.state == state:
+                return
+            await asyncio.sleep(0.01)
+
+    async with stub_rasa({}, handler=rasa) as stub:
+        gateway = await start_gateway(bot_engine="rasa", rasa_url=stub.url, rasa_timeout=5.0)
+        async with gateway.visitor() as visitor:
+            ack = await visitor.send("hello", cid())
+            conversation_id = ack["message"]["conversation_id"]
+            await visitor.next_where("message", lambda m: m["sender"] == "bot")
+            await gateway.ctx.conversations.drain()
+            # A dialogue state of the built-in bot, from before TSUNAGU_BOT=rasa.
+            async with gateway.ctx.store.begin() as tx:
+                conversation = await tx.conversation(conversation_id, lock=True)
+                assert conversation is not None
+                conversation.bot_state = {"language": "en", "fallbacks": 1}
+            await visitor.send("I am sad", cid())
+            await arrived.wait()
+            # While Rasa works on it: to the queue and straight back (the dialogue
+            # state is reset). Both wait for the turn before they answer.
+            asked = asyncio.ensure_future(visitor.call("request_human", {}))
+            await asyncio.wait_for(conversation_is("queued", conversation_id), 10)
+            back = asyncio.ensure_future(visitor.call("back_to_bot", {}))
+            await asyncio.wait_for(conversation_is("bot", conversation_id), 10)
+            held.set()
+            assert (await asked)["ok"] and (await back)["ok"]
+            await gateway.ctx.conversations.drain()
+    assert webhook_calls == ["hello", "I am sad"]
