@@ -2,7 +2,7 @@
 
 A real ``tsunagu serve`` talks to a real ``rasa run --auth-token`` (the
 ``rasa_assistant`` fixture: the stock mood bot, its greeting with two
-buttons, and the README's handoff snippet).
+buttons, a custom payload on its goodbye, and the README's handoff snippet).
 """
 
 from __future__ import annotations
@@ -56,6 +56,20 @@ def test_the_mood_bot_talks_with_buttons_and_an_image_and_hands_over_to_an_agent
         # The image row has no empty bubble beside it.
         expect(w.page.locator("tsunagu-chat .msg-bot:has(.msg-image) .msg-bubble")).to_have_count(0)
 
+        # utter_goodbye's custom payload is Rasa's next message of its own: the
+        # widget shows nothing of it (no empty bubble, no row) and hands it to
+        # the page as a tsunagu:custom event.
+        w.page.evaluate("""() => { window.customs = [];
+            document.addEventListener('tsunagu:custom', (e) => window.customs.push(e.detail)); }""")
+        w.send("bye")
+        w.page.wait_for_function("() => window.customs.length > 0")
+        assert w.page.evaluate("() => window.customs") == [{"survey": "after-chat"}]
+        expect(w.stored("bot")).to_have_count(6)  # Bye, then the payload
+        expect(w.stored("bot").locator(".msg-bubble")).to_have_text(
+            ["Hey! How are you?", "Here is something to cheer you up:", "Did that help you?",
+             "Bye"])
+        expect(w.page.locator("tsunagu-chat .msg-bot[data-seq]:visible")).to_have_count(5)
+
         # The README's handoff snippet: Rasa answers, then a person takes over.
         w.send("I want to talk to a human")
         expect(w.stored("bot").last.locator(".msg-bubble")).to_have_text(
@@ -75,7 +89,7 @@ def test_the_mood_bot_talks_with_buttons_and_an_image_and_hands_over_to_an_agent
         expect(w.stored("visitor").last.locator(".msg-bubble")).to_have_text("are you a bot?")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         w.page.screenshot(path=str(ARTIFACTS / "widget-rasa-handoff.png"))
-        expect(w.stored("bot")).to_have_count(5)
+        expect(w.stored("bot")).to_have_count(7)
     finally:
         w.context.close()
         aloop.run(hanako.disconnect())

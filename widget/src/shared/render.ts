@@ -87,7 +87,7 @@ export function formatTime(iso: string | number, locale: string): string {
  */
 export function renderMessage(
   doc: Document,
-  m: Pick<Message, "sender" | "author" | "text" | "image"> & { ts: string | number; attachments?: Attachment[] },
+  m: Pick<Message, "sender" | "author" | "text" | "image" | "custom"> & { ts: string | number; attachments?: Attachment[] },
   t: Strings,
   locale: string,
   link?: (id: string) => Promise<string | null>,
@@ -95,6 +95,14 @@ export function renderMessage(
   const row = doc.createElement("div");
   row.className = `msg msg-${m.sender}`;
   row.setAttribute("data-sender", m.sender);
+  // A Rasa custom payload on its own is for the page's code (the widget's
+  // tsunagu:custom event), not for the visitor: the row stays in the list,
+  // so seq order holds, but shows nothing rather than an empty bubble.
+  const image = m.image ? safeHref(m.image) : null;
+  if (m.sender === "bot" && m.custom && !m.text && !image && !m.attachments?.length) {
+    row.hidden = true;
+    return row;
+  }
   const label = authorLabel(m, t);
   if (label) {
     // The visitor's own name is only for screen readers ("You: …"); sighted
@@ -104,7 +112,6 @@ export function renderMessage(
     who.textContent = m.sender === "visitor" ? `${label}:` : label;
     row.append(who);
   }
-  const image = m.image ? safeHref(m.image) : null;
   if (m.text || (!m.attachments?.length && !image)) {
     const bubble = doc.createElement("div");
     bubble.className = "msg-bubble";
