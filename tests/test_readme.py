@@ -12,6 +12,7 @@ import asyncio
 import importlib.util
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -23,6 +24,7 @@ import yaml
 from aiohttp import web
 
 from live_chat.auth import identity_matches
+from live_chat.settings import Settings
 from live_chat.webhooks import signing
 from tests.conftest import GatewayFactory, free_port
 from tests.live_chat.admin.test_admin_api import token_of
@@ -209,6 +211,30 @@ def test_the_rasa_handoff_snippet_is_in_the_assistant_the_tests_run() -> None:
         assert domain["responses"][name] == response
     for rule in snippet["rules"]:
         assert rule in rules
+
+
+def commands(block: str) -> list[list[str]]:
+    """The shell commands of ``block`` as words: continuation lines joined,
+    comments and a trailing ``&`` dropped."""
+    joined = block.replace("\\\n", " ")
+    split = (shlex.split(line, comments=True) for line in joined.splitlines())
+    return [[word for word in words if word != "&"] for words in split if words]
+
+
+@pytest.mark.parametrize(("title", "mode"),
+                         [("Rasa", "nlu_engine"), ("Rasa assistant", "bot_engine")])
+def test_the_rasa_serve_snippets_give_the_settings_rasa_runs_with(title: str, mode: str) -> None:
+    """The ``tsunagu serve`` line reaches the ``rasa run`` line of the same block:
+    the mode is Rasa, RASA_URL is its ``-i``/``-p`` and RASA_TOKEN its ``--auth-token``."""
+    found = commands(blocks(title, "sh")[0])
+    run, = (c for c in found if "run" in c and "--enable-api" in c)
+    serve, = (c for c in found if c[-1] == "serve" and c[-2].endswith("tsunagu"))
+    env = dict(word.split("=", 1) for word in serve if "=" in word and word[0].isupper())
+    settings = Settings.from_env(env)
+    assert getattr(settings, mode) == "rasa"
+    host, port = run[run.index("-i") + 1], run[run.index("-p") + 1]
+    assert settings.rasa_url == f"http://{host}:{port}"
+    assert settings.rasa_token == run[run.index("--auth-token") + 1]
 
 
 pytestmark = pytest.mark.timeout(120)
