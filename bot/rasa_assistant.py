@@ -46,8 +46,10 @@ HANDOFF_ACTIONS = frozenset(
     {"action_handoff", "utter_handoff", "action_human_handoff", "action_default_fallback"}
 )
 #: Intents that hand over as soon as Rasa recognises them: a visitor asking
-#: for a person, and Rasa's FallbackClassifier's "not understood".
+#: for a person, and Rasa's FallbackClassifier's "not understood" (but see
+#: :func:`handoff_reason` for an assistant that has a rule of its own for it).
 HANDOFF_INTENTS = frozenset({"request_human", "nlu_fallback"})
+FALLBACK_INTENT = "nlu_fallback"
 #: The key of a custom payload that asks for a person: ``{"handoff": true}``
 #: (optionally ``"priority": 1`` to go to the front of the queue).
 HANDOFF_KEY = "handoff"
@@ -175,9 +177,12 @@ def read_turn(answers: Sequence[Any], tracker: Mapping[str, Any]) -> AssistantTu
     user_at = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
     parse_data: Mapping[str, Any] | None = None
     after: list[Mapping[str, Any]] = []
+    previous_intent = None
     if user_at is not None:
         parse_data = events[user_at].get("parse_data")
         after = events[user_at + 1 :]
+        previous_intent = _intent_name(next(
+            (e for e in reversed(events[:user_at]) if e.get("event") == "user"), None))
     elif isinstance(tracker.get("latest_message"), Mapping):
         parse_data = tracker["latest_message"]
     intent = confidence = None
@@ -194,31 +199,57 @@ def read_turn(answers: Sequence[Any], tracker: Mapping[str, Any]) -> AssistantTu
                 prediction.intent, round(prediction.confidence, 4),
                 tuple((n, round(c, 4)) for n, c in prediction.ranking),
             )
-    actions = [str(e.get("name")) for e in after if e.get("event") == "action"]
-    handoff = handoff or handoff_reason(raw_intent, actions, after)
+    handoff = handoff or handoff_reason(raw_intent, after, previous_intent)
+    if handoff == f"intent:{FALLBACK_INTENT}":
+        # What Rasa said to a message it did not understand is a guess or a
+        # "please rephrase": neither belongs before a person takes over.
+        messages = []
     return AssistantTurn(tuple(messages), intent, confidence, ranking, handoff, priority,
                          paused=tracker.get("paused") is True)
 
 
 def handoff_reason(
-    intent: str | None, actions: Sequence[str], events_after: Sequence[Mapping[str, Any]]
+    intent: str | None,
+    events_after: Sequence[Mapping[str, Any]],
+    previous_intent: str | None = None,
 ) -> str | None:
     """Why Rasa's turn hands the conversation to a person, or ``None``.
 
     ``intent``: Rasa's intent of the message (``request_human`` or
-    ``nlu_fallback``); ``actions``: the actions it ran after it (one of
-    :data:`HANDOFF_ACTIONS`); ``events_after``: a ``pause`` event there means
+    ``nlu_fallback``); ``events_after``: the tracker's events after it, whose
+    actions may be one of :data:`HANDOFF_ACTIONS` and where a ``pause`` means
     a custom action paused the conversation itself (Rasa's
     ``ConversationPaused``), the handoff of Rasa's own docs.
+    ``previous_intent``: Rasa's intent of the visitor's message before.
+
+    ``nlu_fallback`` answered by a rule of the assistant's own (Rasa's
+    documented "please rephrase" rule) keeps that answer the first time;
+    a second ``nlu_fallback`` in a row hands over. An assistant without such a
+    rule hands over at once: what its stories would predict for a message it
+    did not understand is a guess.
     """
-    for name in actions:
-        if name in HANDOFF_ACTIONS:
-            return f"action:{name}"
+    actions = [e for e in events_after if e.get("event") == "action"]
+    for action in actions:
+        if action.get("name") in HANDOFF_ACTIONS:
+            return f"action:{action.get('name')}"
+    if intent == FALLBACK_INTENT and previous_intent != FALLBACK_INTENT and any(
+        "RulePolicy" in str(a.get("policy") or "") and a.get("name") != "action_listen"
+        for a in actions
+    ):
+        return None
     if intent in HANDOFF_INTENTS:
         return f"intent:{intent}"
     if any(e.get("event") == "pause" for e in events_after):
         return "paused"
     return None
+
+
+def _intent_name(event: Mapping[str, Any] | None) -> str | None:
+    """The intent name of a tracker ``user`` event, if it has one."""
+    parse_data = event.get("parse_data") if event else None
+    intent = parse_data.get("intent") if isinstance(parse_data, Mapping) else None
+    name = intent.get("name") if isinstance(intent, Mapping) else None
+    return name if isinstance(name, str) else None
 
 
 def bot_message(answer: Mapping[str, Any]) -> BotMessage | None:

@@ -23,8 +23,8 @@ def user(intent: str, confidence: float, *ranking: tuple[str, float]) -> dict[st
                            ((intent, confidence),)]}}
 
 
-def action(name: str) -> dict[str, Any]:
-    return {"event": "action", "name": name}
+def action(name: str, policy: str | None = None) -> dict[str, Any]:
+    return {"event": "action", "name": name, "policy": policy}
 
 
 def tracker(*events: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +82,41 @@ def test_every_handoff_trigger(answers: list[dict[str, Any]], events: list[dict[
     assert (turn.handoff, turn.priority) == (reason, priority)
     # A {"handoff": true} payload is a signal, not something to show.
     assert all(m.custom is None for m in turn.messages)
+
+
+REPHRASE = {"text": "I'm sorry, I didn't quite understand that. Could you rephrase?"}
+
+
+def rephrased(intent: str = "nlu_fallback") -> list[dict[str, Any]]:
+    """A message and the answer of Rasa's documented rule for ``nlu_fallback``."""
+    return [user(intent, 0.3, ("greet", 0.21)), action("utter_please_rephrase", "RulePolicy"),
+            action("action_listen", "RulePolicy")]
+
+
+def test_an_assistants_own_rule_for_nlu_fallback_answers_first_then_a_person_takes_over() -> None:
+    # Rasa's "please rephrase" rule: the visitor gets the assistant's answer...
+    first = read_turn([REPHRASE], tracker(user("greet", 0.99), action("utter_greet", "RulePolicy"),
+                                          action("action_listen"), *rephrased()))
+    assert (first.handoff, first.messages) == (None, (BotMessage(REPHRASE["text"]),))
+    assert first.intent == "out_of_scope"
+    # ... and a second message in a row it does not understand goes to a person.
+    # Its "please rephrase" is not said then (the gateway says a person is coming).
+    second = read_turn([REPHRASE], tracker(*rephrased(), *rephrased()))
+    assert (second.handoff, second.messages) == ("intent:nlu_fallback", ())
+    # Understood in between: the next fallback gets the rule's answer again.
+    again = read_turn([REPHRASE], tracker(*rephrased(), user("greet", 0.99),
+                                          action("utter_greet", "RulePolicy"),
+                                          action("action_listen"), *rephrased()))
+    assert again.handoff is None
+
+
+def test_nlu_fallback_answered_by_a_story_guess_hands_over_at_once() -> None:
+    # No rule for it: what TED or memoization predicts is a guess, not an answer.
+    for policy in ("TEDPolicy", "MemoizationPolicy", None):
+        turn = read_turn([{"text": "Hey! How are you?"}], tracker(
+            user("nlu_fallback", 0.3, ("greet", 0.21)), action("utter_greet", policy),
+            action("action_listen", "RulePolicy")))
+        assert (turn.handoff, turn.messages) == ("intent:nlu_fallback", ()), policy
 
 
 def test_nlu_fallback_is_stored_as_out_of_scope_with_the_best_real_confidence() -> None:

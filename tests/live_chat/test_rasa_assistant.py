@@ -172,3 +172,29 @@ async def test_a_tracker_left_paused_does_not_silence_the_bot(
         conversation = await tx.conversation(conversation_id)
     assert conversation is not None and conversation.state == "bot"
 
+
+
+async def test_the_assistants_own_fallback_rule_asks_once_then_a_person_takes_over(
+    start_gateway: GatewayFactory, rasa_assistant: Any
+) -> None:
+    # Rasa's documented rule answers nlu_fallback with utter_please_rephrase
+    # ("/nlu_fallback" is that intent at confidence 1, as a button would send it).
+    gateway = await rasa_gateway(start_gateway, rasa_assistant)
+    async with gateway.visitor() as visitor:
+        ack = await visitor.send("/nlu_fallback", cid())
+        conversation_id = ack["message"]["conversation_id"]
+        (rephrase,) = await bot_messages(visitor, 1)
+        assert rephrase["text"] == "I'm sorry, I didn't quite understand that. Could you rephrase?"
+        # Not understood twice in a row: a person, and no second "please rephrase".
+        await visitor.send("/nlu_fallback", cid())
+        (handoff,) = await bot_messages(visitor, 1)
+        assert handoff["text"] in ("I'm connecting you to a member of our team. "
+                                   "Please stay in this chat.",
+                                   "担当者におつなぎします。順番にご案内しますので、このままお待ちください。")
+        await gateway.ctx.conversations.drain()
+    async with gateway.ctx.store.begin() as tx:
+        conversation = await tx.conversation(conversation_id)
+    assert conversation is not None and conversation.state == "queued"
+    stored = await visitor_messages(gateway, conversation_id)
+    assert [(m.sender, m.intent) for m in stored if m.sender == "visitor"] == [
+        ("visitor", "out_of_scope"), ("visitor", "out_of_scope")]
