@@ -5,7 +5,8 @@ Each is queued in ``outgoing_mail`` in the transaction that stores its
 message (:meth:`MessageMail.queue`), so an accepted message never loses its
 e-mail, and sent by :class:`~live_chat.mail.queue.MailQueue`. User text goes
 into the plain-text part only; headers carry nothing a visitor typed except
-their checked address.
+their checked address and, in the offline message's subject, their name
+(whitespace folded to one line, at most 100 characters).
 """
 
 from __future__ import annotations
