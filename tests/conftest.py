@@ -285,7 +285,7 @@ def gateway_process(
 #: The fixtures that start a Rasa server. Tests using them run last (so that
 #: the Rasa build `make test` starts in the background overlaps everything
 #: else) and may wait for that build: their timeout covers it.
-RASA_FIXTURES = frozenset({"rasa_assistant", "rasa_nlu"})
+RASA_FIXTURES = frozenset({"rasa_assistant", "rasa_nlu", "rasa_cli"})
 RASA_TEST_TIMEOUT = 1800
 
 
@@ -297,6 +297,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.timeout(RASA_TEST_TIMEOUT))
     chosen = set(map(id, needs_rasa))
     items[:] = [item for item in items if id(item) not in chosen] + needs_rasa
+
+
+@pytest.fixture(scope="session")
+def rasa_cli() -> Path:
+    """The ``rasa`` executable of the Rasa 3.6 environment ``make test`` builds
+    (scripts/rasa-env.sh); a build that fails fails the test with its log."""
+    from tests.rasa_server import rasa_command
+
+    return rasa_command()
 
 
 @pytest.fixture(scope="session")
