@@ -16,7 +16,7 @@ run: install widget
 # `rasa` comes first: it only starts the Rasa build in the background.
 test: rasa install-test widget browser services
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --maxprocesses=4 --dist loadgroup
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -11,6 +12,9 @@ import aiohttp
 import socketio
 
 EVENT_TIMEOUT = 10.0
+
+#: Clients connected and not yet disconnected, for :func:`disconnect_all`.
+_CONNECTED: set[VisitorClient] = set()
 
 
 def cid() -> str:
@@ -44,6 +48,7 @@ class VisitorClient:
         await self.sio.connect(self.url, namespaces=[self.namespace], auth=self.auth,
                                headers=self.headers, transports=["websocket"],
                                wait_timeout=EVENT_TIMEOUT)
+        _CONNECTED.add(self)
         if self.namespace == "/visitor":
             self.session = await self.next("session")
         return self
@@ -79,6 +84,7 @@ class VisitorClient:
         return await self.call("message", {"client_id": client_id, "text": text, **extra})
 
     async def disconnect(self) -> None:
+        _CONNECTED.discard(self)
         if self.sio.connected:
             await self.sio.disconnect()
 
@@ -115,3 +121,17 @@ class AgentClient(VisitorClient):
         await client.connect()
         client.hello = await client.next("hello")
         return client
+
+
+async def disconnect_all(url: str) -> None:
+    """Disconnect the clients a test left connected to the gateway at ``url``.
+
+    A gateway stopping under a connected python-socketio client waits about
+    5 s for that client's websocket to close; tests that end with their
+    clients still connected would each pay it at teardown.
+    """
+    left = [client for client in _CONNECTED if client.url == url]
+    for client in left:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.disconnect(), 2)
+

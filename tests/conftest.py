@@ -25,7 +25,7 @@ from live_chat.context import CONTEXT, ChatContext
 from live_chat.settings import Settings
 from live_chat.store.database import create_engine, migrate
 from live_chat.store.repository import Store
-from tests.clients import VisitorClient
+from tests.clients import VisitorClient, disconnect_all
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = os.environ.get("TSUNAGU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -170,6 +170,8 @@ async def start_gateway(
 
     yield start
     for runner in reversed(runners):
+        if runner.addresses:  # not stopped by the test itself
+            await disconnect_all(f"http://127.0.0.1:{runner.addresses[0][1]}")
         await runner.cleanup()
 
 
@@ -290,11 +292,24 @@ RASA_TEST_TIMEOUT = 1800
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    needs_rasa = [item for item in items if RASA_FIXTURES & set(getattr(item, "fixturenames", ()))]
-    if not needs_rasa:
-        return
-    for item in needs_rasa:
-        item.add_marker(pytest.mark.timeout(RASA_TEST_TIMEOUT))
+    """Rasa tests last; and the groups that ``make test`` runs side by side.
+
+    Under pytest-xdist (``--dist loadgroup``) each group runs on one worker:
+    a test module is a group (module fixtures such as the console's desk are
+    shared by its tests, some of which read what earlier ones left), and the
+    Rasa tests are two, one per server, so each Rasa server (a session
+    fixture, 20 s and more to start) starts once and both run at the end.
+    """
+    needs_rasa = []
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if RASA_FIXTURES & uses:
+            needs_rasa.append(item)
+            item.add_marker(pytest.mark.timeout(RASA_TEST_TIMEOUT))
+            group = "rasa-nlu" if "rasa_nlu" in uses else "rasa-assistant"
+        else:
+            group = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
     chosen = set(map(id, needs_rasa))
     items[:] = [item for item in items if id(item) not in chosen] + needs_rasa
 
