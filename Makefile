@@ -14,6 +14,8 @@ run: install widget
 	$(VENV)/bin/tsunagu serve
 
 # `rasa` comes first: it only starts the Rasa build in the background.
+# pytest runs on every core (at most 4); tests/conftest.py groups the tests
+# (a module, or the tests of one Rasa server) that must share a worker.
 test: rasa install-test widget browser services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n auto --maxprocesses=4 --dist loadgroup

@@ -28,11 +28,13 @@ whose reaper dies in turn is claimed again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class Hosts:
         self.id = uuid.uuid4().hex[:16]
         self.ttl_s = ttl_s
         self._joined = False
+        self._rejoin_owed = False
         # Atomically: if the owner's liveness key (KEYS[1]) is gone, move its set
         # (KEYS[2]) to this process's claim (KEYS[3]). 1 when claimed.
         self._claim = redis.register_script("""
@@ -95,8 +98,14 @@ return 1
         was = await self._redis.set(self._key(self.id), "1", px=int(self.ttl_s * 1000), get=True)
         if was is None and self._joined:
             log.warning("Redis had forgotten this process; registering its sockets again")
-            await rejoin()
+            self._rejoin_owed = True
         self._joined = True
+        if self._rejoin_owed:
+            # The liveness key is back already: a rejoin that fails (Redis
+            # still warming up) must be owed until one succeeds, or this
+            # process's sockets would stay unregistered and never resync.
+            await rejoin()
+            self._rejoin_owed = False
         async for raw in self._redis.scan_iter(match=self._key("*", "*"), count=500):
             key = raw.decode() if isinstance(raw, bytes) else raw
             # P host:<id>:<kind>, or P host:<id>:<kind>:reaping:<reaper> while claimed.
@@ -121,6 +130,30 @@ return 1
                                   kind, who, host_id)
                 # Closed: if this process dies now, the next reaper takes the rest.
                 await self._redis.srem(claimed, member)
+
+    async def all_listening(self, channel: str, *, timeout_s: float) -> bool:
+        """Wait until every live process listens on ``channel`` again; False on timeout.
+
+        After Redis restarts, each process's Socket.IO manager subscribes again
+        only after its own back-off (1 s, 2 s, 4 s...): an emit published
+        before then never reaches that process's clients. A live process is
+        one whose liveness key exists; each listens with one subscription.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            try:
+                alive = 0
+                async for raw in self._redis.scan_iter(match=self._key("*"), count=500):
+                    key = raw.decode() if isinstance(raw, bytes) else raw
+                    alive += ":" not in key[len(self._key("")):]
+                ((_, listening),) = await self._redis.pubsub_numsub(channel)
+                if listening >= alive:
+                    return True
+            except (RedisError, OSError):
+                pass  # a pooled connection from before the restart: ask again
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.1)
 
     async def leave(self) -> None:
         """At a clean stop, after the sockets closed: nothing is left to reap."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -77,6 +77,10 @@ REPAIR_S = 30.0
 # TSUNAGU_RETENTION_DAYS is applied hourly (a run walks the ended conversations
 # before the cutoff; those already blank cost an UPDATE that matches nothing).
 RETENTION_S = 3600.0
+# After Redis lost its state, how long a process waits for every process to
+# listen again before telling its clients to sync (python-socketio's back-off
+# is 1 s, then 2 s, 4 s...; a Redis back within a few seconds is met in time).
+RESYNC_WAIT_S = 30.0
 # How often each process closes agent sockets whose session ended elsewhere.
 SESSION_CHECK_S = 10.0
 # How often each process looks for a newly activated bot model: activation is
@@ -181,11 +185,13 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         # Redis down at start: serve anyway (readyz says 503); the periodic repair catches up.
         log.exception("could not reconcile the handoff backend at start; will retry")
     background: list[asyncio.Task[None]] = []
+    resyncs: set[asyncio.Task[None]] = set()
     if hosts is not None:
         tab_gone = partial(_tab_gone, visitor_presence, conversations,
                            settings.abandon_after_s)
+        resync = partial(_resync_when_listening, sio, hosts, settings.redis_channel)
         reap = partial(hosts.tick, routing.connection_lost, tab_gone,
-                       partial(_rejoin, sio, routing))
+                       partial(_rejoin, sio, routing, partial(_start, resyncs, resync)))
         try:
             await reap()  # alive before the first socket is registered under this process
         except Exception:
@@ -216,6 +222,7 @@ async def chat_resources(app: web.Application) -> AsyncIterator[None]:
         background.append(asyncio.create_task(every(SITE_FACTS_WATCH_S, site_facts.refresh)))
     yield
     await jobs.stop()
+    background += resyncs
     for task in background:
         task.cancel()
     for task in background:
@@ -244,16 +251,34 @@ async def _watch_bot(store: Store, registry: ModelRegistry, site_facts: SiteFact
     await registry.swap_to(active.version if active else None, holder)
 
 
-async def _rejoin(sio: socketio.AsyncServer, routing: Routing) -> None:
-    """Redis lost the shared state: this process's agents and tabs, then the chats."""
+async def _rejoin(sio: socketio.AsyncServer, routing: Routing,
+                  resync: Callable[[], None]) -> None:
+    """Redis lost the shared state: this process's agents and tabs, then the chats,
+    then (``resync``, in the background) this process's clients are told to sync."""
     await sio.namespace_handlers[AGENT_NS].rejoin()
     await sio.namespace_handlers[VISITOR_NS].rejoin()
     # The chats the record has with agents but Redis no longer knows go back
     # to the queue and out again to the agents now registered, at once.
     await routing.repair()
-    # Emits between processes were lost meanwhile: this process's clients sync.
+    resync()
+
+
+async def _resync_when_listening(sio: socketio.AsyncServer, hosts: Hosts, channel: str) -> None:
+    """Emits between processes were lost meanwhile: this process's clients sync,
+    once every process listens again (a sync before that would miss what is
+    emitted until then). Waited for apart from the heartbeat, which must not stall."""
+    if not await hosts.all_listening(channel, timeout_s=RESYNC_WAIT_S):
+        log.warning("not every process listens on Redis again after %d s; resyncing anyway",
+                    RESYNC_WAIT_S)
     for namespace in (VISITOR_NS, AGENT_NS):
         await sio.emit("resync", {}, namespace=namespace, ignore_queue=True)
+
+
+def _start(tasks: set[asyncio.Task[None]], work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` in the background, kept in ``tasks`` until it ends (stopped at shutdown)."""
+    task = asyncio.create_task(work())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 async def _apply_retention(store: Store, blobs: BlobStore, days: int) -> None:

@@ -134,14 +134,17 @@ def test_two_agents_work_eight_visitors(browser: Any, desk: Desk, aloop: Backgro
 
     # -- eight visitors ask for a person; seven seats -------------------------
     questions = [
-        ("where is my order?", "en"), ("I want a refund", "en"), (XSS, "en"),
+        (XSS, "en"), ("where is my order?", "en"), ("I want a refund", "en"),
         ("how long is shipping?", "en"), ("注文をキャンセルしたい", "ja"),
         ("can I change my address?", "en"), ("返品できますか", "ja"), ("do you ship abroad?", "en"),
     ]
 
     async def all_visitors() -> list[tuple[VisitorClient, str]]:
-        return list(await asyncio.gather(*(ask_for_person(desk.url, q, lang)
-                                           for q, lang in questions)))
+        # The markup visitor asks first, so an agent holds that chat (the
+        # other seven arrive at once, and any of them may be the eighth).
+        first = await ask_for_person(desk.url, *questions[0])
+        return [first, *await asyncio.gather(*(ask_for_person(desk.url, q, lang)
+                                               for q, lang in questions[1:]))]
 
     pairs = aloop.run(all_visitors(), timeout=60)
     visitors = {conversation: visitor for visitor, conversation in pairs}

@@ -122,7 +122,11 @@ async def test_redis_restarting_empty_strands_no_chat(
 
         # Every client was told to catch up on what the outage may have dropped.
         for client in clients:
-            assert await client.next("resync") == {}
+            try:
+                assert await client.next("resync") == {}
+            except TimeoutError:
+                pytest.fail(f"no resync for a client of {client.url}:\n--- one\n"
+                            f"{one.log()[-3000:]}\n--- two\n{two.log()[-3000:]}")
         # Held again (by Hanako, the only agent): her reply goes through to the visitor.
         conversation_id, visitor = next(iter(chats.items()))
         reply = await hanako.call("message", {"conversation_id": conversation_id,
