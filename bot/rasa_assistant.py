@@ -33,7 +33,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.decision import BotMessage, QuickReply
-from bot.engines.rasa import prediction_from_rasa, refused, unreachable
+from bot.engines.rasa import NLU_FALLBACK, prediction_from_rasa, refused, unreachable
 from bot.errors import NLUEngineError
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,7 @@ HANDOFF_ACTIONS = frozenset(
 #: Intents that hand over as soon as Rasa recognises them: a visitor asking
 #: for a person, and Rasa's FallbackClassifier's "not understood" (but see
 #: :func:`handoff_reason` for an assistant that has a rule of its own for it).
-HANDOFF_INTENTS = frozenset({"request_human", "nlu_fallback"})
-FALLBACK_INTENT = "nlu_fallback"
+HANDOFF_INTENTS = frozenset({"request_human", NLU_FALLBACK})
 #: The key of a custom payload that asks for a person: ``{"handoff": true}``
 #: (optionally ``"priority": 1`` to go to the front of the queue).
 HANDOFF_KEY = "handoff"
@@ -200,7 +199,7 @@ def read_turn(answers: Sequence[Any], tracker: Mapping[str, Any]) -> AssistantTu
                 tuple((n, round(c, 4)) for n, c in prediction.ranking),
             )
     handoff = handoff or handoff_reason(raw_intent, after, previous_intent)
-    if handoff == f"intent:{FALLBACK_INTENT}":
+    if handoff == f"intent:{NLU_FALLBACK}":
         # What Rasa said to a message it did not understand is a guess or a
         # "please rephrase": neither belongs before a person takes over.
         messages = []
@@ -232,7 +231,7 @@ def handoff_reason(
     for action in actions:
         if action.get("name") in HANDOFF_ACTIONS:
             return f"action:{action.get('name')}"
-    if intent == FALLBACK_INTENT and previous_intent != FALLBACK_INTENT and any(
+    if intent == NLU_FALLBACK and previous_intent != NLU_FALLBACK and any(
         "RulePolicy" in str(a.get("policy") or "") and a.get("name") != "action_listen"
         for a in actions
     ):

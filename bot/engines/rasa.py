@@ -29,8 +29,9 @@ import aiohttp
 from bot.errors import NLUEngineError
 from bot.nlu import OUT_OF_SCOPE, Prediction
 
-# Rasa's own fallback intent (FallbackClassifier) means the same as ours.
-_RASA_FALLBACK_INTENTS = frozenset({"nlu_fallback", OUT_OF_SCOPE})
+#: Rasa's FallbackClassifier's intent ("not understood"); it means the same as ours.
+NLU_FALLBACK = "nlu_fallback"
+_RASA_FALLBACK_INTENTS = frozenset({NLU_FALLBACK, OUT_OF_SCOPE})
 
 
 class RasaClassifier:
@@ -176,13 +177,13 @@ def prediction_from_rasa(
         ranking = tuple(
             (str(item["name"]), float(item["confidence"]))
             for item in body.get("intent_ranking") or ()
-            if item.get("name") != "nlu_fallback"
+            if item.get("name") != NLU_FALLBACK
         )[:ranking_size]
         name = top.get("name")
         confidence = float(top.get("confidence") or 0.0)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise NLUEngineError(f"unexpected answer from Rasa: {exc}") from exc
-    if name == "nlu_fallback" and ranking:
+    if name == NLU_FALLBACK and ranking:
         # Rasa's FallbackClassifier replaced the intent; the real best is first in the ranking.
         confidence = ranking[0][1]
     if not name or name in _RASA_FALLBACK_INTENTS or confidence < threshold:
